@@ -1,0 +1,577 @@
+"""Realistic, deterministic AWS mocks for Pulumi programs (shared by tests and preflight).
+
+`RecordingMocks` answers every resource registration with the inputs plus the outputs AWS
+would compute (camelCase schema names, ids such as ``vpc-0a1b2c3d4e5f60718``, ARNs, Aurora
+endpoints), answers the invokes the program uses, and records everything for assertions.
+Every generated value is derived from a hash of (type, name), so reports are reproducible.
+
+`install_mocks(...)` sets the config map and the mocks (plus an optional custom monitor).
+Call it before importing/running the program; use ``preview=False`` for value assertions
+(with ``preview=True`` the SDK treats unset outputs as unknown).
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+import pulumi
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+DEFAULT_REGION = "eu-west-1"
+DEFAULT_ACCOUNT = "123456789012"
+AL2023_AMI_PARAMETER_PREFIX = "/aws/service/ami-amazon-linux-latest/al2023-ami-"
+
+
+class UnknownInvokeError(NotImplementedError):
+    """Raised for an invoke the mocks do not answer (add it to RecordingMocks.call)."""
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    """One registered resource: its type token, logical name, inputs, outputs and id."""
+
+    type: str
+    name: str
+    inputs: dict
+    outputs: dict
+    id: Optional[str]
+    custom: bool = True
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One invoke: its token, args and the mocked result."""
+
+    token: str
+    args: dict
+    result: dict
+
+
+def _hex(seed: str, n: int) -> str:
+    out = ""
+    counter = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{seed}#{counter}".encode()).hexdigest()
+        counter += 1
+    return out[:n]
+
+
+def _alnum_upper(seed: str, n: int) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    digest = hashlib.sha256(seed.encode()).digest() * (n // 32 + 1)
+    return "".join(alphabet[b % len(alphabet)] for b in digest[:n])
+
+
+def _uuid(seed: str) -> str:
+    h = _hex(seed, 32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_ENGINE_PORTS = {"aurora-mysql": 3306, "mysql": 3306, "mariadb": 3306,
+                 "aurora-postgresql": 5432, "postgres": 5432}
+
+
+@dataclass
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Pulumi mocks that look like AWS and record every resource and invoke."""
+
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT
+    resources: list = field(default_factory=list)
+    calls: list = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # ----- query helpers -------------------------------------------------------------------
+    def resources_of(self, type_token: str) -> list[RecordedResource]:
+        """All recorded resources of one type token, in registration order."""
+        with self._lock:
+            return [r for r in self.resources if r.type == type_token]
+
+    def only(self, type_token: str) -> RecordedResource:
+        """The single recorded resource of a type; a clear error when there are 0 or >1."""
+        found = self.resources_of(type_token)
+        if len(found) != 1:
+            names = [r.name for r in found]
+            raise AssertionError(f"expected exactly one {type_token}, found {len(found)}: {names}")
+        return found[0]
+
+    def by_name(self, name: str) -> RecordedResource:
+        """The recorded resource with this logical name (names are unique per type in a stack)."""
+        with self._lock:
+            found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise AssertionError(f"expected exactly one resource named {name!r}, found {len(found)}")
+        return found[0]
+
+    def by_id(self, resource_id: str) -> Optional[RecordedResource]:
+        """The recorded resource whose physical id (or ARN) is `resource_id`, if any."""
+        with self._lock:
+            for r in self.resources:
+                if resource_id in (r.id, r.outputs.get("arn")):
+                    return r
+        return None
+
+    # ----- Mocks API -----------------------------------------------------------------------
+    def new_resource(self, args: MockResourceArgs):
+        inputs = dict(args.inputs)
+        computed = self._computed(args.typ, args.name, inputs)
+        resource_id = computed.pop("__id", None)
+        if args.resource_id:
+            resource_id = args.resource_id
+        outputs = {**inputs, **computed}
+        if resource_id is not None and args.custom is not False:
+            outputs.setdefault("id", resource_id)
+        record = RecordedResource(args.typ, args.name, inputs, outputs, resource_id,
+                                  args.custom is not False)
+        with self._lock:
+            self.resources.append(record)
+        return resource_id, outputs
+
+    def call(self, args: MockCallArgs):
+        handler = _INVOKES.get(args.token)
+        if handler is None:
+            raise UnknownInvokeError(
+                f"RecordingMocks has no answer for invoke {args.token!r} "
+                f"(known: {', '.join(sorted(_INVOKES))})")
+        result = handler(self, dict(args.args or {}))
+        with self._lock:
+            self.calls.append(RecordedCall(args.token, dict(args.args or {}), result))
+        return result, []
+
+    # ----- computed outputs per type --------------------------------------------------------
+    def _arn(self, service: str, resource: str, region: bool = True) -> str:
+        reg = self.region if region else ""
+        return f"arn:aws:{service}:{reg}:{self.account_id}:{resource}"
+
+    def _computed(self, typ: str, name: str, inputs: dict) -> dict[str, Any]:
+        seed = f"{typ}|{name}"
+        fn = _COMPUTE.get(typ)
+        if fn is not None:
+            return fn(self, seed, name, inputs)
+        if typ.startswith("pulumi:providers:"):
+            return {"__id": _uuid(seed)}
+        # Unknown custom type: a stable opaque id, no invented attributes.
+        return {"__id": f"{name}-{_hex(seed, 8)}"}
+
+
+# ----- helpers for the per-type table ---------------------------------------------------------
+def _physical_name(name: str, inputs: dict, key: str = "name", lower: bool = False,
+                   seed: str = "") -> str:
+    """The provider's auto-naming: the explicit value, else `<logical>-<7 hex>`."""
+    explicit = inputs.get(key)
+    if explicit:
+        return explicit
+    prefix = inputs.get(f"{key}Prefix")
+    value = f"{prefix}{_hex(seed, 26)}" if prefix else f"{name}-{_hex(seed, 7)}"
+    return value.lower() if lower else value
+
+
+def _ec2_id(prefix: str, seed: str) -> str:
+    return f"{prefix}-0{_hex(seed, 16)}"
+
+
+def _private_ip(seed: str, inputs: dict) -> str:
+    h = bytes.fromhex(_hex(seed, 8))
+    return f"10.{h[0] % 16}.{h[1]}.{h[2] % 250 + 4}"
+
+
+def _public_ip(seed: str) -> str:
+    h = bytes.fromhex(_hex(seed, 8))
+    return f"{[3, 18, 34, 52, 54][h[0] % 5]}.{h[1]}.{h[2]}.{h[3] % 250 + 4}"
+
+
+def _vpc(m, seed, name, i):
+    vid = _ec2_id("vpc", seed)
+    return {"__id": vid, "arn": m._arn("ec2", f"vpc/{vid}"), "ownerId": m.account_id,
+            "defaultSecurityGroupId": _ec2_id("sg", seed + "default-sg"),
+            "defaultRouteTableId": _ec2_id("rtb", seed + "main-rtb"),
+            "mainRouteTableId": _ec2_id("rtb", seed + "main-rtb"),
+            "defaultNetworkAclId": _ec2_id("acl", seed + "nacl"),
+            "dhcpOptionsId": _ec2_id("dopt", seed),
+            "instanceTenancy": i.get("instanceTenancy", "default")}
+
+
+def _subnet(m, seed, name, i):
+    sid = _ec2_id("subnet", seed)
+    az = i.get("availabilityZone") or f"{m.region}a"
+    return {"__id": sid, "arn": m._arn("ec2", f"subnet/{sid}"), "ownerId": m.account_id,
+            "availabilityZone": az,
+            "availabilityZoneId": f"euw1-az{ord(az[-1]) - 96}" if az[-1].isalpha() else "use1-az1",
+            "mapPublicIpOnLaunch": bool(i.get("mapPublicIpOnLaunch", False))}
+
+
+def _simple_ec2(prefix: str, arn_kind: Optional[str] = None):
+    def fn(m, seed, name, i):
+        rid = _ec2_id(prefix, seed)
+        out: dict[str, Any] = {"__id": rid, "ownerId": m.account_id}
+        if arn_kind:
+            out["arn"] = m._arn("ec2", f"{arn_kind}/{rid}")
+        return out
+    return fn
+
+
+def _security_group(m, seed, name, i):
+    sid = _ec2_id("sg", seed)
+    return {"__id": sid, "arn": m._arn("ec2", f"security-group/{sid}"), "ownerId": m.account_id,
+            "name": _physical_name(name, i, seed=seed)}
+
+
+def _default_security_group(m, seed, name, i):
+    sid = _ec2_id("sg", seed)
+    return {"__id": sid, "arn": m._arn("ec2", f"security-group/{sid}"), "ownerId": m.account_id,
+            "name": "default", "description": "default VPC security group"}
+
+
+def _sg_rule(m, seed, name, i):
+    rid = _ec2_id("sgr", seed)
+    return {"__id": rid, "securityGroupRuleId": rid,
+            "arn": m._arn("ec2", f"security-group-rule/{rid}")}
+
+
+def _eip(m, seed, name, i):
+    aid = _ec2_id("eipalloc", seed)
+    ip = _public_ip(seed)
+    return {"__id": aid, "allocationId": aid, "publicIp": ip, "domain": "vpc",
+            "publicDns": f"ec2-{ip.replace('.', '-')}.{m.region}.compute.amazonaws.com",
+            "arn": m._arn("ec2", f"elastic-ip/{aid}")}
+
+
+def _nat(m, seed, name, i):
+    nid = _ec2_id("nat", seed)
+    return {"__id": nid, "privateIp": _private_ip(seed, i), "publicIp": _public_ip(seed),
+            "networkInterfaceId": _ec2_id("eni", seed),
+            "connectivityType": i.get("connectivityType", "public")}
+
+
+def _route(m, seed, name, i):
+    return {"__id": f"r-{i.get('routeTableId', 'rtb-unknown')}{int(_hex(seed, 8), 16) % 10**10}",
+            "origin": "CreateRoute", "state": "active"}
+
+
+def _vpc_endpoint(m, seed, name, i):
+    vid = _ec2_id("vpce", seed)
+    service = i.get("serviceName", "")
+    out: dict[str, Any] = {"__id": vid, "arn": m._arn("ec2", f"vpc-endpoint/{vid}"),
+                           "ownerId": m.account_id, "state": "available"}
+    if i.get("vpcEndpointType", "Gateway") == "Interface":
+        short = service.rsplit(".", 1)[-1]
+        out["dnsEntries"] = [{"dnsName": f"{vid}-{_hex(seed, 8)}.{short}.{m.region}.vpce.amazonaws.com",
+                              "hostedZoneId": "Z7HUB22UULQXV"}]
+        out["networkInterfaceIds"] = [_ec2_id("eni", f"{seed}{s}") for s in i.get("subnetIds", [])]
+    else:
+        out["prefixListId"] = _ec2_id("pl", seed)[:11]
+    return out
+
+
+def _flow_log(m, seed, name, i):
+    fid = _ec2_id("fl", seed)
+    return {"__id": fid, "arn": m._arn("ec2", f"vpc-flow-log/{fid}")}
+
+
+def _instance(m, seed, name, i):
+    iid = _ec2_id("i", seed)
+    priv = _private_ip(seed, i)
+    out = {"__id": iid, "arn": m._arn("ec2", f"instance/{iid}"), "instanceState": "running",
+           "privateIp": priv, "privateDns": f"ip-{priv.replace('.', '-')}.{m.region}.compute.internal",
+           "primaryNetworkInterfaceId": _ec2_id("eni", seed), "publicIp": "", "publicDns": "",
+           "availabilityZone": i.get("availabilityZone") or f"{m.region}a"}
+    if i.get("associatePublicIpAddress"):
+        ip = _public_ip(seed)
+        out["publicIp"] = ip
+        out["publicDns"] = f"ec2-{ip.replace('.', '-')}.{m.region}.compute.amazonaws.com"
+    return out
+
+
+def _kms_key(m, seed, name, i):
+    kid = _uuid(seed)
+    return {"__id": kid, "keyId": kid, "arn": m._arn("kms", f"key/{kid}")}
+
+
+def _kms_alias(m, seed, name, i):
+    alias = _physical_name(name, i, seed=seed)
+    return {"__id": alias, "name": alias, "arn": m._arn("kms", alias),
+            "targetKeyArn": m._arn("kms", f"key/{i.get('targetKeyId', '')}")}
+
+
+def _log_group(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn("logs", f"log-group:{n}")}
+
+
+def _iam_role(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": f"arn:aws:iam::{m.account_id}:role{i.get('path', '/')}{n}",
+            "uniqueId": "AROA" + _alnum_upper(seed, 17), "createDate": "2026-01-01T00:00:00Z"}
+
+
+def _iam_instance_profile(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n,
+            "arn": f"arn:aws:iam::{m.account_id}:instance-profile{i.get('path', '/')}{n}",
+            "uniqueId": "AIPA" + _alnum_upper(seed, 17)}
+
+
+def _iam_policy(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    arn = f"arn:aws:iam::{m.account_id}:policy{i.get('path', '/')}{n}"
+    return {"__id": arn, "name": n, "arn": arn, "policyId": "ANPA" + _alnum_upper(seed, 17)}
+
+
+def _role_policy(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": f"{i.get('role', '')}:{n}", "name": n}
+
+
+def _role_policy_attachment(m, seed, name, i):
+    return {"__id": f"{i.get('role', '')}-{_hex(seed, 26)}"}
+
+
+def _rds_named(service_kind: str, key: str = "name"):
+    def fn(m, seed, name, i):
+        n = _physical_name(name, i, key=key, lower=True, seed=seed)
+        return {"__id": n, key: n, "arn": m._arn("rds", f"{service_kind}:{n}")}
+    return fn
+
+
+def _cluster(m, seed, name, i):
+    ident = _physical_name(name, i, key="clusterIdentifier", lower=True, seed=seed)
+    engine = i.get("engine", "aurora-mysql")
+    suffix = _hex(seed + "dns", 12)
+    out = {"__id": ident, "clusterIdentifier": ident, "arn": m._arn("rds", f"cluster:{ident}"),
+           "clusterResourceId": "cluster-" + _alnum_upper(seed, 26),
+           "endpoint": f"{ident}.cluster-{suffix}.{m.region}.rds.amazonaws.com",
+           "readerEndpoint": f"{ident}.cluster-ro-{suffix}.{m.region}.rds.amazonaws.com",
+           "port": i.get("port") or _ENGINE_PORTS.get(engine, 3306),
+           "hostedZoneId": "Z29XKXDKYMONMX", "engineVersionActual": i.get("engineVersion", ""),
+           "availabilityZones": i.get("availabilityZones")
+           or [f"{m.region}a", f"{m.region}b", f"{m.region}c"],
+           "members": [], "masterUserSecrets": []}
+    if i.get("manageMasterUserPassword"):
+        sname = f"rds!cluster-{_uuid(seed)}"
+        key = i.get("masterUserSecretKmsKeyId") or m._arn("kms", f"key/{_uuid('aws/secretsmanager')}")
+        out["masterUserSecrets"] = [{
+            "secretArn": m._arn("secretsmanager", f"secret:{sname}-{_hex(seed, 6)}"),
+            "secretStatus": "active", "kmsKeyId": key}]
+    return out
+
+
+def _cluster_instance(m, seed, name, i):
+    ident = _physical_name(name, i, key="identifier", lower=True, seed=seed)
+    engine = i.get("engine", "aurora-mysql")
+    return {"__id": ident, "identifier": ident, "arn": m._arn("rds", f"db:{ident}"),
+            "dbiResourceId": "db-" + _alnum_upper(seed, 26),
+            "endpoint": f"{ident}.{_hex(m.account_id + m.region, 12)}.{m.region}.rds.amazonaws.com",
+            "port": _ENGINE_PORTS.get(engine, 3306), "writer": False,
+            "availabilityZone": i.get("availabilityZone") or f"{m.region}a",
+            "storageEncrypted": True, "kmsKeyId": "", "networkType": "IPV4"}
+
+
+def _secret(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    arn = m._arn("secretsmanager", f"secret:{n}-{_alnum_upper(seed, 6)}")
+    return {"__id": arn, "arn": arn, "name": n}
+
+
+def _secret_version(m, seed, name, i):
+    vid = _uuid(seed)
+    return {"__id": f"{i.get('secretId', '')}|{vid}", "versionId": vid,
+            "arn": i.get("secretId", ""), "versionStages": ["AWSCURRENT"]}
+
+
+def _sns_topic(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    arn = m._arn("sns", n)
+    return {"__id": arn, "arn": arn, "name": n, "owner": m.account_id}
+
+
+def _metric_alarm(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn("cloudwatch", f"alarm:{n}")}
+
+
+def _lb(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)[:32]
+    suffix = f"app/{n}/{_hex(seed, 16)}"
+    arn = m._arn("elasticloadbalancing", f"loadbalancer/{suffix}")
+    return {"__id": arn, "arn": arn, "arnSuffix": suffix, "name": n,
+            "dnsName": f"{n}-{int(_hex(seed, 8), 16) % 10**10}.{m.region}.elb.amazonaws.com",
+            "zoneId": "Z32O12XQLNTSW2", "vpcId": ""}
+
+
+def _target_group(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)[:32]
+    suffix = f"targetgroup/{n}/{_hex(seed, 16)}"
+    arn = m._arn("elasticloadbalancing", suffix)
+    return {"__id": arn, "arn": arn, "arnSuffix": suffix, "name": n}
+
+
+def _listener(m, seed, name, i):
+    arn = m._arn("elasticloadbalancing", f"listener/app/{name}/{_hex(seed, 16)}/{_hex(seed + 'l', 16)}")
+    return {"__id": arn, "arn": arn}
+
+
+def _proxy(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn("rds", f"db-proxy:prx-{_hex(seed, 17)}"),
+            "endpoint": f"{n}.proxy-{_hex(seed, 12)}.{m.region}.rds.amazonaws.com"}
+
+
+def _app_scaling_target(m, seed, name, i):
+    return {"__id": i.get("resourceId", name),
+            "arn": m._arn("application-autoscaling", f"scalable-target/{_hex(seed, 28)}")}
+
+
+def _app_scaling_policy(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn(
+        "autoscaling", f"scalingPolicy:{_uuid(seed)}:resource/rds/{i.get('resourceId', '')}:policyName/{n}")}
+
+
+def _random_password(m, seed, name, i):
+    length = int(i.get("length", 32))
+    value = _hex(seed + "pw", length)
+    return {"__id": "none", "result": value, "bcryptHash": "$2a$10$" + _hex(seed + "bc", 53)}
+
+
+def _random_id(m, seed, name, i):
+    n = int(i.get("byteLength", 4))
+    h = _hex(seed, 2 * n)
+    return {"__id": h, "hex": (i.get("prefix") or "") + h, "dec": str(int(h, 16)),
+            "b64Std": h, "b64Url": h}
+
+
+def _random_string(m, seed, name, i):
+    value = _hex(seed, int(i.get("length", 8)))
+    return {"__id": value, "result": value}
+
+
+def _by_id(fn_id: Callable[[Any, str, str, dict], str]):
+    def fn(m, seed, name, i):
+        return {"__id": fn_id(m, seed, name, i)}
+    return fn
+
+
+_COMPUTE: dict[str, Callable[..., dict]] = {
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ec2/subnet:Subnet": _subnet,
+    "aws:ec2/internetGateway:InternetGateway": _simple_ec2("igw", "internet-gateway"),
+    "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/natGateway:NatGateway": _nat,
+    "aws:ec2/routeTable:RouteTable": _simple_ec2("rtb", "route-table"),
+    "aws:ec2/route:Route": _route,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _by_id(lambda m, s, n, i: _ec2_id("rtbassoc", s)),
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_security_group,
+    "aws:ec2/securityGroupRule:SecurityGroupRule": _by_id(lambda m, s, n, i: f"sgrule-{int(_hex(s, 8), 16)}"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _sg_rule,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _sg_rule,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:ec2/flowLog:FlowLog": _flow_log,
+    "aws:ec2/instance:Instance": _instance,
+    "aws:ec2/keyPair:KeyPair": lambda m, s, n, i: {"__id": _physical_name(n, i, key="keyName", seed=s),
+                                                   "keyPairId": _ec2_id("key", s)},
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/instanceProfile:InstanceProfile": _iam_instance_profile,
+    "aws:iam/policy:Policy": _iam_policy,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _role_policy_attachment,
+    "aws:rds/subnetGroup:SubnetGroup": _rds_named("subgrp"),
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": _rds_named("cluster-pg"),
+    "aws:rds/parameterGroup:ParameterGroup": _rds_named("pg"),
+    "aws:rds/cluster:Cluster": _cluster,
+    "aws:rds/clusterInstance:ClusterInstance": _cluster_instance,
+    "aws:rds/proxy:Proxy": _proxy,
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": lambda m, s, n, i: {
+        "__id": i.get("dbProxyName", n), "name": "default",
+        "arn": m._arn("rds", f"target-group:prx-tg-{_hex(s, 17)}")},
+    "aws:rds/proxyTarget:ProxyTarget": lambda m, s, n, i: {
+        "__id": f"{i.get('dbProxyName', '')}/{i.get('targetGroupName', '')}/TRACKED_CLUSTER/"
+                f"{i.get('dbClusterIdentifier', '')}",
+        "endpoint": "", "port": 0, "type": "TRACKED_CLUSTER"},
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:sns/topic:Topic": _sns_topic,
+    "aws:appautoscaling/target:Target": _app_scaling_target,
+    "aws:appautoscaling/policy:Policy": _app_scaling_policy,
+    "aws:lb/loadBalancer:LoadBalancer": _lb,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:lb/listener:Listener": _listener,
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": _by_id(
+        lambda m, s, n, i: f"{i.get('targetGroupArn', '')}-{int(_hex(s, 8), 16)}"),
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomId:RandomId": _random_id,
+    "random:index/randomString:RandomString": _random_string,
+}
+
+
+# ----- invokes ---------------------------------------------------------------------------------
+def _azs(m, args):
+    names = [f"{m.region}{s}" for s in "abc"]
+    return {"id": m.region, "names": names, "zoneIds": [f"euw1-az{n}" for n in (1, 2, 3)],
+            "groupNames": [m.region] * 3, "state": args.get("state", "available")}
+
+
+def _ami_id(m, name: str) -> str:
+    return _ec2_id("ami", f"ami|{m.region}|{name}")
+
+
+def _ssm_parameter(m, args):
+    name = args.get("name", "")
+    if not name.startswith(AL2023_AMI_PARAMETER_PREFIX):
+        raise UnknownInvokeError(f"RecordingMocks answers aws:ssm/getParameter only for public "
+                                 f"AMI parameters ({AL2023_AMI_PARAMETER_PREFIX}*), not {name!r}")
+    value = _ami_id(m, name)
+    return {"id": name, "name": name, "arn": f"arn:aws:ssm:{m.region}::parameter{name}",
+            "type": "String", "value": value, "insecureValue": value, "version": 97,
+            "withDecryption": args.get("withDecryption", True)}
+
+
+def _get_ami(m, args):
+    arch = "arm64" if any("arm64" in str(f) for f in args.get("filters", [])) else "x86_64"
+    ami = _ami_id(m, f"getAmi|{arch}")
+    return {"id": ami, "imageId": ami, "architecture": arch, "name": f"al2023-ami-2023.9-{arch}",
+            "ownerId": "137112412989", "rootDeviceName": "/dev/xvda", "state": "available",
+            "mostRecent": args.get("mostRecent", False), "owners": args.get("owners", [])}
+
+
+_INVOKES: dict[str, Callable[[RecordingMocks, dict], dict]] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _azs,
+    "aws:ssm/getParameter:getParameter": _ssm_parameter,
+    "aws:ec2/getAmi:getAmi": _get_ami,
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda m, a: {
+        "accountId": m.account_id, "id": m.account_id, "userId": "AIDA" + _alnum_upper("user", 17),
+        "arn": f"arn:aws:iam::{m.account_id}:user/aurorakit-ci"},
+    "aws:index/getPartition:getPartition": lambda m, a: {
+        "id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"},
+    "aws:index/getRegion:getRegion": lambda m, a: {
+        "id": m.region, "name": m.region, "region": m.region,
+        "endpoint": f"ec2.{m.region}.amazonaws.com", "description": "Europe (Ireland)"},
+}
+
+
+def install_mocks(config: Optional[Mapping[str, str]] = None, *, project: str = "aurorakit",
+                  stack: str = "dev", preview: bool = False,
+                  mocks: Optional[RecordingMocks] = None, monitor: Optional[MockMonitor] = None,
+                  secret_keys: Optional[list[str]] = None) -> RecordingMocks:
+    """Set the config map and the mocks (fresh root stack) and return the RecordingMocks.
+
+    `config` is the flat engine map (``"aurorakit:key" -> str``); its ``aws:region`` (if any)
+    becomes the mocks' region. Pass `monitor` (a MockMonitor built on the same mocks) to record
+    RegisterResource requests; `preview=True` reproduces a preview (unset outputs are unknown).
+    """
+    config = dict(config or {})
+    if mocks is None:
+        mocks = RecordingMocks(region=config.get("aws:region", DEFAULT_REGION))
+    if monitor is not None and getattr(monitor, "mocks", mocks) is not mocks:
+        raise ValueError("install_mocks: monitor must be built on the same RecordingMocks")
+    pulumi.runtime.set_all_config(config, secret_keys or [])
+    pulumi.runtime.settings.set_root_resource(None)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
+                             monitor=monitor)
+    return mocks
