@@ -1,0 +1,496 @@
+"""Drive a policy pack over the real analyzer gRPC protocol, the way `pulumi preview` does.
+
+API (used by preflight and by the policy tests)::
+
+    from preflight.analyzer import PolicyPack, Resource
+    with PolicyPack("policy", project="aurorakit", stack="prod", config=stack_cfg,
+                    secret_keys=stack_cfg.secret_keys) as pack:     # process starts here
+        pack.configure(file_config)       # GetAnalyzerInfo, reconcile, Configure, ConfigureStack
+        diags = pack.analyze(Resource(urn=..., type=..., name=..., properties={...}))
+        future = pack.analyze_async(resource)        # -> concurrent.futures-like, .result()
+        diags += pack.analyze_stack([Resource(..., properties=outputs, dependencies=[...])])
+    # the pack process is stopped on exit, also on errors (pack.pid, pack.returncode)
+
+`file_config` is what `--policy-pack-config FILE` holds (see `policyconfig.load_policy_config`),
+``None`` for none. Every RPC is counted in ``pack.calls`` (a Counter keyed by RPC name).
+Diagnostics come back as `Diagnostic` (policy_name, enforcement_level, urn, message, ...).
+Which engine behaviour each step mirrors is noted where it happens (pulumi/pulumi
+`sdk/go/common/resource/plugin/analyzer_plugin.go`, `pkg/engine/plugins.go`,
+`pkg/resource/deploy/step_generator.go`).
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional, Union
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from . import policyconfig
+from .policyconfig import PolicyConfig, PolicyConfigError, PolicyInfo
+
+_LEVEL_NAMES = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
+                analyzer_pb2.REMEDIATE: "remediate", analyzer_pb2.DISABLED: "disabled"}
+_LEVEL_ENUM = {v: k for k, v in _LEVEL_NAMES.items()}
+_SEVERITY_NAMES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+                   analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium", analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+                   analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
+_RESOURCE_SIG = ("4dabf18193072939515e22adb298388d", "5cf8f73096256a8f31e491e813e4eb8e")
+# The engine address handed to the pack. The Python policy host (pulumi/policy/__main__.py)
+# parses it and does not connect, so no engine server is needed for a Python pack.
+ENGINE_ADDRESS = "127.0.0.1:0"
+START_TIMEOUT_S = 60.0
+_GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
+                 ("grpc.max_send_message_length", 400 * 1024 * 1024)]
+
+
+class PolicyPackError(Exception):
+    """The pack failed to start, or an RPC failed (a policy raised, a bad reply...)."""
+
+
+@dataclass
+class Diagnostic:
+    """One policy violation as the engine reports it (`plugin.AnalyzeDiagnostic`)."""
+
+    policy_name: str
+    enforcement_level: str  # advisory | mandatory | remediate | disabled
+    urn: str
+    message: str
+    description: str = ""
+    severity: str = ""  # "", low, medium, high, critical
+    policy_pack_name: str = ""
+    policy_pack_version: str = ""
+
+
+@dataclass
+class Resource:
+    """A resource as the analyzer sees it: `properties` are inputs (Analyze) or outputs
+    (AnalyzeStack), a Struct or a plain dict; `provider` is the provider resource (its inputs)."""
+
+    urn: str
+    type: str
+    name: str
+    properties: Union[struct_pb2.Struct, Mapping[str, Any], None] = None
+    parent: str = ""
+    protect: bool = False
+    ignore_changes: list = field(default_factory=list)
+    delete_before_replace: Optional[bool] = None
+    additional_secret_outputs: list = field(default_factory=list)
+    aliases: list = field(default_factory=list)
+    custom_timeouts: tuple = ("", "", "")  # create, update, delete
+    dependencies: list = field(default_factory=list)
+    property_dependencies: dict = field(default_factory=dict)
+    provider: Optional["Resource"] = None
+
+
+@dataclass
+class PackInfo:
+    """GetAnalyzerInfo, converted like the engine does (policies sorted by name)."""
+
+    name: str
+    version: str
+    supports_config: bool
+    policies: list
+    initial_config: dict
+
+
+# ----- marshalling (engine: MarshalProperties{KeepUnknowns, KeepSecrets, SkipInternalKeys}) ---
+def _downgrade_refs(value: struct_pb2.Value) -> Optional[struct_pb2.Value]:
+    """Resource references become their id (custom) or URN (component): the engine marshals
+    analyzer properties without KeepResources. Returns a replacement, or None if unchanged."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        fields = value.struct_value.fields
+        sig = fields.get(_RESOURCE_SIG[0])
+        if sig is not None and sig.string_value == _RESOURCE_SIG[1]:
+            ref = fields["id"] if "id" in fields else fields.get("urn")
+            out = struct_pb2.Value()
+            out.CopyFrom(ref if ref is not None else struct_pb2.Value(string_value=""))
+            return out
+        changed = {k: r for k, v in fields.items() if (r := _downgrade_refs(v)) is not None}
+        if not changed:
+            return None
+        out = struct_pb2.Value()
+        out.CopyFrom(value)
+        for k, r in changed.items():
+            out.struct_value.fields[k].CopyFrom(r)
+        return out
+    if kind == "list_value":
+        items = list(value.list_value.values)
+        repl = [_downgrade_refs(v) for v in items]
+        if all(r is None for r in repl):
+            return None
+        out = struct_pb2.Value()
+        out.list_value.values.extend([r if r is not None else v for v, r in zip(items, repl)])
+        return out
+    return None
+
+
+def marshal_properties(props: Union[struct_pb2.Struct, Mapping[str, Any], None]) -> struct_pb2.Struct:
+    """The Struct the engine would send: internal ``__`` keys dropped, resource refs downgraded."""
+    if props is None:
+        return struct_pb2.Struct()
+    if not isinstance(props, struct_pb2.Struct):
+        s = struct_pb2.Struct()
+        s.update(dict(props))
+        props = s
+    out = None
+    for key, val in props.fields.items():
+        repl = None if key.startswith("__") else _downgrade_refs(val)
+        if key.startswith("__") or repl is not None:
+            if out is None:
+                out = struct_pb2.Struct()
+                out.CopyFrom(props)
+            if key.startswith("__"):
+                del out.fields[key]
+            else:
+                out.fields[key].CopyFrom(repl)
+    return out if out is not None else props
+
+
+def _options(r: Resource, with_parent: bool) -> analyzer_pb2.AnalyzerResourceOptions:
+    """`marshalResourceOptions`. Analyze sets options.parent; AnalyzeStack leaves it empty
+    (step_generator.AnalyzeResources passes the parent on the resource instead)."""
+    create, update, delete = (_seconds(t) for t in r.custom_timeouts)
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=r.protect, ignoreChanges=list(r.ignore_changes),
+        deleteBeforeReplace=bool(r.delete_before_replace),
+        deleteBeforeReplaceDefined=r.delete_before_replace is not None,
+        additionalSecretOutputs=list(r.additional_secret_outputs), aliases=list(r.aliases),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=create, update=update, delete=delete),
+        parent=r.parent if with_parent else "")
+
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _seconds(duration: Any) -> float:
+    """A Go duration string ("5m", "1h30m") in seconds, as the engine parses custom timeouts."""
+    if isinstance(duration, (int, float)):
+        return float(duration)
+    total = 0.0
+    for num, unit in re.findall(r"([0-9.]+)(ns|us|µs|ms|s|m|h)", duration or ""):
+        total += float(num) * _UNITS[unit]
+    return total
+
+
+def _provider(r: Resource) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+    """`marshalProvider`: the provider's URN, type, name and inputs."""
+    p = r.provider
+    if p is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        urn=p.urn, type=p.type, name=p.name, properties=marshal_properties(p.properties))
+
+
+def analyze_request(r: Resource) -> analyzer_pb2.AnalyzeRequest:
+    """The AnalyzeRequest `analyzer.Analyze` builds for one resource (inputs + options)."""
+    return analyzer_pb2.AnalyzeRequest(
+        urn=r.urn, type=r.type, name=r.name, properties=marshal_properties(r.properties),
+        options=_options(r, with_parent=True), provider=_provider(r))
+
+
+def stack_resource(r: Resource) -> analyzer_pb2.AnalyzerResource:
+    """One entry of `AnalyzeStack`: outputs, options, parent, dependencies, property deps."""
+    return analyzer_pb2.AnalyzerResource(
+        urn=r.urn, type=r.type, name=r.name, properties=marshal_properties(r.properties),
+        options=_options(r, with_parent=False), provider=_provider(r), parent=r.parent,
+        dependencies=list(r.dependencies),
+        propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
+                              for k, v in r.property_dependencies.items() if v})
+
+
+def _diagnostics(resp, version: str) -> list[Diagnostic]:
+    """`convertDiagnostics`: PulumiPolicy.yaml's version wins over the pack's own."""
+    return [Diagnostic(policy_name=d.policyName, enforcement_level=_LEVEL_NAMES.get(d.enforcementLevel, "?"),
+                       urn=d.urn, message=d.message, description=d.description,
+                       severity=_SEVERITY_NAMES.get(d.severity, ""), policy_pack_name=d.policyPackName,
+                       policy_pack_version=version or d.policyPackVersion)
+            for d in resp.diagnostics]
+
+
+def _pack_project(pack_dir: str) -> dict:
+    import yaml  # a dependency of the pulumi SDK
+    path = os.path.join(pack_dir, "PulumiPolicy.yaml")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except OSError:
+        raise PolicyPackError(f"policy pack {pack_dir}: PulumiPolicy.yaml not found") from None
+    except yaml.YAMLError as exc:
+        raise PolicyPackError(f"{path}: not valid YAML: {exc}") from None
+    runtime = data.get("runtime")
+    runtime = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime != "python":
+        raise PolicyPackError(f"{path}: runtime is {runtime!r}; preflight runs Python packs only")
+    return data
+
+
+class PolicyPack:
+    """One policy-pack process and its analyzer client (see the module docstring)."""
+
+    def __init__(self, pack_dir: str, *, project: str, stack: str, dry_run: bool = True,
+                 config: Optional[Mapping[str, str]] = None, secret_keys: Iterable[str] = (),
+                 organization: str = "organization"):
+        self.pack_dir = os.path.abspath(pack_dir)
+        self.project, self.stack, self.dry_run = project, stack, dry_run
+        self.organization = organization
+        self.config = dict(config or {})
+        self.secret_keys = sorted(secret_keys)
+        self.calls: collections.Counter = collections.Counter()
+        self.info: Optional[PackInfo] = None
+        self.policy_config: dict[str, PolicyConfig] = {}
+        self.start_seconds = 0.0
+        self._proc: Optional[subprocess.Popen] = None
+        self._channel: Optional[grpc.Channel] = None
+        self._stub = None
+        self._stderr = None
+        self._lock = threading.Lock()
+        self._yaml_version = str(_pack_project(self.pack_dir).get("version") or "")
+        self._start()
+
+    # ----- process lifecycle ------------------------------------------------------------------
+    def _start(self) -> None:
+        """`NewPolicyAnalyzer` (legacy path used for python): run `python -u -m pulumi.policy
+        <engine> .` in the pack directory with PULUMI_CONFIG/ORGANIZATION/PROJECT/STACK/DRY_RUN
+        (`constructEnv`). The pack's `virtualenv` option is resolved to this interpreter."""
+        env = dict(os.environ)
+        for key in ("PULUMI_CONFIG", "PULUMI_ORGANIZATION", "PULUMI_PROJECT", "PULUMI_STACK",
+                    "PULUMI_DRY_RUN"):
+            env.pop(key, None)
+        if self.config:
+            env["PULUMI_CONFIG"] = json.dumps(self.config)
+        env.update(PULUMI_ORGANIZATION=self.organization, PULUMI_PROJECT=self.project,
+                   PULUMI_STACK=self.stack, PULUMI_DRY_RUN="true" if self.dry_run else "false")
+        self._stderr = tempfile.TemporaryFile()
+        self._t0 = time.perf_counter()
+        self._proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, "."],
+                                      cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=self._stderr)
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self._proc.pid if self._proc else None
+
+    @property
+    def returncode(self) -> Optional[int]:
+        return self._proc.poll() if self._proc else None
+
+    def _stderr_tail(self) -> str:
+        self._stderr.seek(0)
+        lines = [ln for ln in self._stderr.read().decode(errors="replace").splitlines() if ln.strip()]
+        return lines[-1].strip() if lines else "no output"
+
+    def connect(self, timeout: float = START_TIMEOUT_S) -> None:
+        """Read the port the pack prints, dial it and Handshake (UNIMPLEMENTED is fine)."""
+        with self._lock:
+            if self._stub is not None:
+                return
+            result: list = []
+            reader = threading.Thread(target=lambda: result.append(self._proc.stdout.readline()),
+                                      daemon=True)
+            reader.start()
+            reader.join(timeout)
+            line = result[0].decode().strip() if result else ""
+            if not line.isdigit():
+                self._proc.poll()
+                why = self._stderr_tail() if self._proc.returncode is not None or not reader.is_alive() \
+                    else f"no port after {timeout:.0f}s"
+                raise PolicyPackError(f"policy pack {self.pack_dir} failed to start: {why}")
+            # Keep draining stdout so a chatty pack never blocks on a full pipe.
+            threading.Thread(target=self._drain, daemon=True).start()
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=_GRPC_OPTIONS)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self.start_seconds = time.perf_counter() - self._t0
+            req = analyzer_pb2.AnalyzerHandshakeRequest(engine_address=ENGINE_ADDRESS,
+                                                        root_directory=self.pack_dir,
+                                                        program_directory=self.pack_dir)
+            self._rpc("Handshake", req, tolerate_unimplemented=True)
+
+    def _drain(self) -> None:
+        try:
+            for _ in self._proc.stdout:
+                pass
+        except (ValueError, OSError):
+            pass
+
+    def close(self) -> None:
+        """`plugin.Close`: close the channel, stop the process (SIGTERM, then SIGKILL), reap it."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc is not None and proc.stdout:
+            proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def __enter__(self) -> "PolicyPack":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ----- RPCs -------------------------------------------------------------------------------
+    def _rpc(self, name: str, request, tolerate_unimplemented: bool = False):
+        if self._stub is None:
+            self.connect()
+        self.calls[name] += 1
+        try:
+            return getattr(self._stub, name)(request)
+        except grpc.RpcError as exc:
+            if tolerate_unimplemented and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                return None
+            raise self._rpc_error(name, exc) from None
+
+    def _rpc_error(self, name: str, exc: grpc.RpcError) -> PolicyPackError:
+        detail = (exc.details() or str(exc.code())).strip().splitlines()
+        return PolicyPackError(f"policy pack {name} failed: {detail[-1] if detail else exc.code()}")
+
+    def get_info(self) -> PackInfo:
+        """GetAnalyzerInfo, converted like `analyzer.GetAnalyzerInfo` (levels, schemas, sorted)."""
+        resp = self._rpc("GetAnalyzerInfo", empty_pb2.Empty())
+        policies = []
+        for p in resp.policies:
+            if p.enforcementLevel not in _LEVEL_NAMES:
+                raise PolicyPackError(f"policy {p.name}: invalid enforcement level {p.enforcementLevel}")
+            schema = None
+            if resp.supportsConfig:
+                schema = {"properties": json_format.MessageToDict(p.configSchema.properties),
+                          "required": list(p.configSchema.required)}
+            ptype = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource",
+                     analyzer_pb2.POLICY_TYPE_STACK: "stack"}.get(p.policy_type, "unknown")
+            policies.append(PolicyInfo(p.name, _LEVEL_NAMES[p.enforcementLevel], schema,
+                                       p.description, ptype, _SEVERITY_NAMES.get(p.severity, "")))
+        policies.sort(key=lambda p: p.name)
+        # An initial-config entry without a level arrives as 0 = ADVISORY, exactly as the engine
+        # reads it (convertEnforcementLevel of the proto default).
+        initial = {k: PolicyConfig(_LEVEL_NAMES.get(v.enforcementLevel, ""),
+                                   json_format.MessageToDict(v.properties) or None)
+                   for k, v in resp.initialConfig.items()}
+        self.info = PackInfo(resp.name, self._yaml_version or resp.version, resp.supportsConfig,
+                             policies, initial)
+        return self.info
+
+    def configure(self, file_config: Optional[Mapping[str, PolicyConfig]] = None) -> dict[str, PolicyConfig]:
+        """`installAndLoadPolicyPlugins` for a local pack: GetAnalyzerInfo, ReconcilePolicyPackConfig
+        (raises PolicyConfigError), Configure (skipped for an empty map), then ConfigureStack."""
+        info = self.info or self.get_info()
+        if not info.supports_config:
+            if file_config:
+                raise PolicyConfigError(f"policy pack {info.name!r} does not support config")
+            config: dict[str, PolicyConfig] = {}
+        else:
+            config = policyconfig.reconcile(info.policies, info.initial_config, file_config)
+            policyconfig.configure_entries(config, [p.name for p in info.policies])
+        if config:
+            req = analyzer_pb2.ConfigureAnalyzerRequest()
+            for name, cfg in config.items():
+                entry = req.policyConfig[name]
+                entry.enforcementLevel = _LEVEL_ENUM[cfg.enforcement_level]
+                if cfg.properties:
+                    entry.properties.update(cfg.properties)
+            self._rpc("Configure", req)
+        self.policy_config = config
+        self.configure_stack()
+        return config
+
+    def configure_stack(self) -> None:
+        """ConfigureStack (NewPolicyAnalyzer sends it right after start; UNIMPLEMENTED is fine)."""
+        req = analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=self.stack, project=self.project, organization=self.organization,
+            dry_run=self.dry_run, config=self.config, config_secret_keys=self.secret_keys)
+        self._rpc("ConfigureStack", req, tolerate_unimplemented=True)
+
+    def level_of(self, policy: str) -> str:
+        cfg = self.policy_config.get(policy)
+        if cfg:
+            return cfg.enforcement_level
+        for p in (self.info.policies if self.info else []):
+            if p.name == policy:
+                return p.enforcement_level
+        return ""
+
+    @property
+    def remediates(self) -> bool:
+        """Whether any policy runs at level remediate (otherwise Remediate is a no-op)."""
+        return any(c.enforcement_level == "remediate" for c in self.policy_config.values())
+
+    def remediate(self, r: Resource) -> tuple[Resource, list[Diagnostic]]:
+        """The step generator's first pass: Remediate, then analyze the remediated inputs."""
+        resp = self._rpc("Remediate", analyze_request(r))
+        diags = []
+        for rem in resp.remediations:
+            if rem.diagnostic:
+                diags.append(Diagnostic(rem.policyName, "advisory", r.urn, rem.diagnostic,
+                                        rem.description, "", rem.policyPackName, self._version()))
+            elif rem.HasField("properties"):
+                r = Resource(**{**r.__dict__, "properties": rem.properties})
+        return r, diags
+
+    def _version(self) -> str:
+        return self.info.version if self.info else self._yaml_version
+
+    def analyze(self, r: Resource) -> list[Diagnostic]:
+        """One Analyze RPC (inputs + options + provider) -> diagnostics, each attributed to the
+        analyzed resource (the step generator reports them with `OnPolicyViolation(new.URN, d)`)."""
+        return _attribute(_diagnostics(self._rpc("Analyze", analyze_request(r)), self._version()), r.urn)
+
+    def analyze_async(self, r: Resource) -> "_Pending":
+        """Analyze without waiting: the RPC is in flight on return; `.result()` gives diagnostics."""
+        if self._stub is None:
+            self.connect()
+        self.calls["Analyze"] += 1
+        return _Pending(self, self._stub.Analyze.future(analyze_request(r)), r.urn)
+
+    def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
+        """AnalyzeStack once with every resource's outputs and relationships."""
+        resources = list(resources)
+        req = analyzer_pb2.AnalyzeStackRequest(resources=[stack_resource(r) for r in resources])
+        resp = self._rpc("AnalyzeStack", req, tolerate_unimplemented=True)
+        if resp is None:
+            return []
+        # step_generator.AnalyzeResources: a diagnostic's URN is kept when it names a resource of
+        # the stack, otherwise it is reported on the root stack.
+        known = {r.urn for r in resources}
+        root = f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
+        diags = _diagnostics(resp, self._version())
+        for d in diags:
+            d.urn = d.urn if d.urn in known else root
+        return diags
+
+
+def _attribute(diags: list[Diagnostic], urn: str) -> list[Diagnostic]:
+    for d in diags:
+        d.urn = urn
+    return diags
+
+
+class _Pending:
+    def __init__(self, pack: PolicyPack, future, urn: str):
+        self._pack, self._future, self._urn = pack, future, urn
+
+    def result(self) -> list[Diagnostic]:
+        try:
+            return _attribute(_diagnostics(self._future.result(), self._pack._version()), self._urn)
+        except grpc.RpcError as exc:
+            raise self._pack._rpc_error("Analyze", exc) from None
