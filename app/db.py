@@ -1,0 +1,100 @@
+"""Two SQLAlchemy engines (writer, reader) with TLS, pooling and rotation-aware credentials."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, create_engine,
+                        event, func, insert, select, text)
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool
+
+from .credentials import SecretCredentials
+from .settings import Settings
+
+log = logging.getLogger("aurorakit.db")
+NAME_MAX, ADDRESS_MAX = 100, 200
+
+metadata = MetaData()
+entries = Table(
+    "entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("address", String(ADDRESS_MAX), nullable=False),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+)
+COLUMNS = (entries.c.id, entries.c.name, entries.c.address, entries.c.created_at)
+
+
+def _driver_options(settings: Settings, role: str) -> tuple[str, dict]:
+    """Driver name and connect args: TLS required and verified (CA + hostname)."""
+    if settings.engine == "aurora-mysql":
+        return "mysql+pymysql", {
+            "ssl_ca": settings.ca_bundle, "ssl_verify_cert": True, "ssl_verify_identity": True,
+            "connect_timeout": settings.connect_timeout, "read_timeout": 30, "write_timeout": 30,
+            "program_name": f"aurorakit-{role}", "charset": "utf8mb4"}
+    return "postgresql+psycopg", {
+        "sslmode": "verify-full", "sslrootcert": settings.ca_bundle,
+        "connect_timeout": settings.connect_timeout, "application_name": f"aurorakit-{role}"}
+
+
+def is_auth_failure(exc: BaseException) -> bool:
+    """MySQL 1045 (access denied) or PostgreSQL 28P01/28000 (bad password / no such role)."""
+    args = getattr(exc, "args", ())
+    if args and args[0] == 1045:
+        return True
+    if getattr(exc, "sqlstate", None) in ("28P01", "28000"):
+        return True
+    return "password authentication failed" in str(exc)
+
+
+def make_engine(settings: Settings, role: str, creds: SecretCredentials) -> Engine:
+    host = settings.writer_host if role == "writer" else settings.reader_host
+    driver, connect_args = _driver_options(settings, role)
+    url = URL.create(driver, host=host, port=settings.port, database=settings.db_name)
+    pool = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 10, "pool_recycle": 300,
+            "pool_pre_ping": True} if settings.pooling else {"poolclass": NullPool}
+    engine = create_engine(url, connect_args=connect_args, hide_parameters=True, **pool)
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, conn_rec, cargs, cparams):
+        current = creds.get()
+        cparams["user"], cparams["password"] = current
+        try:
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError as exc:
+            if not is_auth_failure(exc) or not creds.refresh(current):
+                raise
+            log.warning("%s: authentication failed; re-fetched the secret (rotation?) and retrying", role)
+            cparams["user"], cparams["password"] = creds.get()
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+
+    return engine
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Idempotent: CREATE TABLE only when missing."""
+    metadata.create_all(engine, checkfirst=True)
+
+
+def add_entry(writer: Engine, name: str, address: str) -> dict:
+    """Insert on the writer and read it back there (read-after-write)."""
+    with writer.begin() as conn:
+        new_id = conn.execute(insert(entries).values(name=name, address=address)).inserted_primary_key[0]
+        return dict(conn.execute(select(*COLUMNS).where(entries.c.id == new_id)).mappings().one())
+
+
+def get_entry(engine: Engine, entry_id: int) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(*COLUMNS).where(entries.c.id == entry_id)).mappings().first()
+        return dict(row) if row else None
+
+
+def list_entries(engine: Engine, limit: int) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(*COLUMNS).order_by(entries.c.id.desc()).limit(limit)).mappings()
+        return [dict(r) for r in rows]
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -1,0 +1,57 @@
+"""Non-secret settings from the environment (the host's /etc/aurorakit/app.env)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+ENGINES = ("aurora-mysql", "aurora-postgresql")
+PREFIX = "AURORAKIT_"
+DEFAULT_CA_BUNDLE = "/opt/aurorakit/rds-global-bundle.pem"
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    secret_arn: str
+    writer_host: str
+    reader_host: str
+    port: int
+    db_name: str
+    engine: str
+    ca_bundle: str = DEFAULT_CA_BUNDLE
+    pooling: bool = True
+    connect_timeout: int = 5
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError(f"{PREFIX}DB_ENGINE must be one of {', '.join(ENGINES)}; got {self.engine!r}")
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"{PREFIX}DB_PORT must be 1..65535; got {self.port}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        def get(key, default=None):
+            value = env.get(PREFIX + key, default)
+            if value is None or value == "":
+                raise ValueError(f"{PREFIX}{key} is required")
+            return value
+
+        port = get("DB_PORT")
+        if not port.isdigit():
+            raise ValueError(f"{PREFIX}DB_PORT must be an integer; got {port!r}")
+        pooling = get("DB_POOLING", "on")
+        if pooling not in ("on", "off"):
+            raise ValueError(f"{PREFIX}DB_POOLING must be one of on, off; got {pooling!r}")
+        return cls(region=get("REGION"), secret_arn=get("SECRET_ARN"),
+                   writer_host=get("DB_WRITER_HOST"), reader_host=get("DB_READER_HOST"),
+                   port=int(port), db_name=get("DB_NAME"), engine=get("DB_ENGINE"),
+                   ca_bundle=get("DB_CA_BUNDLE", DEFAULT_CA_BUNDLE), pooling=pooling == "on")
+
+    def to_env(self) -> dict[str, str]:
+        """The inverse of from_env (what cloud-init writes to the env file)."""
+        return {PREFIX + k: str(v) for k, v in (
+            ("REGION", self.region), ("SECRET_ARN", self.secret_arn),
+            ("DB_WRITER_HOST", self.writer_host), ("DB_READER_HOST", self.reader_host),
+            ("DB_PORT", self.port), ("DB_NAME", self.db_name), ("DB_ENGINE", self.engine),
+            ("DB_CA_BUNDLE", self.ca_bundle), ("DB_POOLING", "on" if self.pooling else "off"))}

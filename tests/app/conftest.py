@@ -1,0 +1,92 @@
+"""Fixtures: one TLS MariaDB and one TLS PostgreSQL per session, Secrets Manager via moto."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, replace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from app.settings import Settings
+from app.web import create_app
+from tests.app.dbservers import SERVERS, DbServer, make_pki
+
+REGION = "eu-west-1"
+APP_USER = "aurorakit_app"
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def aws():
+    """Secrets Manager served by moto; the app uses its real boto3 client code path."""
+    saved = dict(os.environ)
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                      AWS_DEFAULT_REGION=REGION)
+    with mock_aws():
+        yield boto3.client("secretsmanager", region_name=REGION)
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session", params=sorted(SERVERS))
+def server(request, pki):
+    srv: DbServer = SERVERS[request.param](pki)
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.destroy()
+
+
+@dataclass
+class Deployment:
+    server: DbServer
+    settings: Settings
+    secret_arn: str
+    password: str
+    aws: object
+
+    def app(self, **overrides):
+        return create_app(replace(self.settings, **overrides))
+
+    def rotate(self, password: str, *, secret: bool = True, database: bool = True):
+        if database:
+            self.server.set_password(APP_USER, password)
+        if secret:
+            self.aws.put_secret_value(SecretId=self.secret_arn,
+                                      SecretString=json.dumps({"username": APP_USER, "password": password}))
+        self.password = password
+
+
+@pytest.fixture(scope="session")
+def deployment(server, aws, pki):
+    """The app user + an RDS-style managed secret for it, and matching non-secret settings."""
+    password = secrets.token_urlsafe(18)
+    server.create_user(APP_USER, password)
+    arn = aws.create_secret(
+        Name=f"rds!cluster-{secrets.token_hex(8)}-{server.engine}",
+        SecretString=json.dumps({"username": APP_USER, "password": password}))["ARN"]
+    settings = Settings(region=REGION, secret_arn=arn, writer_host=server.host,
+                        reader_host=server.host, port=server.port, db_name=server.db_name,
+                        engine=server.engine, ca_bundle=str(pki.ca_file), connect_timeout=3)
+    return Deployment(server, settings, arn, password, aws)
+
+
+@pytest.fixture(scope="session")
+def app(deployment):
+    application = create_app(deployment.settings)
+    yield application
+    for engine in (application.extensions["aurorakit"].writer, application.extensions["aurorakit"].reader):
+        engine.dispose()
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

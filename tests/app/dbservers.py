@@ -1,0 +1,265 @@
+"""Throwaway MariaDB / PostgreSQL servers with TLS for the app tests and bench/app.py.
+
+Debian binaries (mariadb-server, postgresql 15), temp dirs, 127.0.0.1 on free ports, TLS from a
+test CA generated here. PostgreSQL refuses to run as root, so as root it runs as `nobody`.
+(pytest-postgresql / pytest-mysql don't cover TLS or root; these ~200 lines do.)
+"""
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _pem_key(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _cert(subject: str, key, issuer: str, issuer_key, *, ca: bool, san=None) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    b = (x509.CertificateBuilder()
+         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+         .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+         .public_key(key.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - datetime.timedelta(hours=1))
+         .not_valid_after(now + datetime.timedelta(days=2))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if san:
+        b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
+    return b.sign(issuer_key, hashes.SHA256())
+
+
+@dataclass(frozen=True)
+class TestPKI:
+    ca_file: Path          # CA that signed the servers' certificate
+    other_ca_file: Path    # an unrelated CA (must be rejected)
+    cert_file: Path        # server cert: SAN IP:127.0.0.1 only (so "localhost" must be rejected)
+    key_file: Path
+
+
+def make_pki(directory: Path) -> TestPKI:
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for label in ("ca", "other-ca"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        files[label] = (key, _cert(f"aurorakit test {label}", key, f"aurorakit test {label}", key, ca=True))
+    ca_key, ca_cert = files["ca"]
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _cert("aurorakit test db", key, ca_cert.subject.rfc4514_string().split("=", 1)[1], ca_key,
+                 ca=False, san=[x509.IPAddress(ipaddress.ip_address(HOST))])
+    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
+    out = TestPKI(directory / "ca.pem", directory / "other-ca.pem", directory / "server.pem",
+                  directory / "server-key.pem")
+    out.ca_file.write_bytes(pem(ca_cert))
+    out.other_ca_file.write_bytes(pem(files["other-ca"][1]))
+    out.cert_file.write_bytes(pem(cert))
+    out.key_file.write_bytes(_pem_key(key))
+    out.key_file.chmod(0o600)
+    return out
+
+
+def _wait(check, what: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise RuntimeError(f"{what} did not become ready ({exc}); log tail:\n{tail}") from exc
+            time.sleep(0.05)
+
+
+class DbServer:
+    """Common lifecycle; subclasses define init/command/admin SQL for their engine."""
+    engine: str
+    db_name = "appdb"
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, pki: TestPKI, workdir: Path | None = None):
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"aurorakit-{self.engine}-"))
+        self.port = free_port()
+        self.host = HOST
+        self.proc: subprocess.Popen | None = None
+        self.log = self.workdir / "server.log"
+        self.pki = pki
+        self._init()
+
+    def start(self):
+        self.proc = subprocess.Popen(self._command(), stdout=subprocess.DEVNULL,
+                                     stderr=self.log.open("ab"), start_new_session=True,
+                                     **self._run_as())
+        _wait(lambda: self.admin().close(), f"{self.engine} on port {self.port}", self.proc, self.log)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(self.stop_signal)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def destroy(self):
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def sql(self, statement: str, params=()) -> list[tuple]:
+        """Run one admin statement (superuser over the unix socket); returns rows if any."""
+        conn = self.admin()
+        try:
+            cur = conn.cursor()
+            cur.execute(statement, params or None)
+            return list(cur.fetchall()) if cur.description else []
+        finally:
+            conn.close()
+
+    def _run_as(self) -> dict:
+        return {}
+
+
+class MariaDbServer(DbServer):
+    engine = "aurora-mysql"
+
+    def _init(self):
+        self.socket = self.workdir / "mysqld.sock"
+        self.general_log = self.workdir / "general.log"
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.workdir / 'data'}",
+                        "--auth-root-authentication-method=normal", "--skip-test-db", *user],
+                       check=True, capture_output=True)
+
+    def _command(self):
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        return ["mariadbd", "--no-defaults", *user, f"--datadir={self.workdir / 'data'}",
+                f"--port={self.port}", f"--bind-address={HOST}", f"--socket={self.socket}",
+                f"--pid-file={self.workdir / 'mysqld.pid'}", f"--log-error={self.log}",
+                f"--ssl-ca={self.pki.ca_file}", f"--ssl-cert={self.pki.cert_file}",
+                f"--ssl-key={self.pki.key_file}", "--require-secure-transport=ON",
+                "--general-log=1", f"--general-log-file={self.general_log}",
+                "--performance-schema=ON", "--skip-name-resolve", "--skip-log-bin",
+                "--innodb-buffer-pool-size=16M", "--innodb-flush-log-at-trx-commit=2",
+                "--max-connections=200"]
+
+    def admin(self):
+        import pymysql
+        return pymysql.connect(unix_socket=str(self.socket), user="root", autocommit=True)
+
+    def create_user(self, user: str, password: str):
+        self.sql(f"CREATE DATABASE IF NOT EXISTS {self.db_name}")
+        self.sql(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s REQUIRE SSL", (password,))
+        self.sql(f"GRANT ALL ON {self.db_name}.* TO '{user}'@'%'")
+
+    def set_password(self, user: str, password: str):
+        self.sql(f"ALTER USER '{user}'@'%%' IDENTIFIED BY %s", (password,))
+
+    def kill_sessions(self, user: str):
+        for (pid,) in self.sql("SELECT id FROM information_schema.processlist WHERE user = %s", (user,)):
+            self.sql(f"KILL CONNECTION {int(pid)}")
+
+    def statements(self) -> list[tuple[str, str]]:
+        """(program_name, SQL) for each query logged by a still-open client connection."""
+        roles = dict(self.sql("SELECT processlist_id, attr_value FROM performance_schema.session_connect_attrs "
+                              "WHERE attr_name = 'program_name'"))
+        out, line_re = [], re.compile(r"^(?:\d{6}\s+[\d:]+)?\s+(\d+)\s+(\w+)\t(.*)$")
+        for line in self.general_log.read_text(errors="replace").splitlines():
+            m = line_re.match(line)
+            if m and m.group(2) in ("Query", "Execute"):
+                out.append((roles.get(int(m.group(1)), "?"), m.group(3)))
+            elif not m and out:
+                out[-1] = (out[-1][0], out[-1][1] + " " + line.strip())
+        return out
+
+
+class PostgresServer(DbServer):
+    engine = "aurora-postgresql"
+    stop_signal = signal.SIGINT  # "fast" shutdown: don't wait for clients to disconnect
+
+    def _run_as(self) -> dict:
+        return {"user": "nobody", "group": "nogroup", "extra_groups": []} if os.geteuid() == 0 else {}
+
+    def _init(self):
+        self.data = self.workdir / "data"
+        tls = self.workdir / "tls"
+        tls.mkdir()
+        for src in (self.pki.cert_file, self.pki.key_file):
+            shutil.copy(src, tls / src.name)
+        (tls / self.pki.key_file.name).chmod(0o600)
+        if os.geteuid() == 0:
+            uid = pwd.getpwnam("nobody").pw_uid
+            for p in (self.workdir, tls, *tls.iterdir()):
+                os.chown(p, uid, -1)
+        subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8",
+                        "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
+                       check=True, capture_output=True, **self._run_as())
+        (self.data / "pg_hba.conf").write_text(
+            "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n")
+
+    def _command(self):
+        tls = self.workdir / "tls"
+        settings = {"listen_addresses": HOST, "port": self.port,
+                    "unix_socket_directories": self.workdir, "ssl": "on",
+                    "ssl_cert_file": tls / self.pki.cert_file.name,
+                    "ssl_key_file": tls / self.pki.key_file.name, "log_statement": "all",
+                    "log_line_prefix": "%a|", "fsync": "off", "synchronous_commit": "off",
+                    "max_connections": 200, "shared_buffers": "16MB"}
+        return [str(PG_BIN / "postgres"), "-D", str(self.data),
+                *[a for k, v in settings.items() for a in ("-c", f"{k}={v}")]]
+
+    def admin(self, dbname: str = "postgres"):
+        import psycopg
+        return psycopg.connect(host=str(self.workdir), port=self.port, user="postgres",
+                               dbname=dbname, autocommit=True)
+
+    def create_user(self, user: str, password: str):
+        from psycopg import sql
+        self.sql(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password)))
+        self.sql(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.db_name), sql.Identifier(user)))
+
+    def set_password(self, user: str, password: str):
+        from psycopg import sql
+        self.sql(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(user), sql.Literal(password)))
+
+    def kill_sessions(self, user: str):
+        self.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (user,))
+
+    def statements(self) -> list[tuple[str, str]]:
+        """(application_name, SQL) for each statement in the server log."""
+        out, line_re = [], re.compile(r"^([^|]*)\|LOG:\s+(?:statement|execute [^:]*):\s(.*)$")
+        for line in self.log.read_text(errors="replace").splitlines():
+            m = line_re.match(line)
+            if m:
+                out.append((m.group(1), m.group(2)))
+            elif out and line.startswith(("\t", " ")):
+                out[-1] = (out[-1][0], out[-1][1] + " " + line.strip())
+        return out
+
+
+SERVERS = {"mariadb": MariaDbServer, "postgres": PostgresServer}

@@ -1,0 +1,92 @@
+"""The app against real TLS MariaDB and PostgreSQL servers (same tests for both engines)."""
+from __future__ import annotations
+
+import re
+import uuid
+
+
+def unique(prefix="n"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def test_api_add_then_list_and_page(client):
+    name = unique()
+    resp = client.post("/api/entries", json={"name": f"  {name} ", "address": "1 Main St <b>"})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["name"] == name and body["address"] == "1 Main St <b>" and body["id"] > 0
+    listed = client.get("/api/entries?limit=500").get_json()["entries"]
+    assert any(e["id"] == body["id"] and e["name"] == name for e in listed)
+    page = client.get("/").get_data(as_text=True)
+    assert name in page and "1 Main St &lt;b&gt;" in page  # escaped, never raw HTML
+
+
+def test_form_post_redirects_and_shows_new_entry(client):
+    name = unique("form")
+    resp = client.post("/", data={"name": name, "address": "2 Side Rd"})
+    assert resp.status_code == 303
+    assert re.search(r"/\?added=\d+$", resp.headers["Location"])
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert re.search(rf'<tr class="added"><td>\d+</td><td>{name}</td><td>2 Side Rd</td>', page)
+
+
+def test_invalid_input_gets_one_clear_400(client):
+    cases = [
+        ({"address": "x"}, "name", "'name' is required"),
+        ({"name": "a", "address": "  "}, "address", "'address' is required"),
+        ({"name": "a" * 101, "address": "x"}, "name", "at most 100 characters"),
+        ({"name": "a", "address": "x" * 201}, "address", "at most 200 characters"),
+        ({"name": "a", "address": "x", "email": "e"}, "email", "allowed: name, address"),
+        ({"name": 5, "address": "x"}, "name", "non-empty string"),
+        ({"name": "a\x00b", "address": "x"}, "name", "control characters"),
+        (["not", "an", "object"], "body", "JSON object"),
+    ]
+    before = len(client.get("/api/entries?limit=500").get_json()["entries"])
+    for payload, field, message in cases:
+        resp = client.post("/api/entries", json=payload)
+        assert resp.status_code == 400, payload
+        assert resp.get_json()["field"] == field and message in resp.get_json()["error"], payload
+    assert client.post("/api/entries", data="{", content_type="application/json").status_code == 400
+    assert client.get("/api/entries?limit=0").status_code == 400
+    assert client.get("/api/entries?limit=abc").get_json()["field"] == "limit"
+    page = client.post("/", data={"name": "", "address": "x"})
+    assert page.status_code == 400 and "&#39;name&#39; is required" in page.get_data(as_text=True)
+    assert len(client.get("/api/entries?limit=500").get_json()["entries"]) == before  # nothing half-made
+
+
+def test_reads_go_to_the_reader_and_writes_to_the_writer(client, server):
+    name = unique("route")
+    assert client.post("/api/entries", json={"name": name, "address": "3 Route Ave"}).status_code == 201
+    assert client.get("/api/entries").status_code == 200
+    assert client.get("/").status_code == 200
+    stmts = server.statements()  # observed on the server: who ran what
+    inserts = {role for role, sql in stmts if re.match(r"INSERT INTO entries", sql, re.I)}
+    listings = {role for role, sql in stmts if re.match(r"SELECT .* FROM entries ORDER BY", sql, re.I)}
+    assert inserts == {"aurorakit-writer"}, stmts[-20:]
+    assert listings == {"aurorakit-reader"}, stmts[-20:]
+
+
+def test_healthz_reports_both_endpoints(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.get_json() == {"status": "ok", "writer": {"ok": True}, "reader": {"ok": True}}
+
+
+def test_tls_verification_fails_closed(deployment, pki):
+    """An unknown CA, or a host name the certificate doesn't cover, must not connect."""
+    for bad in ({"ca_bundle": str(pki.other_ca_file)},
+                {"writer_host": "localhost", "reader_host": "localhost"}):
+        client = deployment.app(**bad).test_client()
+        health = client.get("/healthz")
+        assert health.status_code == 503, bad
+        assert health.get_json()["writer"] == {"ok": False, "error": "OperationalError"}
+        resp = client.post("/api/entries", json={"name": unique("tls"), "address": "x"})
+        assert resp.status_code == 503 and resp.get_json() == {"error": "database unavailable, try again"}
+    # the positive control: the right CA and host name work
+    assert deployment.app().test_client().get("/healthz").status_code == 200
+
+
+def test_schema_creation_is_idempotent(deployment, client):
+    assert client.post("/api/entries", json={"name": unique(), "address": "x"}).status_code == 201
+    again = deployment.app().test_client()  # a second app (e.g. another gunicorn worker) starts fine
+    assert again.get("/api/entries").status_code == 200
