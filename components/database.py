@@ -1,0 +1,325 @@
+"""AuroraCluster: a private, encrypted, monitored Aurora MySQL/PostgreSQL cluster.
+
+Own KMS CMK with rotation (or a given key) for storage, Performance Insights, the master
+secret and the alarm topic; DB subnet group on the isolated tier; a cluster parameter group
+that enforces TLS; master password managed by RDS in Secrets Manager (default) or a
+RandomPassword stored in a Secrets Manager secret (opt-out); IAM auth; backups; final snapshot
+kept (identifier with a random suffix); writer + readers in distinct AZs with promotion tiers;
+enhanced monitoring; CloudWatch alarms to SNS; optional reader autoscaling and RDS Proxy.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from .connections import Connections, SecurityGroupLink
+from .policies import AccountContext, assume_role_policy, document, key_policy
+
+ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"], "proxy": "MYSQL",
+                            "tls": {"require_secure_transport": "ON"}},
+           "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
+                                 "tls": {"rds.force_ssl": "1"}}}
+MYSQL_AUDIT = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
+               "slow_query_log": "1"}
+
+
+@dataclass(frozen=True)
+class AuroraClusterArgs:
+    """Inputs of `AuroraCluster`."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of the cluster's security group. Required."""
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Isolated-tier subnet ids for the DB subnet group (≥ 2 AZs). Required."""
+    availability_zones: Sequence[str]
+    """AZs for the instances: writer in the first, readers round-robin over the others. Required."""
+    engine: str = "aurora-mysql"
+    """"aurora-mysql" or "aurora-postgresql". Default: "aurora-mysql"."""
+    engine_version: str = "8.0.mysql_aurora.3.08.2"
+    """Engine version (must match the engine). Default: "8.0.mysql_aurora.3.08.2"."""
+    serverless: bool = False
+    """Serverless v2 (instance class db.serverless) instead of provisioned. Default: False."""
+    instance_class: str = "db.t4g.medium"
+    """Provisioned instance class. Default: "db.t4g.medium"."""
+    serverless_min_acu: float = 0.5
+    """Serverless v2 minimum capacity. Default: 0.5."""
+    serverless_max_acu: float = 4
+    """Serverless v2 maximum capacity. Default: 4."""
+    readers: int = 0
+    """Reader instances. Default: 0."""
+    db_name: str = "app"
+    """Initial database. Default: "app"."""
+    master_username: str = "dbadmin"
+    """Master user name. Default: "dbadmin"."""
+    managed_password: bool = True
+    """RDS manages the master password in Secrets Manager under the CMK. Default: True."""
+    backup_retention_days: int = 7
+    """Automated backup retention. Default: 7."""
+    deletion_protection: bool = True
+    """RDS deletion protection. Default: True."""
+    backtrack_hours: int = 0
+    """Aurora MySQL backtrack window (hours). Default: 0."""
+    monitoring_interval: int = 60
+    """Enhanced monitoring interval in seconds (0 = off). Default: 60."""
+    performance_insights_retention_days: int = 7
+    """Performance Insights retention. Default: 7."""
+    reader_autoscaling_max: int = 0
+    """Max readers by Application Auto Scaling (0 = off). Default: 0."""
+    reader_autoscaling_cpu_target: int = 70
+    """Target average reader CPU %. Default: 70."""
+    proxy: bool = False
+    """Create an RDS Proxy (TLS + IAM auth required). Default: False."""
+    kms_key_arn: Optional[str] = None
+    """Existing KMS key ARN instead of a new CMK. Default: None (create one)."""
+    protect: bool = False
+    """pulumi `protect` on cluster, key and secret. Default: False."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every taggable child. Default: {}."""
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"AuroraClusterArgs.engine {self.engine!r}: allowed values are {', '.join(ENGINES)}")
+        if len(set(self.availability_zones)) < 2:
+            raise ValueError("AuroraClusterArgs.availability_zones: need ≥ 2 distinct AZs")
+        if self.readers < 0 or self.readers > 15:
+            raise ValueError(f"AuroraClusterArgs.readers {self.readers}: allowed 0..15")
+
+
+def parameter_group_family(engine: str, version: str) -> str:
+    """aurora-mysql8.0 / aurora-mysql5.7 / aurora-postgresql16 from the engine version."""
+    if engine == "aurora-mysql":
+        return "aurora-mysql" + ("5.7" if version.startswith("5.7") else "8.0")
+    return "aurora-postgresql" + re.match(r"\d+", version).group(0)
+
+
+class AuroraCluster(pulumi.ComponentResource):
+    """A private Aurora cluster; see the module docstring."""
+
+    cluster_identifier: pulumi.Output[str]
+    """The cluster identifier."""
+    cluster_arn: pulumi.Output[str]
+    """The cluster ARN."""
+    cluster_resource_id: pulumi.Output[str]
+    """The cluster resource id (for rds-db:connect ARNs)."""
+    endpoint: pulumi.Output[str]
+    """Writer (cluster) endpoint."""
+    reader_endpoint: pulumi.Output[str]
+    """Reader endpoint."""
+    port: int
+    """The engine's port."""
+    master_user_secret_arn: pulumi.Output[str]
+    """ARN of the Secrets Manager secret holding the master credentials (never the value)."""
+    kms_key_arn: pulumi.Output[str]
+    """The CMK used for storage, PI, the secret and the alarm topic."""
+    security_group_id: pulumi.Output[str]
+    """The cluster's security group."""
+    alarm_topic_arn: pulumi.Output[str]
+    """SNS topic receiving the CloudWatch alarms."""
+    proxy_endpoint: Optional[pulumi.Output[str]]
+    """RDS Proxy endpoint, when enabled."""
+    connections: Connections
+    """Security groups + default port, for SecurityGroupLink."""
+
+    def __init__(self, name: str, args: AuroraClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("aurorakit:index:AuroraCluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        engine = ENGINES[args.engine]
+        tags = dict(args.tags)
+        ctx = AccountContext(pulumi.InvokeOptions(parent=self))
+
+        if args.kms_key_arn:
+            key_arn: pulumi.Output[str] = pulumi.Output.from_input(args.kms_key_arn)
+        else:
+            key = aws.kms.Key(
+                f"{name}-key", description=f"{name}: Aurora storage, Performance Insights, secret, alarms",
+                enable_key_rotation=True, deletion_window_in_days=30,
+                policy=pulumi.Output.all(ctx.account_id, ctx.partition).apply(lambda a: key_policy(a[0], a[1], [{
+                    "Sid": "AllowCloudWatchAlarmsToEncryptedTopic", "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": a[0]}}}])),
+                tags={**tags, "Name": f"{name}-key"}, opts=keep)
+            aws.kms.Alias(f"{name}-key-alias", target_key_id=key.key_id,
+                          name=f"alias/{pulumi.get_project()}-{pulumi.get_stack()}-{name}", opts=child)
+            key_arn = key.arn
+
+        sg = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
+                                   description=f"{name}: Aurora cluster (ingress only via SecurityGroupLink)",
+                                   tags={**tags, "Name": f"{name}-sg"}, opts=child)
+        subnet_group = aws.rds.SubnetGroup(f"{name}-subnets", subnet_ids=args.subnet_ids,
+                                           description=f"{name}: isolated tier, no internet route",
+                                           tags=tags, opts=child)
+        params = {**engine["tls"], **(MYSQL_AUDIT if args.engine == "aurora-mysql" else {})}
+        param_group = aws.rds.ClusterParameterGroup(
+            f"{name}-params", family=parameter_group_family(args.engine, args.engine_version),
+            description=f"{name}: TLS enforced",
+            parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method="pending-reboot")
+                        for k, v in params.items()], tags=tags, opts=child)
+        suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4, opts=child)
+
+        password = secret = None
+        if not args.managed_password:
+            password = random.RandomPassword(f"{name}-master-password", length=32, special=True,
+                                             override_special="!#$%^&*()-_=+[]{}<>:?", opts=child)
+            secret = aws.secretsmanager.Secret(
+                f"{name}-master-secret", kms_key_id=key_arn, recovery_window_in_days=30,
+                description=f"{name}: Aurora master credentials", tags=tags, opts=keep)
+
+        cluster = aws.rds.Cluster(
+            f"{name}-cluster", engine=args.engine, engine_version=args.engine_version,
+            engine_mode="provisioned", database_name=args.db_name, master_username=args.master_username,
+            manage_master_user_password=True if args.managed_password else None,
+            master_user_secret_kms_key_id=key_arn if args.managed_password else None,
+            master_password=password.result if password else None,
+            storage_encrypted=True, kms_key_id=key_arn, port=engine["port"],
+            db_subnet_group_name=subnet_group.name, vpc_security_group_ids=[sg.id],
+            db_cluster_parameter_group_name=param_group.name,
+            iam_database_authentication_enabled=True,
+            backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",
+            preferred_maintenance_window="sun:04:00-sun:05:00", copy_tags_to_snapshot=True,
+            skip_final_snapshot=False, delete_automated_backups=False,
+            final_snapshot_identifier=suffix.hex.apply(lambda h: f"{name}-final-{h}"),
+            deletion_protection=args.deletion_protection,
+            enabled_cloudwatch_logs_exports=engine["logs"],
+            backtrack_window=args.backtrack_hours * 3600 if args.backtrack_hours else None,
+            serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
+                min_capacity=args.serverless_min_acu, max_capacity=args.serverless_max_acu)
+            if args.serverless else None,
+            tags=tags, opts=keep)
+
+        if secret is not None:
+            aws.secretsmanager.SecretVersion(
+                f"{name}-master-secret-value", secret_id=secret.id,
+                secret_string=pulumi.Output.secret(pulumi.Output.all(
+                    password.result, cluster.endpoint, cluster.port).apply(lambda a: json.dumps({
+                        "username": args.master_username, "password": a[0], "engine": args.engine,
+                        "host": a[1], "port": a[2], "dbname": args.db_name}))),
+                opts=child)
+            secret_arn = secret.arn
+        else:
+            secret_arn = cluster.master_user_secrets.apply(
+                lambda s: s[0].secret_arn if s else None)
+
+        monitoring_role = None
+        if args.monitoring_interval:
+            monitoring_role = aws.iam.Role(
+                f"{name}-monitoring-role", description=f"{name}: RDS enhanced monitoring",
+                assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"), tags=tags, opts=child)
+            aws.iam.RolePolicyAttachment(
+                f"{name}-monitoring-policy", role=monitoring_role.name,
+                policy_arn=ctx.partition.apply(
+                    lambda p: f"arn:{p}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"),
+                opts=child)
+
+        azs = list(args.availability_zones)
+        instances = []
+        for i in range(args.readers + 1):
+            role = "writer" if i == 0 else f"reader-{i}"
+            instances.append(aws.rds.ClusterInstance(
+                f"{name}-{role}", cluster_identifier=cluster.id, engine=args.engine,
+                engine_version=args.engine_version,
+                instance_class="db.serverless" if args.serverless else args.instance_class,
+                availability_zone=azs[i % len(azs)], promotion_tier=min(i, 15),
+                publicly_accessible=False, db_subnet_group_name=subnet_group.name,
+                performance_insights_enabled=True, performance_insights_kms_key_id=key_arn,
+                performance_insights_retention_period=args.performance_insights_retention_days,
+                monitoring_interval=args.monitoring_interval,
+                monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
+                auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
+                ca_cert_identifier="rds-ca-rsa2048-g1", tags={**tags, "Role": role},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1])))
+
+        topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key_arn, tags=tags, opts=child)
+        self._alarms(name, cluster, topic, args, tags, child)
+        if args.reader_autoscaling_max:
+            self._autoscaling(name, cluster, args, instances, child)
+
+        self.connections = Connections([sg.id], engine["port"], label=f"{name} Aurora")
+        self.proxy_endpoint = None
+        if args.proxy:
+            self.proxy_endpoint = self._proxy(name, args, cluster, secret_arn, key_arn, ctx, tags,
+                                              instances, child)
+
+        self.cluster_identifier = cluster.cluster_identifier
+        self.cluster_arn = cluster.arn
+        self.cluster_resource_id = cluster.cluster_resource_id
+        self.endpoint = cluster.endpoint
+        self.reader_endpoint = cluster.reader_endpoint
+        self.port = engine["port"]
+        self.master_user_secret_arn = secret_arn
+        self.kms_key_arn = key_arn
+        self.security_group_id = sg.id
+        self.alarm_topic_arn = topic.arn
+        self.register_outputs({
+            "cluster_identifier": self.cluster_identifier, "cluster_arn": self.cluster_arn,
+            "cluster_resource_id": self.cluster_resource_id, "endpoint": self.endpoint,
+            "reader_endpoint": self.reader_endpoint, "port": self.port,
+            "master_user_secret_arn": self.master_user_secret_arn, "kms_key_arn": self.kms_key_arn,
+            "security_group_id": self.security_group_id, "alarm_topic_arn": self.alarm_topic_arn,
+            "proxy_endpoint": self.proxy_endpoint})
+
+    def _alarms(self, name, cluster, topic, args, tags, child) -> None:
+        alarms = [("cpu", "CPUUtilization", "GreaterThanThreshold", 80, "Average"),
+                  ("freeable-memory", "FreeableMemory", "LessThanThreshold", 256 * 1024 * 1024, "Minimum"),
+                  ("connections", "DatabaseConnections", "GreaterThanThreshold", 500, "Maximum")]
+        if args.readers or args.reader_autoscaling_max:
+            alarms.append(("replica-lag", "AuroraReplicaLagMaximum", "GreaterThanThreshold", 2000, "Maximum"))
+        for suffix, metric, op, threshold, stat in alarms:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}-alarm", namespace="AWS/RDS", metric_name=metric,
+                comparison_operator=op, threshold=threshold, statistic=stat, period=300,
+                evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data="missing",
+                dimensions={"DBClusterIdentifier": cluster.cluster_identifier},
+                alarm_description=f"{name}: {metric} {op} {threshold}",
+                alarm_actions=[topic.arn], ok_actions=[topic.arn], tags=tags, opts=child)
+
+    def _autoscaling(self, name, cluster, args, instances, child) -> None:
+        target = aws.appautoscaling.Target(
+            f"{name}-readers-target", service_namespace="rds",
+            scalable_dimension="rds:cluster:ReadReplicaCount",
+            resource_id=cluster.cluster_identifier.apply(lambda c: f"cluster:{c}"),
+            min_capacity=args.readers, max_capacity=args.reader_autoscaling_max,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=instances))
+        aws.appautoscaling.Policy(
+            f"{name}-readers-cpu", policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=args.reader_autoscaling_cpu_target, scale_in_cooldown=300, scale_out_cooldown=300,
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="RDSReaderAverageCPUUtilization")),
+            opts=child)
+
+    def _proxy(self, name, args, cluster, secret_arn, key_arn, ctx, tags, instances, child):
+        role = aws.iam.Role(f"{name}-proxy-role", description=f"{name}: RDS Proxy reads the master secret",
+                            assume_role_policy=assume_role_policy("rds.amazonaws.com"), tags=tags, opts=child)
+        aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=pulumi.Output.all(
+            secret_arn, key_arn, ctx.region).apply(lambda a: document([
+                {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [a[0]]},
+                {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [a[1]],
+                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{a[2]}.amazonaws.com"}}}])),
+            opts=child)
+        sg = aws.ec2.SecurityGroup(f"{name}-proxy-sg", vpc_id=args.vpc_id,
+                                   description=f"{name}: RDS Proxy (ingress only via SecurityGroupLink)",
+                                   tags={**tags, "Name": f"{name}-proxy-sg"}, opts=child)
+        proxy = aws.rds.Proxy(
+            f"{name}-proxy", engine_family=ENGINES[args.engine]["proxy"], role_arn=role.arn,
+            vpc_subnet_ids=args.subnet_ids, vpc_security_group_ids=[sg.id], require_tls=True,
+            auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=secret_arn, iam_auth="REQUIRED",
+                                         description="master credentials from Secrets Manager")],
+            idle_client_timeout=1800, tags=tags, opts=child)
+        group = aws.rds.ProxyDefaultTargetGroup(f"{name}-proxy-targets", db_proxy_name=proxy.name, opts=child)
+        aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=proxy.name, target_group_name=group.name,
+                            db_cluster_identifier=cluster.cluster_identifier,
+                            opts=pulumi.ResourceOptions(parent=self, depends_on=instances))
+        self.proxy_connections = Connections([sg.id], ENGINES[args.engine]["port"], label=f"{name} RDS Proxy")
+        SecurityGroupLink(f"{name}-proxy-to-db", source=self.proxy_connections, target=self.connections,
+                          opts=child)
+        return proxy.endpoint

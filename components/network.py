@@ -1,0 +1,213 @@
+"""Network: VPC with public / private (app) / isolated (db) subnet tiers over 2-3 AZs.
+
+The isolated tier's route table has no route at all (no IGW, no NAT). NAT mode is
+``none | single | per-az``. The default security group is managed with no rules, VPC flow logs
+go to a KMS-encrypted log group, and interface endpoints (ssm, ssmmessages, ec2messages,
+secretsmanager, kms) are optional so a private host works without NAT. An S3 gateway endpoint
+(free; Amazon Linux 2023 repositories are on S3) is attached to the private route tables.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, document, key_policy
+
+NAT_MODES = ("none", "single", "per-az")
+TIERS = ("public", "private", "isolated")
+INTERFACE_ENDPOINT_SERVICES = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "kms")
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """Inputs of `Network`."""
+
+    availability_zones: Sequence[str]
+    """2 or 3 AZ names; subnets of every tier are created in each. Required."""
+    cidr_block: str = "10.0.0.0/16"
+    """IPv4 CIDR of the VPC. Default: "10.0.0.0/16"."""
+    subnet_prefix_length: int = 24
+    """Prefix length of every subnet; 3 tiers x AZs are carved in order. Default: 24."""
+    nat_mode: str = "single"
+    """Private-tier egress: "none", "single" (one NAT) or "per-az". Default: "single"."""
+    interface_endpoints: bool = False
+    """Create interface endpoints for SSM, Secrets Manager and KMS. Default: False."""
+    flow_log_retention_days: int = 30
+    """CloudWatch retention of the flow-log group. Default: 30."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every taggable child. Default: {}."""
+
+    def __post_init__(self) -> None:
+        if self.nat_mode not in NAT_MODES:
+            raise ValueError(f"NetworkArgs.nat_mode {self.nat_mode!r}: allowed values are {', '.join(NAT_MODES)}")
+        if not 2 <= len(self.availability_zones) <= 3 or len(set(self.availability_zones)) != len(self.availability_zones):
+            raise ValueError(f"NetworkArgs.availability_zones {list(self.availability_zones)!r}: "
+                             "need 2 or 3 distinct AZs")
+        subnet_cidrs(self.cidr_block, self.subnet_prefix_length, len(self.availability_zones))
+
+
+def subnet_cidrs(cidr: str, prefix: int, az_count: int) -> dict[str, list[str]]:
+    """Carve tier x AZ subnets from `cidr` in order: public, private, isolated."""
+    vpc = ipaddress.IPv4Network(cidr)
+    if not vpc.prefixlen < prefix <= 28 or 3 * az_count > 2 ** (prefix - vpc.prefixlen):
+        raise ValueError(f"NetworkArgs.subnet_prefix_length {prefix}: {3 * az_count} /{prefix} "
+                         f"subnets do not fit in {cidr}")
+    blocks = vpc.subnets(new_prefix=prefix)
+    return {tier: [str(next(blocks)) for _ in range(az_count)] for tier in TIERS}
+
+
+class Network(pulumi.ComponentResource):
+    """A three-tier VPC; see the module docstring."""
+
+    vpc_id: pulumi.Output[str]
+    """The VPC id."""
+    vpc_cidr: str
+    """The VPC's IPv4 CIDR."""
+    availability_zones: list[str]
+    """AZs in tier-subnet order."""
+    public_subnet_ids: list[pulumi.Output[str]]
+    """Public subnet ids (IGW route; ALB, NAT, an opt-in public host)."""
+    private_subnet_ids: list[pulumi.Output[str]]
+    """Private (app) subnet ids (egress via NAT when natMode is not none)."""
+    isolated_subnet_ids: list[pulumi.Output[str]]
+    """Isolated (db) subnet ids: their route table has no route to the internet."""
+    isolated_route_table_id: pulumi.Output[str]
+    """The isolated tier's route table (no routes)."""
+    nat_gateway_ids: list[pulumi.Output[str]]
+    """NAT gateway ids (empty when natMode is none)."""
+    flow_log_id: pulumi.Output[str]
+    """The VPC flow log id."""
+
+    def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("aurorakit:index:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        azs = list(args.availability_zones)
+        cidrs = subnet_cidrs(args.cidr_block, args.subnet_prefix_length, len(azs))
+
+        def tagged(suffix: str) -> dict:
+            return {**tags, "Name": f"{name}-{suffix}"}
+
+        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr_block, enable_dns_support=True,
+                          enable_dns_hostnames=True, tags=tagged("vpc"), opts=child)
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id,
+                                     tags=tagged("default-sg-no-rules"), opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tagged("igw"), opts=child)
+
+        subnets: dict[str, list[aws.ec2.Subnet]] = {}
+        for tier in TIERS:
+            subnets[tier] = [aws.ec2.Subnet(
+                f"{name}-{tier}-{i}", vpc_id=vpc.id, cidr_block=cidrs[tier][i], availability_zone=az,
+                map_public_ip_on_launch=(tier == "public"),
+                tags={**tagged(f"{tier}-{az}"), "Tier": tier}, opts=child) for i, az in enumerate(azs)]
+
+        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags=tagged("public-rt"), opts=child)
+        aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id,
+                      destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)
+        self._associate(name, "public", subnets["public"], [public_rt] * len(azs), child)
+
+        nats = []
+        nat_count = {"none": 0, "single": 1, "per-az": len(azs)}[args.nat_mode]
+        for i in range(nat_count):
+            eip = aws.ec2.Eip(f"{name}-nat-eip-{i}", domain="vpc", tags=tagged(f"nat-eip-{i}"), opts=child)
+            nats.append(aws.ec2.NatGateway(
+                f"{name}-nat-{i}", allocation_id=eip.id, subnet_id=subnets["public"][i].id,
+                connectivity_type="public", tags=tagged(f"nat-{azs[i]}"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
+        private_rts = []
+        for i, az in enumerate(azs):
+            rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id,
+                                    tags=tagged(f"private-rt-{az}"), opts=child)
+            if nats:
+                aws.ec2.Route(f"{name}-private-default-{i}", route_table_id=rt.id,
+                              destination_cidr_block="0.0.0.0/0",
+                              nat_gateway_id=nats[i % len(nats)].id, opts=child)
+            private_rts.append(rt)
+        self._associate(name, "private", subnets["private"], private_rts, child)
+
+        # The isolated (db) tier: its own route table with no route at all.
+        isolated_rt = aws.ec2.RouteTable(f"{name}-isolated-rt", vpc_id=vpc.id,
+                                         tags=tagged("isolated-rt-no-routes"), opts=child)
+        self._associate(name, "isolated", subnets["isolated"], [isolated_rt] * len(azs), child)
+
+        ctx = AccountContext(pulumi.InvokeOptions(parent=self))
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3-gateway", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
+            service_name=ctx.region.apply(lambda r: f"com.amazonaws.{r}.s3"),
+            route_table_ids=[rt.id for rt in private_rts], tags=tagged("s3-gateway"), opts=child)
+        self.endpoint_security_group_id: Optional[pulumi.Output[str]] = None
+        if args.interface_endpoints:
+            self.endpoint_security_group_id = self._interface_endpoints(
+                name, vpc, args.cidr_block, subnets["private"], ctx, tagged, child)
+
+        flow_log = self._flow_logs(name, vpc, args.flow_log_retention_days, ctx, tagged, child)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = args.cidr_block
+        self.availability_zones = azs
+        self.public_subnet_ids = [s.id for s in subnets["public"]]
+        self.private_subnet_ids = [s.id for s in subnets["private"]]
+        self.isolated_subnet_ids = [s.id for s in subnets["isolated"]]
+        self.isolated_route_table_id = isolated_rt.id
+        self.nat_gateway_ids = [n.id for n in nats]
+        self.flow_log_id = flow_log.id
+        self.register_outputs({
+            "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr,
+            "availability_zones": self.availability_zones,
+            "public_subnet_ids": self.public_subnet_ids, "private_subnet_ids": self.private_subnet_ids,
+            "isolated_subnet_ids": self.isolated_subnet_ids,
+            "isolated_route_table_id": self.isolated_route_table_id,
+            "nat_gateway_ids": self.nat_gateway_ids, "flow_log_id": self.flow_log_id})
+
+    def _associate(self, name, tier, subnets, tables, child) -> None:
+        for i, (subnet, table) in enumerate(zip(subnets, tables)):
+            aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{i}", subnet_id=subnet.id,
+                                          route_table_id=table.id, opts=child)
+
+    def _interface_endpoints(self, name, vpc, cidr, subnets, ctx, tagged, child):
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints-sg", vpc_id=vpc.id,
+            description="Interface VPC endpoints: HTTPS from inside the VPC",
+            tags=tagged("endpoints-sg"), opts=child)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-https", security_group_id=sg.id, cidr_ipv4=cidr, ip_protocol="tcp",
+            from_port=443, to_port=443, description="HTTPS to the endpoints from the VPC CIDR", opts=child)
+        for service in INTERFACE_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service}-endpoint", vpc_id=vpc.id, vpc_endpoint_type="Interface",
+                service_name=ctx.region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                private_dns_enabled=True, subnet_ids=[s.id for s in subnets],
+                security_group_ids=[sg.id], tags=tagged(f"{service}-endpoint"), opts=child)
+        return sg.id
+
+    def _flow_logs(self, name, vpc, retention, ctx, tagged, child) -> aws.ec2.FlowLog:
+        policy = pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
+            lambda a: key_policy(a[0], a[1], [{
+                "Sid": "AllowCloudWatchLogs", "Effect": "Allow",
+                "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
+                "Action": ENCRYPT_ACTIONS, "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                          f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:*"}}}]))
+        key = aws.kms.Key(f"{name}-flow-logs-key", description=f"{name}: VPC flow log encryption",
+                          enable_key_rotation=True, deletion_window_in_days=30, policy=policy,
+                          tags=tagged("flow-logs-key"), opts=child)
+        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=retention,
+                                        kms_key_id=key.arn, tags=tagged("flow-logs"), opts=child)
+        role = aws.iam.Role(f"{name}-flow-logs-role",
+                            assume_role_policy=ctx.account_id.apply(
+                                lambda acct: assume_role_policy("vpc-flow-logs.amazonaws.com", acct)),
+                            description="VPC flow logs delivery to CloudWatch Logs",
+                            tags=tagged("flow-logs-role"), opts=child)
+        aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=group.arn.apply(
+            lambda arn: document([{
+                "Effect": "Allow", "Resource": [arn, f"{arn}:*"],
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams",
+                           "logs:DescribeLogGroups"]}])), opts=child)
+        return aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL",
+                               log_destination_type="cloud-watch-logs", log_destination=group.arn,
+                               iam_role_arn=role.arn, max_aggregation_interval=60,
+                               tags=tagged("flow-log"), opts=child)

@@ -1,0 +1,47 @@
+"""IAM / KMS policy documents shared by the components (plain JSON, no invokes)."""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+
+def document(statements: list[dict]) -> str:
+    """A policy document as JSON text."""
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def assume_role_policy(service: str, source_account: Optional[str] = None) -> str:
+    """Trust policy letting one AWS service principal assume the role."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": "sts:AssumeRole",
+                                 "Principal": {"Service": service}}
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return document([statement])
+
+
+class AccountContext:
+    """Account id, partition and region as Outputs (one set of invokes per component)."""
+
+    def __init__(self, opts: pulumi.InvokeOptions):
+        identity = aws.get_caller_identity_output(opts=opts)
+        partition = aws.get_partition_output(opts=opts)
+        region = aws.get_region_output(opts=opts)
+        self.account_id: pulumi.Output[str] = identity.account_id
+        self.partition: pulumi.Output[str] = partition.partition
+        self.region: pulumi.Output[str] = region.region
+
+
+def key_policy(account_id: str, partition: str, service_statements: list[dict]) -> str:
+    """KMS key policy: the account's IAM may administer/use the key (AWS default statement;
+    without it the key is unmanageable) plus service-principal statements."""
+    root = {"Sid": "EnableIamPolicies", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*", "Resource": "*"}
+    return document([root, *service_statements])
+
+
+ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+                   "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
