@@ -1,10 +1,67 @@
 """Shared fixtures: fresh RecordingMocks per test (never installed at import time)."""
-import pytest
+import runpy
+from pathlib import Path
 
-from preflight.mocks import install_mocks
+import pulumi
+import pytest
+from pulumi.runtime.mocks import MockMonitor
+
+from preflight.mocks import RecordingMocks, install_mocks
+from preflight.stackconfig import load_stack_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ProtectMonitor(MockMonitor):
+    """MockMonitor that also remembers each resource's `protect` option (not in MockResourceArgs)."""
+
+    def __init__(self, mocks):
+        super().__init__(mocks)
+        self.protect: dict[str, bool] = {}
+
+    def RegisterResource(self, request):
+        self.protect[request.name] = request.protect
+        return super().RegisterResource(request)
 
 
 @pytest.fixture
 def mocks():
-    """RecordingMocks installed with an empty config (preview=False: values resolve)."""
+    """RecordingMocks installed with only aws:region set (preview=False: values resolve)."""
     return install_mocks({"aws:region": "eu-west-1"}, stack="test")
+
+
+def resolve(value):
+    """Await an Output (or plain value) inside the running mocks and return its value."""
+    result = {}
+
+    @pulumi.runtime.test
+    def wait():
+        return pulumi.Output.from_input(value).apply(lambda v: result.setdefault("v", v))
+    wait()
+    return result.get("v")
+
+
+class StackRun:
+    """The result of running __main__.py under mocks: recorded resources, protect flags, exports."""
+
+    def __init__(self, mocks: RecordingMocks, monitor: ProtectMonitor, outputs: dict):
+        self.mocks, self.monitor, self.outputs = mocks, monitor, outputs
+
+
+def run_stack(stack: str, overrides=None) -> StackRun:
+    """Run the real program for `stack` (its Pulumi.<stack>.yaml + overrides) under mocks."""
+    config = load_stack_config(stack, ROOT)
+    if overrides:
+        config = config.with_overrides(overrides)
+    mocks = RecordingMocks(region=config.get("aws:region", "eu-west-1"))
+    monitor = ProtectMonitor(mocks)
+    install_mocks(config, stack=stack, mocks=mocks, monitor=monitor)
+    outputs = {}
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        exported = pulumi.runtime.get_root_resource().outputs
+        return pulumi.Output.all(**exported).apply(outputs.update)
+    program()
+    return StackRun(mocks, monitor, outputs)

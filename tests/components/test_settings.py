@@ -1,0 +1,133 @@
+"""Typed stack settings: each invalid value is ONE clear error naming key, value and allowed
+values, raised before any resource is registered."""
+import runpy
+
+import pulumi
+import pytest
+
+from components.settings import KEYS, SettingsError
+from preflight.mocks import install_mocks
+from preflight.stackconfig import load_stack_config
+
+from .conftest import ROOT
+
+BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
+    ("dev", {"vpcCidr": "10.0.0.0/33"}, "vpcCidr", "IPv4 CIDR"),
+    ("dev", {"vpcCidr": "10.0.0.1/16"}, "vpcCidr", "host bits zero"),
+    ("dev", {"vpcCidr": "8.8.0.0/16"}, "vpcCidr", "private (RFC 1918)"),
+    ("dev", {"vpcCidr": "10.0.0.0/12"}, "vpcCidr", "between /16 and /24"),
+    ("prod", {"subnetPrefixLength": 18}, "subnetPrefixLength", "9 subnets (3 tiers x 3 AZs) do not fit"),
+    ("dev", {"subnetPrefixLength": 29}, "subnetPrefixLength", "at most 28"),
+    ("dev", {"availabilityZones": ["eu-west-1a"]}, "availabilityZones", "2 or 3 distinct AZ"),
+    ("dev", {"availabilityZones": ["eu-west-1a", "eu-west-1a"]}, "availabilityZones", "2 or 3 distinct AZ"),
+    ("dev", {"availabilityZones": ["us-east-1a", "us-east-1b"]}, "availabilityZones", "in aws:region eu-west-1"),
+    ("dev", {"availabilityZones": "eu-west-1a"}, "availabilityZones", "must be a YAML/JSON list"),
+    ("dev", {"azCount": 4, "availabilityZones": None}, "azCount", "allowed values are 2, 3"),
+    ("dev", {"dbEngine": "oracle"}, "dbEngine", "allowed values are aurora-mysql, aurora-postgresql"),
+    ("dev", {"dbEngineVersion": "16.4"}, "dbEngineVersion", "not a aurora-mysql version"),
+    ("dev", {"dbMode": "serverless-v1"}, "dbMode", "allowed values are provisioned, serverless"),
+    ("dev", {"dbInstanceClass": "r7g.large"}, "dbInstanceClass", "RDS instance class"),
+    ("dev", {"dbServerlessMinAcu": 8}, "dbServerlessMinAcu", "must not exceed dbServerlessMaxAcu (2.0)"),
+    ("dev", {"dbServerlessMaxAcu": 300}, "dbServerlessMaxAcu", "1..256 in steps of 0.5"),
+    ("dev", {"dbServerlessMaxAcu": 2.25}, "dbServerlessMaxAcu", "1..256 in steps of 0.5"),
+    ("dev", {"dbReaders": -1}, "dbReaders", "between 0 and 15"),
+    ("dev", {"dbReaders": "two"}, "dbReaders", "must be an integer"),
+    ("dev", {"natMode": "sometimes"}, "natMode", "allowed values are none, single, per-az"),
+    ("dev", {"hostInstanceType": "huge"}, "hostInstanceType", "EC2 instance type like t3.micro"),
+    ("dev", {"logRetentionDays": 10}, "logRetentionDays", "allowed values are 1, 3, 5, 7, 14"),
+    ("dev", {"dbBackupRetentionDays": 40}, "dbBackupRetentionDays", "between 1 and 35"),
+    ("dev", {"dbMasterUsername": "admin"}, "dbMasterUsername", "not one of admin"),
+    ("dev", {"dbEngine": "aurora-postgresql", "dbEngineVersion": "16.6", "dbBacktrackHours": 24},
+     "dbBacktrackHours", "only for aurora-mysql"),
+    ("dev", {"dbDeletionProtection": "yes"}, "dbDeletionProtection", "true or false"),
+    ("dev", {"dbMonitoringInterval": 7}, "dbMonitoringInterval", "allowed values are 0, 1, 5, 10, 15, 30, 60"),
+    ("dev", {"dbPerformanceInsightsRetentionDays": 30}, "dbPerformanceInsightsRetentionDays", "multiple of 31"),
+    ("dev", {"dbReaderAutoscalingMax": 20}, "dbReaderAutoscalingMax", "between max(dbReaders, 1)=1 and 15"),
+    ("dev", {"natmode": "none"}, "aurorakit:natmode", "unknown key; known keys are"),
+    ("prod", {"hostIngressCidrs": ["0.0.0.0/0"]}, "hostIngressCidrs", "only for hostPlacement public"),
+    ("dev", {"hostPlacement": "private", "hostIngressCidrs": None}, "natMode", "needs natMode single/per-az or interfaceEndpoints true"),
+    ("dev", {"hostKeyPairName": "ops"}, "hostAdminCidr", "required when hostKeyPairName is set"),
+    ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "0.0.0.0/0"}, "hostAdminCidr", "0.0.0.0/0 is not allowed"),
+    ("dev", {"appPort": 3306}, "appPort", "must not be an admin or database port"),
+    ("prod", {"albCertificateArn": "arn:aws:iam::1:cert/x"}, "albCertificateArn", "ACM certificate ARN"),
+    ("dev", {"dbKmsKeyArn": "alias/mine"}, "dbKmsKeyArn", "KMS key ARN"),
+    ("dev", {"tags": {"Team": 1}}, "tags", "string -> string"),
+    ("dev", {"aws:region": None}, "aws:region", "must be set to an AWS region"),
+]
+
+
+def _run_expecting_error(stack, overrides):
+    config = load_stack_config(stack, ROOT).with_overrides(overrides)
+    mocks = install_mocks(config, stack=stack)
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    with pytest.raises(SettingsError) as info:
+        program()
+    return info.value, mocks
+
+
+@pytest.mark.parametrize("stack,overrides,key,allowed", BAD, ids=[f"{b[2]}-{i}" for i, b in enumerate(BAD)])
+def test_bad_value_is_one_clear_error_and_nothing_is_registered(stack, overrides, key, allowed):
+    error, mocks = _run_expecting_error(stack, overrides)
+    message = str(error)
+    full = key if ":" in key else f"aurorakit:{key}"
+    assert message.startswith(f"invalid stack config {full} = "), message
+    assert allowed in message, message
+    assert "\n" not in message
+    assert isinstance(error, pulumi.RunError)   # pulumi shows RunError without a traceback
+    assert mocks.resources == [], [r.name for r in mocks.resources]
+
+
+def test_at_least_fifteen_distinct_keys_are_covered():
+    assert len({b[2] for b in BAD}) >= 15
+
+
+def test_message_names_the_offending_value():
+    error, _ = _run_expecting_error("dev", {"natMode": "sometimes"})
+    assert str(error) == ("invalid stack config aurorakit:natMode = 'sometimes': "
+                          "allowed values are none, single, per-az")
+
+
+def _settings(stack, overrides=None):
+    from components.settings import load_settings
+    config = load_stack_config(stack, ROOT).with_overrides(overrides or {})
+    install_mocks(config, stack=stack)
+    return load_settings()
+
+
+def test_dev_settings_are_cheap_and_explicit():
+    s = _settings("dev")
+    assert s.network.nat_mode == "none" and len(s.network.availability_zones) == 2
+    assert s.database.mode == "serverless" and s.database.readers == 0
+    assert s.database.deletion_protection is False and s.database.protect is False
+    assert s.host.placement == "public" and s.host.ingress_cidrs == ("203.0.113.10/32",)
+    assert s.tags == {"Project": "aurorakit", "Stack": "dev", "ManagedBy": "pulumi"}
+
+
+def test_prod_settings_are_safe():
+    s = _settings("prod")
+    assert s.network.nat_mode == "per-az" and len(s.network.availability_zones) == 3
+    assert s.network.interface_endpoints
+    assert s.database.readers == 2 and s.database.protect and s.database.deletion_protection
+    assert s.database.backup_retention_days == 14 and s.database.backtrack_hours == 24
+    assert s.host.placement == "private" and s.host.load_balanced
+
+
+def test_defaults_apply_when_keys_are_absent():
+    s = _settings("dev", {k: None for k in ("natMode", "dbMode", "hostPlacement", "hostIngressCidrs",
+                                            "dbDeletionProtection", "interfaceEndpoints")})
+    assert s.network.nat_mode == KEYS["natMode"][0] == "single"
+    assert s.database.mode == "provisioned" and s.database.deletion_protection is True
+    assert s.host.placement == "private"
+
+
+def test_azs_fall_back_to_the_region_invoke():
+    s = _settings("dev", {"availabilityZones": None, "azCount": 3})
+    assert s.network.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+
+
+def test_graviton_instance_types_use_arm64():
+    assert _settings("dev", {"hostInstanceType": "t4g.small"}).host.arm64
+    assert not _settings("dev", {"hostInstanceType": "t3.small"}).host.arm64
