@@ -4,7 +4,12 @@ from __future__ import annotations
 import json
 import threading
 
+import logging
+
 import boto3
+
+# botocore logs response bodies (the secret string) at DEBUG: never let that through.
+logging.getLogger("botocore").setLevel(max(logging.getLogger("botocore").level, logging.INFO))
 
 
 class SecretCredentials:

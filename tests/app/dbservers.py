@@ -131,9 +131,9 @@ class DbServer:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def sql(self, statement: str, params=()) -> list[tuple]:
+    def sql(self, statement: str, params=(), *, in_app_db: bool = False) -> list[tuple]:
         """Run one admin statement (superuser over the unix socket); returns rows if any."""
-        conn = self.admin()
+        conn = self.admin(self.db_name) if in_app_db else self.admin()
         try:
             cur = conn.cursor()
             cur.execute(statement, params or None)
@@ -168,9 +168,9 @@ class MariaDbServer(DbServer):
                 "--innodb-buffer-pool-size=16M", "--innodb-flush-log-at-trx-commit=2",
                 "--max-connections=200"]
 
-    def admin(self):
+    def admin(self, dbname: str | None = None):
         import pymysql
-        return pymysql.connect(unix_socket=str(self.socket), user="root", autocommit=True)
+        return pymysql.connect(unix_socket=str(self.socket), user="root", database=dbname, autocommit=True)
 
     def create_user(self, user: str, password: str):
         self.sql(f"CREATE DATABASE IF NOT EXISTS {self.db_name}")
