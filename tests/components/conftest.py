@@ -65,3 +65,17 @@ def run_stack(stack: str, overrides=None) -> StackRun:
         return pulumi.Output.all(**exported).apply(outputs.update)
     program()
     return StackRun(mocks, monitor, outputs)
+
+
+def settle(build):
+    """Run `build()` under the installed mocks, wait for every registration, return its result.
+
+    Assertions on recorded inputs then run after ALL resources exist (an `apply` on one output
+    may run before sibling resources are registered)."""
+    box = {}
+
+    @pulumi.runtime.test
+    def program():
+        box["v"] = build()
+    program()
+    return box["v"]
