@@ -1,0 +1,173 @@
+"""EC2 instances and launch templates: IMDSv2, encrypted volumes, user data, exposure."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, Iterable, Optional
+
+from pulumi_policy import Severity
+
+from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, resource_rule, target, text
+
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EBS_VOLUME = "aws:ebs/volume:Volume"
+KIND = {EC2_INSTANCE: "EC2 instance", LAUNCH_TEMPLATE: "Launch template", EBS_VOLUME: "EBS volume"}
+
+
+def _true(value: Any) -> bool:
+    """Launch templates carry booleans as strings ("true")."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _imdsv2(ctx: Ctx) -> Iterable[str]:
+    tokens = ctx.get("metadataOptions", "httpTokens")
+    if ctx.known(tokens, "metadataOptions.httpTokens") and tokens != "required":
+        yield (f"{KIND[ctx.type]} must require IMDSv2: set `metadataOptions.httpTokens` to "
+               '"required".')
+
+
+def _imdsv2_fix(resource_type: str, props: Any) -> Optional[dict]:
+    raw = target(props)
+    options = target(raw.get("metadataOptions"))
+    options = dict(options) if isinstance(options, dict) else {}
+    if options.get("httpTokens") == "required":
+        return None
+    options["httpTokens"] = "required"
+    fixed = dict(raw)
+    fixed["metadataOptions"] = options
+    return fixed
+
+
+def _volumes(ctx: Ctx) -> Iterable[str]:
+    kind = KIND[ctx.type]
+    if ctx.type == EBS_VOLUME:
+        checks = [("encrypted", ctx.get("encrypted"))]
+    elif ctx.type == EC2_INSTANCE:
+        checks = [("rootBlockDevice.encrypted", ctx.get("rootBlockDevice", "encrypted"))]
+        devices = ctx.get("ebsBlockDevices")
+        if ctx.known(devices, "ebsBlockDevices"):
+            checks += [(f"ebsBlockDevices[{i}].encrypted", d.get("encrypted") if isinstance(
+                d, dict) else None) for i, d in enumerate(items(devices))]
+    else:
+        mappings = ctx.get("blockDeviceMappings")
+        checks = [] if not ctx.known(mappings, "blockDeviceMappings") else [
+            (f"blockDeviceMappings[{i}].ebs.encrypted",
+             m.get("ebs", {}).get("encrypted") if isinstance(m, dict) and isinstance(
+                 m.get("ebs"), dict) else None)
+            for i, m in enumerate(items(mappings))]
+    for path, value in checks:
+        if ctx.known(value, path) and not _true(value):
+            yield f"{kind} must encrypt its volumes: set `{path}: true` (absent means unencrypted)."
+
+
+_KEY_WORDS = r"(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
+_ASSIGNMENT = re.compile(
+    r"([A-Za-z0-9_.\-]*" + _KEY_WORDS + r"[A-Za-z0-9_.\-]*)[\"']?[ \t]*[:=][ \t]*[\"']?"
+    r"([^\s\"',;}]*)", re.IGNORECASE)
+_FLAG = re.compile(r"(--password)(?:=|[ \t]+)([^\s\"']+)", re.IGNORECASE)
+_PATTERNS = (
+    (re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"), "a PEM private key block"),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "an AWS access key id"),
+)
+# Keys that name or point at a secret rather than hold it.
+_REFERENCE_SUFFIXES = ("arn", "id", "ids", "name", "file", "path", "ref", "url", "uri", "length",
+                       "region", "endpoint", "policy", "manager", "rotation", "version", "stage",
+                       "type", "kind", "header", "source", "backend")
+_REFERENCE_PREFIXES = ("arn:", "$", "{{", "<", "!", "/", "resolve:", "ssm:", "secretsmanager:")
+_EMPTY_VALUES = ("", "null", "none", "true", "false", "[]", "{}", "''", '""', "~", "|", ">")
+
+
+def _is_literal(key: str, value: str) -> bool:
+    simple = re.sub(r"[^a-z]", "", key.lower())
+    if simple.endswith(_REFERENCE_SUFFIXES) or value.lower() in _EMPTY_VALUES:
+        return False
+    if value.startswith(_REFERENCE_PREFIXES) or any(c in value for c in "([{$`<>"):
+        return False
+    if re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+", value):  # attribute access in code
+        return False
+    return True
+
+
+def user_data_findings(data: str) -> list[str]:
+    """What secret-looking content `data` holds, named by key/pattern (never the value)."""
+    found: list[str] = []
+    for pattern, what in _PATTERNS:
+        if pattern.search(data):
+            found.append(what)
+    for regex in (_ASSIGNMENT, _FLAG):
+        for match in regex.finditer(data):
+            key, value = match.group(1), match.group(2)
+            if _is_literal(key, value):
+                found.append(f"a literal value for `{key}`")
+    return list(dict.fromkeys(found))
+
+
+def _decoded(value: str) -> Optional[str]:
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _user_data(ctx: Ctx) -> Iterable[str]:
+    sources = [("userData", ctx.get("userData"), ctx.type == LAUNCH_TEMPLATE),
+               ("userDataBase64", ctx.get("userDataBase64"), True)]
+    for key, value, encoded in sources:
+        if not ctx.known(value, key) or text(value) is None:
+            continue
+        data = (_decoded(value) or value) if encoded else value
+        for finding in user_data_findings(data):
+            yield (f"{KIND[ctx.type]} user data must not contain secrets: it holds {finding}; "
+                   "read it at boot from Secrets Manager (the role may read this stack's secret).")
+
+
+def _profile(ctx: Ctx) -> Iterable[str]:
+    if not is_set(ctx.get("iamInstanceProfile")):
+        yield ("EC2 instance should have an instance profile (`iamInstanceProfile`) so it is "
+               "reached through SSM Session Manager instead of SSH.")
+
+
+def _public_ip(ctx: Ctx) -> Iterable[str]:
+    value = ctx.get("associatePublicIpAddress")
+    if not ctx.known(value, "associatePublicIpAddress") or value is not True:
+        return
+    if ctx.config.get("allowPublicHost") is True:
+        return
+    yield ("EC2 instance must not get a public IP address: set `associatePublicIpAddress: false` "
+           "and put it in a private subnet behind a load balancer (or allow it for this stack "
+           "with the rule's `allowPublicHost` option).")
+
+
+RULES = [
+    resource_rule(
+        name="ec2-imdsv2-required", types=(EC2_INSTANCE, LAUNCH_TEMPLATE), check=_imdsv2,
+        description="Checks whether instances require IMDSv2 session tokens (remediable: level "
+                    "'remediate' sets metadataOptions.httpTokens).",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_79", "EC2.8"),
+        remediate=_imdsv2_fix),
+    resource_rule(
+        name="ec2-volumes-encrypted", types=(EC2_INSTANCE, LAUNCH_TEMPLATE, EBS_VOLUME),
+        check=_volumes,
+        description="Checks whether root and EBS volumes are encrypted.",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_8", "EC2.3")),
+    resource_rule(
+        name="ec2-no-secrets-in-user-data", types=(EC2_INSTANCE, LAUNCH_TEMPLATE),
+        check=_user_data,
+        description="Checks whether user data is free of passwords, keys and tokens.",
+        level=MANDATORY, severity=Severity.CRITICAL, anchors=("CKV_AWS_46",),
+        unknown="user data unknown (built from outputs): advisory 'not checked', checked at update"),
+    resource_rule(
+        name="ec2-instance-profile", types=(EC2_INSTANCE,), check=_profile,
+        description="Checks whether instances have an IAM instance profile (SSM access, no SSH).",
+        level=ADVISORY, severity=Severity.LOW, anchors=("CKV2_AWS_41", "SSM.1"),
+        unknown="set-ness only; an unknown value counts as set"),
+    resource_rule(
+        name="ec2-no-public-ip", types=(EC2_INSTANCE,), check=_public_ip,
+        description="Checks whether instances do not get a public IP address (unless the stack "
+                    "allows a public app host).",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_88", "EC2.9"),
+        config={"allowPublicHost": {"type": "boolean", "default": False,
+                                    "description": "Allow a public IP on app hosts (dev)."}}),
+]

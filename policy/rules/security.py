@@ -1,0 +1,165 @@
+"""KMS keys, Secrets Manager secrets and IAM policy/trust documents."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Optional
+
+from pulumi_policy import Severity
+
+from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, resource_rule
+
+KMS_KEY = "aws:kms/key:Key"
+SECRET = "aws:secretsmanager/secret:Secret"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+POLICY_TYPES = (ROLE, ROLE_POLICY, MANAGED_POLICY, "aws:iam/userPolicy:UserPolicy",
+                "aws:iam/groupPolicy:GroupPolicy")
+
+
+def _rotation(ctx: Ctx) -> Iterable[str]:
+    spec = ctx.get("customerMasterKeySpec") or ctx.get("keySpec") or "SYMMETRIC_DEFAULT"
+    if spec is not UNKNOWN and spec != "SYMMETRIC_DEFAULT":
+        return  # AWS rotates only symmetric encryption keys
+    value = ctx.get("enableKeyRotation")
+    if ctx.known(value, "enableKeyRotation") and value is not True:
+        yield "KMS key must rotate its key material yearly: set `enableKeyRotation: true`."
+
+
+def _deletion_window(ctx: Ctx) -> Iterable[str]:
+    minimum = number(ctx.config.get("minimumDays")) or 0.0
+    value = ctx.get("deletionWindowInDays")
+    if not ctx.known(value, "deletionWindowInDays") or value is None:
+        return  # the AWS default is 30 days
+    days = number(value)
+    if days is None or days < minimum:
+        yield (f"KMS key should wait at least {minimum:g} days before deletion "
+               f"(`deletionWindowInDays` is {value}).")
+
+
+def _secret_key(ctx: Ctx) -> Iterable[str]:
+    if not is_set(ctx.get("kmsKeyId")):
+        yield ("Secret must be encrypted with a customer-managed KMS key: set `kmsKeyId` to this "
+               "stack's key (not aws/secretsmanager).")
+
+
+def document(value: Any) -> tuple[Optional[dict], Optional[str]]:
+    """A policy document from a JSON string or object: (doc, None) or (None, problem)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None, "is not valid JSON"
+    if not isinstance(value, dict):
+        return None, "is not a JSON object"
+    return value, None
+
+
+def statements(doc: dict) -> list[dict]:
+    found = doc.get("Statement")
+    found = [found] if isinstance(found, dict) else items(found)
+    return [s for s in found if isinstance(s, dict)]
+
+
+def listed(value: Any) -> list:
+    return [value] if isinstance(value, str) else [v for v in items(value) if isinstance(v, str)]
+
+
+def allows(statement: dict) -> bool:
+    return statement.get("Effect", "Allow") == "Allow"
+
+
+def _documents(ctx: Ctx) -> Iterable[tuple[str, Any]]:
+    if ctx.type == ROLE:
+        for i, p in enumerate(items(ctx.get("inlinePolicies"))):
+            if isinstance(p, dict):
+                yield f"inlinePolicies[{i}].policy", p.get("policy")
+    else:
+        yield "policy", ctx.get("policy")
+
+
+def _wildcards(ctx: Ctx) -> Iterable[str]:
+    forbidden = {str(a).lower() for a in items(ctx.config.get("forbiddenActions"))}
+    for path, raw in _documents(ctx):
+        if not ctx.known(raw, path) or raw is None:
+            continue
+        doc, problem = document(raw)
+        if doc is None:
+            yield f"IAM policy `{path}` {problem}; it cannot be checked for wildcard actions."
+            continue
+        for i, st in enumerate(statements(doc)):
+            if not allows(st):
+                continue
+            bad = sorted({a for a in listed(st.get("Action")) if a.lower() in forbidden})
+            if bad:
+                yield (f"IAM policy `{path}` statement {i} must not allow {', '.join(bad)}: list "
+                       "the actions the workload needs.")
+            if "NotAction" in st:
+                yield (f"IAM policy `{path}` statement {i} must not combine Allow with "
+                       "`NotAction` (it allows everything else).")
+
+
+def _trust(ctx: Ctx) -> Iterable[str]:
+    raw = ctx.get("assumeRolePolicy")
+    if not ctx.known(raw, "assumeRolePolicy") or raw is None:
+        return
+    doc, problem = document(raw)
+    if doc is None:
+        yield f"IAM role trust policy {problem}; it cannot be checked."
+        return
+    allowed = set(listed(ctx.config.get("allowedServices")))
+    for i, st in enumerate(statements(doc)):
+        if not allows(st):
+            continue
+        principal = st.get("Principal")
+        if not isinstance(principal, dict):
+            yield (f"IAM role trust statement {i} must name a service principal, not "
+                   f"{principal!r}.")
+            continue
+        others = sorted(k for k in principal if k != "Service")
+        if others:
+            yield (f"IAM role trust statement {i} must trust only AWS services, not "
+                   f"{', '.join(others)} principals.")
+        unknown = sorted(set(listed(principal.get("Service"))) - allowed)
+        if unknown:
+            yield (f"IAM role trust statement {i} trusts {', '.join(unknown)}; allowed services "
+                   f"are {', '.join(sorted(allowed))} (the rule's `allowedServices` option).")
+
+
+RULES = [
+    resource_rule(
+        name="kms-key-rotation-enabled", types=(KMS_KEY,), check=_rotation,
+        description="Checks whether symmetric KMS keys rotate their key material.",
+        level=MANDATORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_7", "KMS.4")),
+    resource_rule(
+        name="kms-key-deletion-window", types=(KMS_KEY,), check=_deletion_window,
+        description="Checks whether KMS keys wait long enough before deletion.",
+        level=ADVISORY, severity=Severity.LOW, anchors=("KMS.3",),
+        config={"minimumDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 14,
+                                "description": "Minimum deletionWindowInDays."}}),
+    resource_rule(
+        name="secret-customer-managed-key", types=(SECRET,), check=_secret_key,
+        description="Checks whether Secrets Manager secrets use a customer-managed KMS key.",
+        level=MANDATORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_149",),
+        unknown="set-ness only; an unknown value counts as set"),
+    resource_rule(
+        name="iam-no-wildcard-actions", types=POLICY_TYPES, check=_wildcards,
+        description="Checks whether IAM policy documents avoid wildcard actions and Allow with "
+                    "NotAction.",
+        level=MANDATORY, severity=Severity.HIGH,
+        anchors=("CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_274", "IAM.1"),
+        unknown="document built from outputs (unknown in preview): advisory 'not checked', "
+                "checked at update",
+        config={"forbiddenActions": {"type": "array", "items": {"type": "string"},
+                                     "default": ["*", "*:*"],
+                                     "description": "Actions no Allow statement may grant."}}),
+    resource_rule(
+        name="iam-trust-only-services", types=(ROLE,), check=_trust,
+        description="Checks whether IAM roles can be assumed only by the expected AWS services.",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_60", "CKV_AWS_61"),
+        config={"allowedServices": {
+            "type": "array", "items": {"type": "string"},
+            "default": ["ec2.amazonaws.com", "monitoring.rds.amazonaws.com",
+                        "vpc-flow-logs.amazonaws.com", "rds.amazonaws.com"],
+            "description": "Service principals roles may trust."}}),
+]

@@ -1,0 +1,91 @@
+"""URN-keyed indexes over AnalyzeStack resources, built once per check, linear in their number.
+
+Stack rules relate resources only through `property_dependencies` (which resource's output
+feeds which input), never by comparing ids: ids are unknown during preview, dependencies are not.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable, Optional
+
+from .base import UNKNOWN, dig, plain
+
+TYPE_LABELS = {
+    "aws:rds/cluster:Cluster": "Aurora cluster",
+    "aws:rds/clusterInstance:ClusterInstance": "Aurora instance",
+    "aws:rds/instance:Instance": "RDS instance",
+    "aws:ec2/instance:Instance": "EC2 instance",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/securityGroup:SecurityGroup": "security group",
+    "aws:kms/key:Key": "KMS key",
+    "aws:secretsmanager/secret:Secret": "secret",
+    "aws:iam/role:Role": "IAM role",
+}
+
+
+def label(resource: Any) -> str:
+    """`Aurora cluster "db-cluster"` for messages (never a property value)."""
+    kind = TYPE_LABELS.get(resource.resource_type, resource.resource_type)
+    return f'{kind} "{resource.name}"'
+
+
+class StackView:
+    """The stack's resources with cached plain props and reverse dependency indexes."""
+
+    def __init__(self, resources: Iterable[Any]):
+        self.resources = list(resources)
+        self._by_type: dict[str, list] = defaultdict(list)
+        for r in self.resources:
+            self._by_type[r.resource_type].append(r)
+        self._props: dict[int, dict] = {}
+        self._refs: dict[tuple, dict[str, list]] = {}
+        self.unknown: list[str] = []
+
+    def of(self, *types: str) -> list:
+        """Resources of the given types, in stack order."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
+        return [r for t in types for r in self._by_type.get(t, ())]
+
+    def props(self, resource: Any) -> dict:
+        """Plain props of a resource (cached; unknowns are UNKNOWN)."""
+        key = id(resource)
+        if key not in self._props:
+            value = plain(resource.props)
+            self._props[key] = value if isinstance(value, dict) else {}
+        return self._props[key]
+
+    def get(self, resource: Any, *path: Any) -> Any:
+        return dig(self.props(resource), *path)
+
+    @staticmethod
+    def deps(resource: Any, key: str, *types: str) -> list:
+        """The resources whose outputs feed input `key` of `resource` (optionally by type)."""
+        found = (getattr(resource, "property_dependencies", None) or {}).get(key) or []
+        return [d for d in found if not types or d.resource_type in types]
+
+    def referrers(self, target: Any, source_type: str, key: str) -> list:
+        """Resources of `source_type` whose input `key` depends on `target`."""
+        index_key = (source_type, key)
+        if index_key not in self._refs:
+            index: dict[str, list] = defaultdict(list)
+            for r in self.of(source_type):
+                for dep in self.deps(r, key):
+                    index[dep.urn].append(r)
+            self._refs[index_key] = index
+        return self._refs[index_key].get(target.urn, [])
+
+    def note(self, what: str) -> None:
+        """Record something the rule could not check (reported as advisory)."""
+        if what not in self.unknown:
+            self.unknown.append(what)
+
+    def is_unknown(self, value: Any, resource: Any, prop: str) -> bool:
+        if value is UNKNOWN:
+            self.note(f"{label(resource)} {prop}")
+            return True
+        return False
+
+
+def first(values: list) -> Optional[Any]:
+    return values[0] if values else None
