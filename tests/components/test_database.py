@@ -1,0 +1,200 @@
+"""AuroraCluster under mocks: encryption, TLS, secret, instances/AZs, monitoring, options."""
+import json
+
+import pulumi
+import pytest
+
+from components import AuroraCluster, AuroraClusterArgs
+from components.database import parameter_group_family
+
+from .conftest import ProtectMonitor, resolve, settle
+from preflight.mocks import RecordingMocks, install_mocks
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"   # pulumi's secret sentinel on the wire
+AZS = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+R = "aws:rds/"
+
+
+def is_secret(value):
+    return isinstance(value, dict) and value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270"
+
+
+def build(name="db", **kw):
+    args = AuroraClusterArgs(vpc_id="vpc-0123456789abcdef0",
+                             subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
+                             availability_zones=kw.pop("azs", AZS), **kw)
+    return settle(lambda: AuroraCluster(name, args))
+
+
+def test_secure_defaults(mocks):
+    db = build()
+    key = mocks.only("aws:kms/key:Key")
+    cluster = mocks.only(R + "cluster:Cluster").inputs
+    assert key.inputs["enableKeyRotation"] is True and key.inputs["deletionWindowInDays"] >= 14
+    assert cluster["storageEncrypted"] is True and cluster["kmsKeyId"] == key.outputs["arn"]
+    assert cluster["manageMasterUserPassword"] is True and "masterPassword" not in cluster
+    assert cluster["masterUserSecretKmsKeyId"] == key.outputs["arn"]
+    assert cluster["masterUsername"] == "dbadmin"
+    assert cluster["iamDatabaseAuthenticationEnabled"] is True
+    assert cluster["copyTagsToSnapshot"] is True and cluster["deletionProtection"] is True
+    assert cluster["backupRetentionPeriod"] == 7
+    assert cluster["skipFinalSnapshot"] is False
+    suffix = mocks.only("random:index/randomId:RandomId").outputs["hex"]
+    assert cluster["finalSnapshotIdentifier"] == f"db-final-{suffix}"
+    assert cluster["enabledCloudwatchLogsExports"] == ["audit", "error", "slowquery"]
+    assert "backtrackWindow" not in cluster and "serverlessv2ScalingConfiguration" not in cluster
+    subnet_group = mocks.only(R + "subnetGroup:SubnetGroup")
+    assert subnet_group.inputs["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
+    assert cluster["dbSubnetGroupName"] == subnet_group.outputs["name"]
+    sg = mocks.only("aws:ec2/securityGroup:SecurityGroup")
+    assert cluster["vpcSecurityGroupIds"] == [sg.id] and sg.inputs["description"]
+    assert not sg.inputs.get("ingress") and not sg.inputs.get("egress")
+    assert resolve(db.master_user_secret_arn).startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!")
+    assert mocks.resources_of("aws:secretsmanager/secret:Secret") == []
+
+
+@pytest.mark.parametrize("engine,version,family,param,value,logs,port", [
+    ("aurora-mysql", "8.0.mysql_aurora.3.08.2", "aurora-mysql8.0", "require_secure_transport", "ON",
+     ["audit", "error", "slowquery"], 3306),
+    ("aurora-postgresql", "16.6", "aurora-postgresql16", "rds.force_ssl", "1", ["postgresql"], 5432),
+])
+def test_tls_enforced_and_logs_per_engine(mocks, engine, version, family, param, value, logs, port):
+    db = build(engine=engine, engine_version=version)
+    group = mocks.only(R + "clusterParameterGroup:ClusterParameterGroup")
+    assert group.inputs["family"] == family
+    assert {p["name"]: p["value"] for p in group.inputs["parameters"]}[param] == value
+    cluster = mocks.only(R + "cluster:Cluster").inputs
+    assert cluster["dbClusterParameterGroupName"] == group.outputs["name"]
+    assert cluster["enabledCloudwatchLogsExports"] == logs and cluster["port"] == port
+    assert db.port == port and db.connections.default_port == port
+    assert resolve(db.endpoint).endswith(".eu-west-1.rds.amazonaws.com")
+    assert ".cluster-ro-" in resolve(db.reader_endpoint)
+
+
+def test_writer_and_readers_in_distinct_azs_with_promotion_tiers(mocks):
+    build(readers=2)
+    instances = {i.name: i.inputs for i in mocks.resources_of(R + "clusterInstance:ClusterInstance")}
+    assert list(instances) == ["db-writer", "db-reader-1", "db-reader-2"]
+    assert [i["availabilityZone"] for i in instances.values()] == list(AZS)
+    assert [i["promotionTier"] for i in instances.values()] == [0, 1, 2]
+    key_arn = mocks.only("aws:kms/key:Key").outputs["arn"]
+    role_arn = mocks.only("aws:iam/role:Role").outputs["arn"]
+    for i in instances.values():
+        assert i["publiclyAccessible"] is False and i["autoMinorVersionUpgrade"] is True
+        assert i["performanceInsightsEnabled"] and i["performanceInsightsKmsKeyId"] == key_arn
+        assert i["monitoringInterval"] == 60 and i["monitoringRoleArn"] == role_arn
+        assert i["instanceClass"] == "db.t4g.medium" and i["copyTagsToSnapshot"] is True
+    trust = json.loads(mocks.only("aws:iam/role:Role").inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    attachment = mocks.only("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
+    assert attachment["policyArn"].endswith(":policy/service-role/AmazonRDSEnhancedMonitoringRole")
+    alarms = {a.inputs["metricName"] for a in mocks.resources_of("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert alarms == {"CPUUtilization", "FreeableMemory", "DatabaseConnections", "AuroraReplicaLagMaximum"}
+
+
+def test_single_writer_has_no_replica_lag_alarm_and_alarms_go_to_encrypted_topic(mocks):
+    build()
+    topic = mocks.only("aws:sns/topic:Topic")
+    assert topic.inputs["kmsMasterKeyId"] == mocks.only("aws:kms/key:Key").outputs["arn"]
+    alarms = mocks.resources_of("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert len(alarms) == 3 and all(a.inputs["alarmActions"] == [topic.outputs["arn"]] for a in alarms)
+    policy = json.loads(mocks.only("aws:kms/key:Key").inputs["policy"])
+    assert any(s["Principal"].get("Service") == "cloudwatch.amazonaws.com" for s in policy["Statement"])
+
+
+def test_serverless_v2(mocks):
+    build(serverless=True, serverless_min_acu=0.5, serverless_max_acu=8)
+    cluster = mocks.only(R + "cluster:Cluster").inputs
+    assert cluster["engineMode"] == "provisioned"
+    assert cluster["serverlessv2ScalingConfiguration"] == {"minCapacity": 0.5, "maxCapacity": 8}
+    assert mocks.only(R + "clusterInstance:ClusterInstance").inputs["instanceClass"] == "db.serverless"
+
+
+def test_random_password_opt_out_stores_secret_under_cmk_and_never_outputs_it(mocks):
+    db = build(managed_password=False)
+    cluster = mocks.only(R + "cluster:Cluster")
+    password = mocks.only("random:index/randomPassword:RandomPassword").outputs["result"]
+    assert is_secret(cluster.inputs["masterPassword"])          # still marked secret on the wire
+    assert cluster.inputs["masterPassword"]["value"] == password
+    assert "manageMasterUserPassword" not in cluster.inputs
+    secret = mocks.only("aws:secretsmanager/secret:Secret")
+    assert secret.inputs["kmsKeyId"] == mocks.only("aws:kms/key:Key").outputs["arn"]
+    version = mocks.only("aws:secretsmanager/secretVersion:SecretVersion").inputs
+    assert is_secret(version["secretString"])
+    assert json.loads(version["secretString"]["value"])["password"] == password
+    assert resolve(db.master_user_secret_arn) == secret.outputs["arn"]
+    for attr in ("endpoint", "reader_endpoint", "master_user_secret_arn", "kms_key_arn", "cluster_arn"):
+        assert password not in str(resolve(getattr(db, attr)))
+
+
+def test_backtrack_and_retention_and_given_key(mocks):
+    given = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    build(backtrack_hours=24, backup_retention_days=14, kms_key_arn=given, deletion_protection=False)
+    cluster = mocks.only(R + "cluster:Cluster").inputs
+    assert cluster["backtrackWindow"] == 86400 and cluster["backupRetentionPeriod"] == 14
+    assert cluster["kmsKeyId"] == given and cluster["deletionProtection"] is False
+    assert mocks.resources_of("aws:kms/key:Key") == []
+
+
+def test_monitoring_off_means_no_role(mocks):
+    build(monitoring_interval=0)
+    assert mocks.resources_of("aws:iam/role:Role") == []
+    assert "monitoringRoleArn" not in mocks.only(R + "clusterInstance:ClusterInstance").inputs
+
+
+def test_reader_autoscaling(mocks):
+    build(readers=1, reader_autoscaling_max=4, reader_autoscaling_cpu_target=60)
+    target = mocks.only("aws:appautoscaling/target:Target").inputs
+    cluster_id = mocks.only(R + "cluster:Cluster").outputs["clusterIdentifier"]
+    assert target == {**target, "serviceNamespace": "rds", "scalableDimension": "rds:cluster:ReadReplicaCount",
+                      "resourceId": f"cluster:{cluster_id}", "minCapacity": 1, "maxCapacity": 4}
+    policy = mocks.only("aws:appautoscaling/policy:Policy").inputs["targetTrackingScalingPolicyConfiguration"]
+    assert policy["targetValue"] == 60
+    assert policy["predefinedMetricSpecification"]["predefinedMetricType"] == "RDSReaderAverageCPUUtilization"
+
+
+def test_rds_proxy_requires_tls_and_iam_and_is_linked_to_the_db(mocks):
+    db = build(proxy=True)
+    proxy = mocks.only(R + "proxy:Proxy").inputs
+    assert proxy["requireTls"] is True and proxy["engineFamily"] == "MYSQL"
+    assert proxy["auths"][0]["iamAuth"] == "REQUIRED"
+    assert proxy["auths"][0]["secretArn"] == resolve(db.master_user_secret_arn)
+    rule = mocks.only("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").inputs
+    proxy_sg = db.proxy_connections.security_group_ids[0]
+    assert rule["referencedSecurityGroupId"] == resolve(proxy_sg) and rule["fromPort"] == 3306
+    statements = json.loads(mocks.only("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
+    assert statements[0]["Resource"] == [resolve(db.master_user_secret_arn)]
+    assert resolve(db.proxy_endpoint).endswith(".rds.amazonaws.com")
+
+
+def test_protect_flags_follow_the_setting():
+    for protect in (True, False):
+        mocks = RecordingMocks()
+        monitor = ProtectMonitor(mocks)
+        install_mocks({"aws:region": "eu-west-1"}, mocks=mocks, monitor=monitor)
+        build(protect=protect, managed_password=False)
+        assert {n: monitor.protect[n] for n in ("db-cluster", "db-key", "db-master-secret")} == \
+            dict.fromkeys(("db-cluster", "db-key", "db-master-secret"), protect)
+        assert monitor.protect["db-writer"] is False
+
+
+def test_two_clusters_do_not_collide(mocks):
+    settle(lambda: [AuroraCluster(n, AuroraClusterArgs(vpc_id="vpc-1", subnet_ids=["s1", "s2"],
+                                                       availability_zones=AZS[:2])) for n in ("a", "b")])
+    names = [(r.type, r.name) for r in mocks.resources if r.custom]
+    assert len(names) == len(set(names)) and all(n.startswith(("a-", "b-")) for _, n in names)
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"engine": "oracle"}, "engine 'oracle': allowed values are aurora-mysql, aurora-postgresql"),
+    ({"azs": ("eu-west-1a",)}, "need ≥ 2 distinct AZs"),
+    ({"readers": -1}, "readers -1: allowed 0..15"),
+])
+def test_args_validation(kw, message):
+    with pytest.raises(ValueError, match=message):
+        AuroraClusterArgs(vpc_id="v", subnet_ids=[], availability_zones=kw.pop("azs", AZS), **kw)
+
+
+def test_parameter_group_family():
+    assert parameter_group_family("aurora-mysql", "5.7.mysql_aurora.2.12.0") == "aurora-mysql5.7"
+    assert parameter_group_family("aurora-postgresql", "15.8") == "aurora-postgresql15"
