@@ -1,0 +1,216 @@
+"""Run one stack through preflight: program under recording mocks -> policy pack -> Result.
+
+Programmatic entry (the CLI and the policy tests use it)::
+
+    from preflight.run import run
+    result = run("prod", config_overrides={"aurorakit:publicHost": "true"})
+    result.exit_code            # 0 ok, 1 mandatory violations
+    result.diagnostics          # [analyzer.Diagnostic], Analyze + AnalyzeStack
+    result.mandatory            # the mandatory ones
+
+Bad input raises `PreflightError` (one clear line; the CLI exits 2). The pack process is started
+before the program runs (as the engine loads policy packs before running the program), is
+configured in the background, analyzes each resource as soon as it is registered (several
+Analyze calls in flight) and is always stopped before `run` returns or raises.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import runpy
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+from .analyzer import Diagnostic, PolicyPack, PolicyPackError
+from .policyconfig import PolicyConfig, PolicyConfigError, PolicyInfo, load_policy_config
+from .stackconfig import StackConfigError, load_stack_config
+
+REPO = Path(__file__).resolve().parent.parent
+_DONE = object()
+
+
+class PreflightError(Exception):
+    """Usage, config, pack or program error: the CLI prints it on one line and exits 2."""
+
+
+@dataclass
+class Result:
+    """Everything one run produced (see `report.to_json` for the documented JSON form)."""
+
+    project: str
+    stack: str
+    preview: bool
+    registrations: list
+    diagnostics: list
+    policies: list
+    policy_config: dict
+    pack_name: str
+    pack_version: str
+    calls: dict
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def mandatory(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.enforcement_level == "mandatory"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.mandatory else 0
+
+
+def _program_error(exc: BaseException, main: Path) -> PreflightError:
+    msg = str(exc).strip().splitlines()
+    return PreflightError(f"program {main} failed: {type(exc).__name__}: {msg[-1] if msg else ''}".rstrip(": "))
+
+
+class _Analyzer(threading.Thread):
+    """Configures the pack, then analyzes registrations from a queue as they arrive."""
+
+    def __init__(self, pack: PolicyPack, file_config, providers: dict):
+        super().__init__(daemon=True, name="preflight-analyzer")
+        self.pack, self.file_config, self.providers = pack, file_config, providers
+        self.inbox: queue.Queue = queue.Queue()
+        self.pending: list = []
+        self.diagnostics: list[Diagnostic] = []
+        self.error: Optional[BaseException] = None
+        self.ready_at = 0.0
+
+    def run(self) -> None:
+        try:
+            self.pack.configure(self.file_config)
+            self.ready_at = time.perf_counter()
+            while True:
+                reg = self.inbox.get()
+                if reg is _DONE:
+                    return
+                res = reg.as_resource("analyze", self.providers)
+                if self.pack.remediates:
+                    res, diags = self.pack.remediate(res)
+                    self.diagnostics.extend(diags)
+                self.pending.append(self.pack.analyze_async(res))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            self.error = exc
+
+
+def _run_program(main: Path, program_dir: Path) -> None:
+    import pulumi.runtime.stack as pstack
+    from pulumi.runtime.sync_await import _sync_await
+
+    old_cwd, old_path = os.getcwd(), list(sys.path)
+    os.chdir(program_dir)
+    sys.path.insert(0, str(program_dir))
+    try:
+        _sync_await(pstack.run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+
+
+def _stack_outputs(monitor) -> None:
+    """The stack's exports become the Stack resource's outputs (SDK: Stack._finish)."""
+    from pulumi.runtime import rpc, settings
+    from pulumi.runtime.sync_await import _sync_await
+
+    root = settings.get_root_resource()
+    stack_reg = next((r for r in monitor.registrations if r.type == "pulumi:pulumi:Stack"), None)
+    if root is None or stack_reg is None:
+        return
+    stack_reg.outputs = _sync_await(rpc.serialize_properties(dict(getattr(root, "outputs", {})), {}))
+
+
+def run(stack: str, *, program_dir: Union[str, Path] = REPO, pack_dir: Union[str, Path, None] = None,
+        policy_config: Union[str, Path, Mapping[str, PolicyConfig], None] = "default",
+        config_overrides: Optional[Mapping[str, Any]] = None, preview: bool = True) -> Result:
+    """Run `stack` of the program in `program_dir` against the pack in `pack_dir`.
+
+    policy_config: a file path, an already-parsed map, None (pack defaults only) or "default"
+    (``<pack>/config/<stack>.json`` when it exists). config_overrides: stack-config keys to
+    replace (None removes a key), e.g. for broken variants of prod.
+    """
+    t0 = time.perf_counter()
+    program_dir = Path(program_dir).resolve()
+    pack_dir = Path(pack_dir).resolve() if pack_dir else REPO / "policy"
+    main = program_dir / "__main__.py"
+    try:
+        cfg = load_stack_config(stack, program_dir)
+        if config_overrides:
+            cfg = cfg.with_overrides(config_overrides)
+    except StackConfigError as exc:
+        raise PreflightError(str(exc)) from None
+    if not main.is_file():
+        raise PreflightError(f"program {main}: file not found")
+    if isinstance(policy_config, str) and policy_config == "default":
+        default = pack_dir / "config" / f"{stack}.json"
+        policy_config = default if default.is_file() else None
+    try:
+        file_config = load_policy_config(str(policy_config)) if isinstance(policy_config, (str, Path)) \
+            else policy_config
+    except PolicyConfigError as exc:
+        raise PreflightError(str(exc)) from None
+
+    try:
+        pack = PolicyPack(str(pack_dir), project=cfg.project, stack=stack, dry_run=preview,
+                          config=cfg, secret_keys=cfg.secret_keys)
+    except PolicyPackError as exc:
+        raise PreflightError(str(exc)) from None
+    with pack:
+        return _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0)
+
+
+def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Result:
+    from .mocks import install_mocks, RecordingMocks
+    from .recorder import RecordingMonitor
+
+    providers: dict = {}
+    worker = _Analyzer(pack, file_config, providers)
+    worker.start()
+
+    def on_register(reg):
+        if reg.type.startswith("pulumi:providers:"):
+            providers[reg.urn] = reg
+        worker.inbox.put(reg)
+
+    mocks = RecordingMocks(region=cfg.get("aws:region", "eu-west-1"))
+    monitor = RecordingMonitor(mocks, preview=preview, config=cfg, on_register=on_register)
+    t_prog = time.perf_counter()
+    try:
+        install_mocks(cfg, project=cfg.project, stack=cfg.stack, preview=preview, mocks=mocks,
+                      monitor=monitor, secret_keys=sorted(cfg.secret_keys))
+        _run_program(main, program_dir)
+        _stack_outputs(monitor)
+    except Exception as exc:  # noqa: BLE001 - any program failure is reported on one line
+        worker.inbox.put(_DONE)
+        raise _program_error(exc, main) from exc
+    finally:
+        worker.inbox.put(_DONE)
+    t_prog_done = time.perf_counter()
+    worker.join()
+    if worker.error is not None:
+        err = worker.error
+        if isinstance(err, (PolicyConfigError, PolicyPackError)):
+            raise PreflightError(str(err)) from None
+        raise err
+    try:
+        diagnostics = list(worker.diagnostics)
+        for pending in worker.pending:
+            diagnostics.extend(pending.result())
+        t_an = time.perf_counter()
+        regs = list(monitor.registrations)
+        diagnostics.extend(pack.analyze_stack([r.as_resource("stack", providers) for r in regs]))
+    except PolicyPackError as exc:
+        raise PreflightError(str(exc)) from None
+    t_end = time.perf_counter()
+    info = pack.info
+    return Result(
+        project=cfg.project, stack=cfg.stack, preview=preview, registrations=regs,
+        diagnostics=diagnostics, policies=list(info.policies), policy_config=dict(pack.policy_config),
+        pack_name=info.name, pack_version=info.version, calls=dict(pack.calls),
+        timings={"pack_start": round(pack.start_seconds, 3),
+                 "program": round(t_prog_done - t_prog, 3),
+                 "analyze_wait": round(t_an - t_prog_done, 3),
+                 "analyze_stack": round(t_end - t_an, 3),
+                 "total": round(t_end - t0, 3)})
