@@ -1,0 +1,112 @@
+"""The host's user data: valid cloud-config, under EC2's limit, reproducible, no secrets."""
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import subprocess
+import tarfile
+
+import pytest
+import yaml
+
+from app import cloud_init
+from app.cloud_init import APP_DIR, USER_DATA_LIMIT, render_user_data
+from app.settings import Settings
+
+# Realistic worst-case lengths (long cluster identifiers, RDS-managed secret name).
+LONG = dict(
+    region="ap-southeast-2",
+    secret_arn="arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:"
+               "rds!cluster-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b-Xy12Ab",
+    writer_endpoint="aurorakit-production-aurora-cluster-0a1b2c3d.cluster-c9akciq32xyz.ap-southeast-2.rds.amazonaws.com",
+    reader_endpoint="aurorakit-production-aurora-cluster-0a1b2c3d.cluster-ro-c9akciq32xyz.ap-southeast-2.rds.amazonaws.com",
+    port=5432, db_name="aurorakit", engine="aurora-postgresql")
+
+
+def files_of(user_data: str) -> dict[str, dict]:
+    assert user_data.startswith("#cloud-config\n")
+    return {f["path"]: f for f in yaml.safe_load(user_data)["write_files"]}
+
+
+@pytest.mark.parametrize("engine,port", [("aurora-postgresql", 5432), ("aurora-mysql", 3306)])
+def test_valid_cloud_config_under_the_ec2_limit(tmp_path, engine, port):
+    user_data = render_user_data(**{**LONG, "engine": engine, "port": port, "app_port": 8080})
+    size = len(user_data.encode())
+    assert size < USER_DATA_LIMIT, size
+    path = tmp_path / "user-data.yaml"
+    path.write_text(user_data)
+    result = subprocess.run(["cloud-init", "schema", "--config-file", str(path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Valid cloud-config" in result.stdout, result.stdout + result.stderr
+
+
+def test_output_is_byte_identical_across_runs():
+    assert render_user_data(**LONG) == render_user_data(**LONG)
+    assert cloud_init.app_archive() == cloud_init.app_archive()
+
+
+def test_archive_carries_exactly_the_app_sources():
+    entry = files_of(render_user_data(**LONG))["/opt/aurorakit/app.tar"]
+    assert entry["encoding"] == "gz+b64"
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(base64.b64decode(entry["content"])))) as tar:
+        packed = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+        assert {(m.uid, m.mtime, m.mode) for m in tar.getmembers()} == {(0, 0, 0o644)}
+    for rel in cloud_init.APP_FILES:
+        assert packed.pop(f"app/{rel}") == (APP_DIR / rel).read_bytes(), rel
+    assert packed == {}
+    # every module the app needs is packed (only the renderer itself stays behind)
+    modules = {p.name for p in APP_DIR.glob("*.py")} - {"cloud_init.py"}
+    assert modules <= set(cloud_init.APP_FILES)
+
+
+def test_env_file_has_only_non_secret_settings_and_round_trips():
+    env_text = files_of(render_user_data(**LONG))["/etc/aurorakit/app.env"]["content"]
+    env = dict(line.split("=", 1) for line in env_text.splitlines())
+    assert set(env) == {"AURORAKIT_REGION", "AURORAKIT_SECRET_ARN", "AURORAKIT_DB_WRITER_HOST",
+                        "AURORAKIT_DB_READER_HOST", "AURORAKIT_DB_PORT", "AURORAKIT_DB_NAME",
+                        "AURORAKIT_DB_ENGINE", "AURORAKIT_DB_CA_BUNDLE", "AURORAKIT_DB_POOLING"}
+    s = Settings.from_env(env)
+    assert (s.region, s.secret_arn, s.writer_host, s.reader_host, s.port, s.db_name, s.engine) == (
+        LONG["region"], LONG["secret_arn"], LONG["writer_endpoint"], LONG["reader_endpoint"],
+        LONG["port"], LONG["db_name"], LONG["engine"])
+    assert s.ca_bundle == "/opt/aurorakit/rds-global-bundle.pem"
+    assert "password" not in render_user_data(**LONG).lower()
+
+
+def test_unit_runs_unprivileged_on_the_app_port_and_installs_at_boot():
+    user_data = render_user_data(**{**LONG, "app_port": 8080})
+    files = files_of(user_data)
+    unit = files["/etc/systemd/system/aurorakit.service"]["content"]
+    for line in ("User=aurorakit", "AmbientCapabilities=CAP_NET_BIND_SERVICE", "NoNewPrivileges=yes",
+                 "ProtectSystem=strict", "EnvironmentFile=/etc/aurorakit/app.env", "Restart=always"):
+        assert line in unit.splitlines()
+    assert "--bind 0.0.0.0:8080" in unit and "'app.web:create_app()'" in unit
+    script = files["/opt/aurorakit/install.sh"]["content"]
+    assert "set -euo pipefail" in script and cloud_init.CA_BUNDLE_URL in script
+    assert "pip install" in script and "-r $D/app/requirements.txt" in script
+    assert yaml.safe_load(user_data)["runcmd"] == [["bash", "/opt/aurorakit/install.sh"]]
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"engine": "mysql"}, "AURORAKIT_DB_ENGINE must be one of aurora-mysql, aurora-postgresql"),
+    ({"port": 0}, "AURORAKIT_DB_PORT must be 1..65535"),
+    ({"app_port": 70000}, "app_port must be 1..65535"),
+    ({"db_name": "a b"}, "AURORAKIT_DB_NAME must be a non-empty value without spaces"),
+    ({"secret_arn": ""}, "AURORAKIT_SECRET_ARN must be a non-empty value"),
+])
+def test_bad_input_is_one_clear_error(bad, message):
+    with pytest.raises(ValueError, match=message):
+        render_user_data(**{**LONG, **bad})
+
+
+def test_settings_from_env_names_the_missing_or_bad_key():
+    good = Settings(region="eu-west-1", secret_arn="arn", writer_host="w", reader_host="r", port=3306,
+                    db_name="d", engine="aurora-mysql").to_env()
+    with pytest.raises(ValueError, match="AURORAKIT_SECRET_ARN is required"):
+        Settings.from_env({k: v for k, v in good.items() if k != "AURORAKIT_SECRET_ARN"})
+    with pytest.raises(ValueError, match="AURORAKIT_DB_PORT must be an integer"):
+        Settings.from_env({**good, "AURORAKIT_DB_PORT": "33o6"})
+    with pytest.raises(ValueError, match="AURORAKIT_DB_POOLING must be one of on, off"):
+        Settings.from_env({**good, "AURORAKIT_DB_POOLING": "yes"})
+    assert Settings.from_env(good).port == 3306
