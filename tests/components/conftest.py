@@ -13,14 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ProtectMonitor(MockMonitor):
-    """MockMonitor that also remembers each resource's `protect` option (not in MockResourceArgs)."""
+    """MockMonitor that also remembers each resource's `protect` option and dependency URNs
+    (neither is in MockResourceArgs)."""
 
     def __init__(self, mocks):
         super().__init__(mocks)
         self.protect: dict[str, bool] = {}
+        self.dependencies: dict[str, list[str]] = {}
 
     def RegisterResource(self, request):
         self.protect[request.name] = request.protect
+        self.dependencies[request.name] = list(request.dependencies)
         return super().RegisterResource(request)
 
 

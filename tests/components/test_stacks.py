@@ -1,0 +1,119 @@
+"""The real program (__main__.py) for the dev and prod stacks, end to end under mocks."""
+import pytest
+
+from .conftest import run_stack
+
+EXPORTS = {"app_url", "cluster_endpoint", "cluster_reader_endpoint", "master_user_secret_arn",
+           "vpc_id", "app_host_id", "ssm_session_command"}
+CI = "aws:rds/clusterInstance:ClusterInstance"
+ING = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGR = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return run_stack("dev")
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return run_stack("prod")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_exports_exactly_and_resolved(stack, request):
+    run = request.getfixturevalue(stack)
+    assert set(run.outputs) == EXPORTS
+    o = run.outputs
+    assert o["vpc_id"].startswith("vpc-0") and o["app_host_id"].startswith("i-0")
+    assert ".cluster-" in o["cluster_endpoint"] and ".cluster-ro-" in o["cluster_reader_endpoint"]
+    assert o["master_user_secret_arn"].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!")
+    assert o["ssm_session_command"] == f"aws ssm start-session --target {o['app_host_id']} --region eu-west-1"
+
+
+def test_dev_is_cheap_with_explicit_opt_ins(dev):
+    m = dev.mocks
+    assert m.resources_of("aws:ec2/natGateway:NatGateway") == []
+    writer = m.only(CI).inputs
+    assert writer["instanceClass"] == "db.serverless"
+    assert m.only("aws:rds/cluster:Cluster").inputs["deletionProtection"] is False
+    assert not dev.monitor.protect["db-cluster"] and not dev.monitor.protect["db-key"]
+    host = m.only("aws:ec2/instance:Instance").inputs
+    assert host["associatePublicIpAddress"] is True
+    public = {s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-public-")}
+    assert host["subnetId"] in public
+    assert dev.outputs["app_url"].startswith("http://ec2-")
+    assert m.resources_of("aws:lb/loadBalancer:LoadBalancer") == []
+
+
+def test_prod_is_multi_az_protected_and_private(prod):
+    m = prod.mocks
+    instances = m.resources_of(CI)
+    assert len(instances) == 3
+    assert len({i.inputs["availabilityZone"] for i in instances}) == 3
+    assert len(m.resources_of("aws:ec2/natGateway:NatGateway")) == 3
+    for name in ("db-cluster", "db-key"):
+        assert prod.monitor.protect[name] is True, name
+    cluster = m.only("aws:rds/cluster:Cluster").inputs
+    assert cluster["backupRetentionPeriod"] == 14 and cluster["backtrackWindow"] == 86400
+    assert cluster["deletionProtection"] is True
+    host = m.only("aws:ec2/instance:Instance").inputs
+    assert host["associatePublicIpAddress"] is False
+    private = {s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-private-")}
+    assert host["subnetId"] in private
+    assert m.only("aws:lb/loadBalancer:LoadBalancer") and prod.outputs["app_url"].startswith("http://app-alb-")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_host_to_db_link_and_db_sg_has_no_cidr_sources(stack, request):
+    run = request.getfixturevalue(stack)
+    m = run.mocks
+    db_sg = m.by_name("db-sg").id
+    host_sg = m.by_name("app-sg").id
+    to_db = [r.inputs for r in m.resources_of(ING) if r.inputs["securityGroupId"] == db_sg]
+    assert len(to_db) == 1 and to_db[0]["referencedSecurityGroupId"] == host_sg
+    assert to_db[0]["fromPort"] == to_db[0]["toPort"] == 3306 and "cidrIpv4" not in to_db[0]
+    from_host = [r.inputs for r in m.resources_of(EGR) if r.inputs.get("referencedSecurityGroupId") == db_sg]
+    assert from_host[0]["securityGroupId"] == host_sg and from_host[0]["fromPort"] == 3306
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_db_subnets_are_isolated_and_host_waits_for_cluster_only(stack, request):
+    run = request.getfixturevalue(stack)
+    m = run.mocks
+    isolated = [s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-isolated-")]
+    assert m.only("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == isolated
+    deps = run.monitor.dependencies["app-instance"]
+    assert any(d.endswith("rds/cluster:Cluster::db-cluster") for d in deps), deps
+    assert not any("clusterInstance:ClusterInstance" in d for d in deps), deps
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_security_group_and_rule_is_described_and_no_inline_rules(stack, request):
+    m = request.getfixturevalue(stack).mocks
+    for r in m.resources_of("aws:ec2/securityGroup:SecurityGroup") + m.resources_of(ING) + m.resources_of(EGR):
+        assert r.inputs.get("description"), r.name
+    for r in m.resources_of("aws:ec2/securityGroup:SecurityGroup"):
+        assert not r.inputs.get("ingress") and not r.inputs.get("egress"), r.name
+    world = [r.name for r in m.resources_of(ING)
+             if r.inputs.get("cidrIpv4") == "0.0.0.0/0" and r.inputs["fromPort"] in (22, 3306, 5432, 3389)]
+    assert world == []
+
+
+def test_random_password_variant_never_leaks_into_outputs_or_user_data():
+    run = run_stack("dev", {"dbManagedPassword": False})
+    password = run.mocks.only("random:index/randomPassword:RandomPassword").outputs["result"]
+    assert password not in repr(run.outputs)
+    assert password not in run.mocks.only("aws:ec2/instance:Instance").inputs["userData"]
+    secret = run.mocks.only("aws:secretsmanager/secret:Secret")
+    assert run.outputs["master_user_secret_arn"] == secret.outputs["arn"]
+
+
+def test_postgres_prod_variant_runs():
+    run = run_stack("prod", {"dbEngine": "aurora-postgresql", "dbEngineVersion": "16.6",
+                             "dbBacktrackHours": 0, "dbProxy": True})
+    m = run.mocks
+    assert m.only("aws:rds/cluster:Cluster").inputs["port"] == 5432
+    assert m.only("aws:rds/proxy:Proxy").inputs["engineFamily"] == "POSTGRESQL"
+    proxy_sg = m.by_name("db-proxy-sg").id
+    assert [r.inputs["fromPort"] for r in m.resources_of(ING) if r.inputs["securityGroupId"] == proxy_sg] == [5432]
