@@ -1,0 +1,92 @@
+"""The user data's own archive, env file and ExecStart line serve the app under real gunicorn."""
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tarfile
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from app.cloud_init import render_user_data
+from tests.app.conftest import APP_USER
+from tests.app.dbservers import free_port
+
+# The host's EnvironmentFile + Secrets Manager: moto can't be shared with a subprocess in-memory,
+# so this launcher starts moto in the gunicorn master (workers fork from it), stores the app
+# user's secret there and points the env's ARN at it; everything else is the rendered user data.
+LAUNCHER = """
+import json, os, sys
+from moto import mock_aws
+mock_aws().start()
+import boto3
+sm = boto3.client("secretsmanager", region_name=os.environ["AURORAKIT_REGION"])
+os.environ["AURORAKIT_SECRET_ARN"] = sm.create_secret(Name="rds!cluster-packed", SecretString=open(os.environ.pop("SECRET_FILE")).read())["ARN"]
+from gunicorn.app.wsgiapp import run
+sys.argv = json.loads(os.environ.pop("GUNICORN_ARGV"))
+run()
+"""
+
+
+def _get(url: str, data: dict | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(data).encode() if data else None,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployment, pki):
+    s = deployment.settings
+    user_data = render_user_data(region=s.region, secret_arn=s.secret_arn, writer_endpoint=s.writer_host,
+                                 reader_endpoint=s.reader_host, port=s.port, db_name=s.db_name,
+                                 engine=s.engine, app_port=free_port())
+    files = {f["path"]: f for f in yaml.safe_load(user_data)["write_files"]}
+    root = tmp_path / "opt-aurorakit"  # stands in for /opt/aurorakit
+    archive = gzip.decompress(base64.b64decode(files["/opt/aurorakit/app.tar"]["content"]))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root, filter="data")
+    env = dict(line.split("=", 1) for line in files["/etc/aurorakit/app.env"]["content"].splitlines())
+    env["AURORAKIT_DB_CA_BUNDLE"] = str(pki.ca_file)  # the host downloads the RDS bundle instead
+    unit = files["/etc/systemd/system/aurorakit.service"]["content"]
+    argv = shlex.split(next(l for l in unit.splitlines() if l.startswith("ExecStart=")).split("=", 1)[1])
+    assert argv[0] == "/opt/aurorakit/venv/bin/gunicorn"
+    port = int(argv[argv.index("--bind") + 1].rsplit(":", 1)[1])
+    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"  # loopback only in tests
+
+    proc_env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                "GUNICORN_ARGV": json.dumps(["gunicorn", *argv[1:]]), **env}
+    secret = tmp_path / "secret.json"
+    secret.write_text(json.dumps({"username": APP_USER, "password": deployment.password}))
+    proc_env["SECRET_FILE"] = str(secret)
+    proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], cwd=root, env=proc_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not come up"
+                time.sleep(0.1)
+        assert (status, body["writer"]) == (200, {"ok": True})
+        status, created = _get(f"http://127.0.0.1:{port}/api/entries", {"name": "gunicorn", "address": "unit"})
+        assert status == 201 and created["name"] == "gunicorn"
+        status, listed = _get(f"http://127.0.0.1:{port}/api/entries")
+        assert created["id"] in [e["id"] for e in listed["entries"]]
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=20)[0]
+    assert "Booting worker" in out, out
+    assert deployment.password not in out
