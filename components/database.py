@@ -25,6 +25,7 @@ ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"
                             "tls": {"require_secure_transport": "ON"}},
            "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
                                  "tls": {"rds.force_ssl": "1"}}}
+DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
 MYSQL_AUDIT = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
                "slow_query_log": "1"}
 
@@ -41,8 +42,8 @@ class AuroraClusterArgs:
     """AZs for the instances: writer in the first, readers round-robin over the others. Required."""
     engine: str = "aurora-mysql"
     """"aurora-mysql" or "aurora-postgresql". Default: "aurora-mysql"."""
-    engine_version: str = "8.0.mysql_aurora.3.08.2"
-    """Engine version (must match the engine). Default: "8.0.mysql_aurora.3.08.2"."""
+    engine_version: Optional[str] = None
+    """Engine version (must match the engine). Default: None (the engine's DEFAULT_ENGINE_VERSIONS entry)."""
     serverless: bool = False
     """Serverless v2 (instance class db.serverless) instead of provisioned. Default: False."""
     instance_class: str = "db.t4g.medium"
@@ -131,6 +132,7 @@ class AuroraCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
         engine = ENGINES[args.engine]
+        version = args.engine_version or DEFAULT_ENGINE_VERSIONS[args.engine]
         tags = dict(args.tags)
         ctx = AccountContext(pulumi.InvokeOptions(parent=self))
 
@@ -158,7 +160,7 @@ class AuroraCluster(pulumi.ComponentResource):
                                            tags=tags, opts=child)
         params = {**engine["tls"], **(MYSQL_AUDIT if args.engine == "aurora-mysql" else {})}
         param_group = aws.rds.ClusterParameterGroup(
-            f"{name}-params", family=parameter_group_family(args.engine, args.engine_version),
+            f"{name}-params", family=parameter_group_family(args.engine, version),
             description=f"{name}: TLS enforced",
             parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method="pending-reboot")
                         for k, v in params.items()], tags=tags, opts=child)
@@ -173,7 +175,7 @@ class AuroraCluster(pulumi.ComponentResource):
                 description=f"{name}: Aurora master credentials", tags=tags, opts=keep)
 
         cluster = aws.rds.Cluster(
-            f"{name}-cluster", engine=args.engine, engine_version=args.engine_version,
+            f"{name}-cluster", engine=args.engine, engine_version=version,
             engine_mode="provisioned", database_name=args.db_name, master_username=args.master_username,
             manage_master_user_password=True if args.managed_password else None,
             master_user_secret_kms_key_id=key_arn if args.managed_password else None,
@@ -224,7 +226,7 @@ class AuroraCluster(pulumi.ComponentResource):
             role = "writer" if i == 0 else f"reader-{i}"
             instances.append(aws.rds.ClusterInstance(
                 f"{name}-{role}", cluster_identifier=cluster.id, engine=args.engine,
-                engine_version=args.engine_version,
+                engine_version=version,
                 instance_class="db.serverless" if args.serverless else args.instance_class,
                 availability_zone=azs[i % len(azs)], promotion_tier=min(i, 15),
                 publicly_accessible=False, db_subnet_group_name=subnet_group.name,

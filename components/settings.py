@@ -15,6 +15,10 @@ from typing import Any, Callable, Optional
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
+from .app_host import AppHostArgs
+from .database import DEFAULT_ENGINE_VERSIONS, AuroraClusterArgs as _DB
+from .network import NetworkArgs
+
 NAMESPACE = "aurorakit"
 
 
@@ -27,44 +31,44 @@ class SettingsError(pulumi.RunError, ValueError):
         super().__init__(f"invalid stack config {full} = {value!r}: {allowed}")
 
 
-# key -> (default, one-line description). The README's config table is generated from this.
+# key -> (default, one-line description); defaults come from the components' Args (stated once).
 KEYS: dict[str, tuple[Any, str]] = {
-    "vpcCidr": ("10.0.0.0/16", "IPv4 CIDR of the VPC, /16../24"),
+    "vpcCidr": (NetworkArgs.cidr_block, "IPv4 CIDR of the VPC, /16../24"),
     "availabilityZones": (None, "list of 2-3 AZ names in aws:region; absent = first azCount AZs of the region"),
     "azCount": (3, "number of AZs when availabilityZones is absent: 2 or 3"),
-    "subnetPrefixLength": (24, "prefix length of every subnet (3 tiers x AZs carved from vpcCidr), ≤ 28"),
-    "natMode": ("single", "egress for the private tier: none | single | per-az"),
-    "interfaceEndpoints": (False, "interface endpoints ssm, ssmmessages, ec2messages, secretsmanager, kms"),
-    "logRetentionDays": (30, "CloudWatch retention of flow logs (a CloudWatch-allowed value)"),
-    "dbEngine": ("aurora-mysql", "aurora-mysql | aurora-postgresql"),
-    "dbEngineVersion": (None, "engine version; absent = 8.0.mysql_aurora.3.08.2 / 16.6"),
+    "subnetPrefixLength": (NetworkArgs.subnet_prefix_length, "prefix length of every subnet (3 tiers x AZs carved from vpcCidr), ≤ 28"),
+    "natMode": (NetworkArgs.nat_mode, "egress for the private tier: none | single | per-az"),
+    "interfaceEndpoints": (NetworkArgs.interface_endpoints, "interface endpoints ssm, ssmmessages, ec2messages, secretsmanager, kms"),
+    "logRetentionDays": (NetworkArgs.flow_log_retention_days, "CloudWatch retention of flow logs (a CloudWatch-allowed value)"),
+    "dbEngine": (_DB.engine, "aurora-mysql | aurora-postgresql"),
+    "dbEngineVersion": (None, "engine version; absent = " + " / ".join(DEFAULT_ENGINE_VERSIONS.values())),
     "dbMode": ("provisioned", "provisioned | serverless (Serverless v2, instance class db.serverless)"),
-    "dbInstanceClass": ("db.t4g.medium", "provisioned instance class, e.g. db.r7g.large"),
-    "dbServerlessMinAcu": (0.5, "Serverless v2 minimum ACU, 0..256 in steps of 0.5"),
-    "dbServerlessMaxAcu": (4, "Serverless v2 maximum ACU, 1..256 in steps of 0.5, ≥ min"),
-    "dbReaders": (0, "reader instances 0..15, spread over AZs other than the writer's first"),
-    "dbName": ("app", "initial database name"),
-    "dbMasterUsername": ("dbadmin", "master user name (not admin/root/postgres/rdsadmin)"),
-    "dbManagedPassword": (True, "RDS manages the master password in Secrets Manager (false = RandomPassword + secret)"),
-    "dbBackupRetentionDays": (7, "automated backup retention 1..35"),
-    "dbDeletionProtection": (True, "RDS deletion protection (false is an explicit dev opt-out)"),
-    "dbBacktrackHours": (0, "aurora-mysql backtrack window in hours 0..72"),
-    "dbMonitoringInterval": (60, "enhanced monitoring seconds: 0, 1, 5, 10, 15, 30, 60"),
-    "dbPerformanceInsightsRetentionDays": (7, "Performance Insights retention: 7 or a multiple of 31 up to 731"),
-    "dbReaderAutoscalingMax": (0, "0 = off; else max readers by Application Auto Scaling (≥ dbReaders, ≤ 15)"),
-    "dbReaderAutoscalingCpuTarget": (70, "reader autoscaling target CPU % 10..90"),
-    "dbProxy": (False, "create an RDS Proxy (TLS required, IAM auth) in front of the cluster"),
+    "dbInstanceClass": (_DB.instance_class, "provisioned instance class, e.g. db.r7g.large"),
+    "dbServerlessMinAcu": (_DB.serverless_min_acu, "Serverless v2 minimum ACU, 0..256 in steps of 0.5"),
+    "dbServerlessMaxAcu": (_DB.serverless_max_acu, "Serverless v2 maximum ACU, 1..256 in steps of 0.5, ≥ min"),
+    "dbReaders": (_DB.readers, "reader instances 0..15, spread over AZs other than the writer's first"),
+    "dbName": (_DB.db_name, "initial database name"),
+    "dbMasterUsername": (_DB.master_username, "master user name (not admin/root/postgres/rdsadmin)"),
+    "dbManagedPassword": (_DB.managed_password, "RDS manages the master password in Secrets Manager (false = RandomPassword + secret)"),
+    "dbBackupRetentionDays": (_DB.backup_retention_days, "automated backup retention 1..35"),
+    "dbDeletionProtection": (_DB.deletion_protection, "RDS deletion protection (false is an explicit dev opt-out)"),
+    "dbBacktrackHours": (_DB.backtrack_hours, "aurora-mysql backtrack window in hours 0..72"),
+    "dbMonitoringInterval": (_DB.monitoring_interval, "enhanced monitoring seconds: 0, 1, 5, 10, 15, 30, 60"),
+    "dbPerformanceInsightsRetentionDays": (_DB.performance_insights_retention_days, "Performance Insights retention: 7 or a multiple of 31 up to 731"),
+    "dbReaderAutoscalingMax": (_DB.reader_autoscaling_max, "0 = off; else max readers by Application Auto Scaling (≥ dbReaders, ≤ 15)"),
+    "dbReaderAutoscalingCpuTarget": (_DB.reader_autoscaling_cpu_target, "reader autoscaling target CPU % 10..90"),
+    "dbProxy": (_DB.proxy, "create an RDS Proxy (TLS required, IAM auth) in front of the cluster"),
     "dbKmsKeyArn": (None, "use this KMS key ARN instead of creating a CMK"),
-    "appDbUser": ("app", "database user the host may connect as with IAM auth (rds-db:connect)"),
-    "protect": (False, "pulumi protect on cluster, KMS key and secret (prod: true)"),
-    "hostInstanceType": ("t3.micro", "EC2 instance type, e.g. t3.micro, t4g.small (arm64 AMI for Graviton)"),
+    "appDbUser": (AppHostArgs.app_db_user, "database user the host may connect as with IAM auth (rds-db:connect)"),
+    "protect": (_DB.protect, "pulumi protect on cluster, KMS key and secret (prod: true)"),
+    "hostInstanceType": (AppHostArgs.instance_type, "EC2 instance type, e.g. t3.micro, t4g.small (arm64 AMI for Graviton)"),
     "hostAmiId": (None, "AMI id override; absent = latest Amazon Linux 2023 from the public SSM parameter"),
-    "hostRootVolumeGb": (16, "root volume size in GiB 8..1024 (gp3, encrypted with the CMK)"),
+    "hostRootVolumeGb": (AppHostArgs.root_volume_gb, "root volume size in GiB 8..1024 (gp3, encrypted with the CMK)"),
     "hostPlacement": ("private", "private (behind an ALB) | public (public subnet + public IP: explicit opt-in)"),
     "hostIngressCidrs": ([], "CIDRs allowed to the app port of a public host"),
-    "appPort": (80, "port the app serves HTTP on, 1..65535 (not 22/3306/5432)"),
+    "appPort": (AppHostArgs.app_port, "port the app serves HTTP on, 1..65535 (not 22/3306/5432)"),
     "albCertificateArn": (None, "ACM certificate ARN: HTTPS listener + HTTP→HTTPS redirect"),
-    "albIngressCidrs": (["0.0.0.0/0"], "CIDRs allowed to the ALB listeners"),
+    "albIngressCidrs": (list(AppHostArgs.load_balancer_ingress_cidrs), "CIDRs allowed to the ALB listeners"),
     "hostKeyPairName": (None, "EC2 key pair (explicit opt-in; needs hostAdminCidr)"),
     "hostAdminCidr": (None, "CIDR allowed to port 22 when hostKeyPairName is set (not 0.0.0.0/0)"),
     "tags": ({}, "extra tags (object of string -> string) on every taggable resource"),
@@ -72,7 +76,6 @@ KEYS: dict[str, tuple[Any, str]] = {
 
 _RETENTION = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
               2192, 2557, 2922, 3288, 3653)
-_DEFAULT_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
 _VERSION_RE = {"aurora-mysql": r"(5\.7|8\.0)\.mysql_aurora\.\d+\.\d+\.\d+",
                "aurora-postgresql": r"\d{2}(\.\d+)?"}
 _INSTANCE_TYPE_RE = re.compile(r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge)")
@@ -270,10 +273,10 @@ def _region_azs(region: str) -> list[str]:
 
 def _database(r: _Reader) -> DatabaseSettings:
     engine = _one_of("dbEngine", r.value("dbEngine", _str), ("aurora-mysql", "aurora-postgresql"))
-    version = r.value("dbEngineVersion", _str) or _DEFAULT_VERSIONS[engine]
+    version = r.value("dbEngineVersion", _str) or DEFAULT_ENGINE_VERSIONS[engine]
     if not re.fullmatch(_VERSION_RE[engine], version):
         raise SettingsError("dbEngineVersion", version,
-                            f"not a {engine} version (e.g. {_DEFAULT_VERSIONS[engine]})")
+                            f"not a {engine} version (e.g. {DEFAULT_ENGINE_VERSIONS[engine]})")
     mode = _one_of("dbMode", r.value("dbMode", _str), ("provisioned", "serverless"))
     klass = r.value("dbInstanceClass", _str)
     if not _DB_CLASS_RE.fullmatch(klass):
