@@ -65,7 +65,7 @@ def _volumes(ctx: Ctx) -> Iterable[str]:
 _KEY_WORDS = r"(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)"
 _ASSIGNMENT = re.compile(
     r"([A-Za-z0-9_.\-]*" + _KEY_WORDS + r"[A-Za-z0-9_.\-]*)[\"']?[ \t]*[:=][ \t]*[\"']?"
-    r"([^\s\"',;}]*)", re.IGNORECASE)
+    r"([^\s\"',;})\]]*)", re.IGNORECASE)
 _FLAG = re.compile(r"(--password)(?:=|[ \t]+)([^\s\"']+)", re.IGNORECASE)
 _PATTERNS = (
     (re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"), "a PEM private key block"),

@@ -32,8 +32,8 @@ def _password_sources(view: StackView, config: dict) -> Result:
                    "generate it with random.RandomPassword."), db.urn
 
 
-_TLS = {"mysql": ("require_secure_transport", ("on", "1", "true")),
-        "postgresql": ("rds.force_ssl", ("1", "on", "true"))}
+_TLS = {"mysql": ("require_secure_transport", "ON", ("on", "1", "true")),
+        "postgresql": ("rds.force_ssl", "1", ("1", "on", "true"))}
 
 
 def _family(view: StackView, db: Any) -> Optional[str]:
@@ -51,13 +51,14 @@ def _tls(view: StackView, config: dict) -> Result:
             family = _family(view, db)
             if family is None:
                 continue
-            parameter, good = _TLS[family]
+            parameter, shown, good = _TLS[family]
             groups = view.deps(db, key, group_type)
             if not groups:
-                where = "the engine's default parameter group" if text(
-                    view.get(db, key)) is None else "a parameter group from outside this stack"
-                yield (f"{label(db)} uses {where}, which does not require TLS: use a parameter "
-                       f"group of this stack that sets {parameter}={good[1]}."), db.urn
+                where = "the engine's default parameter group, which does not require TLS" \
+                    if text(view.get(db, key)) is None else \
+                    "a parameter group from outside this stack, so TLS cannot be verified"
+                yield (f"{label(db)} uses {where}: use a parameter group of this stack that sets "
+                       f"{parameter}={shown}."), db.urn
                 continue
             for group in groups:
                 values = [p.get("value") for p in items(view.get(group, "parameters"))
@@ -66,7 +67,7 @@ def _tls(view: StackView, config: dict) -> Result:
                     view.note(f"{label(group)} {parameter}")
                 elif not any(str(v).lower() in good for v in values):
                     yield (f"{label(db)} parameter group \"{group.name}\" must require TLS: set "
-                           f"{parameter}={good[1]}."), group.urn
+                           f"{parameter}={shown}."), group.urn
 
 
 RULES = [

@@ -1,0 +1,159 @@
+"""Happy-path props (camelCase, as the analyzer receives them): no rule may flag any of these."""
+from __future__ import annotations
+
+import base64
+import json
+
+ACCOUNT = "123456789012"
+KEY_ARN = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:rds!cluster-1a2b3c-AbCdEf"
+
+CLUSTER = "aws:rds/cluster:Cluster"
+CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+DB_INSTANCE = "aws:rds/instance:Instance"
+EC2 = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+VOLUME = "aws:ebs/volume:Volume"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+VPC_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+KMS_KEY = "aws:kms/key:Key"
+SECRET = "aws:secretsmanager/secret:Secret"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+TABLE = "aws:dynamodb/table:Table"
+
+USER_DATA = f"""#cloud-config
+write_files:
+  - path: /etc/aurorakit/app.env
+    content: |
+      DB_SECRET_ARN={SECRET_ARN}
+      DB_HOST=db.cluster-abc123.eu-west-1.rds.amazonaws.com
+      secret_name: aurorakit-db
+      PASSWORD_FILE=/run/aurorakit/password
+runcmd:
+  - [systemctl, enable, --now, aurorakit]
+"""
+
+
+def trust(*services: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": list(services) or ["ec2.amazonaws.com"]}}]})
+
+
+def doc(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+READ_SECRET = {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+               "Resource": [SECRET_ARN]}
+DECRYPT = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY_ARN}
+
+
+def cluster() -> dict:
+    return {"engine": "aurora-mysql", "engineVersion": "8.0.mysql_aurora.3.08.0",
+            "storageEncrypted": True, "kmsKeyId": KEY_ARN, "deletionProtection": True,
+            "backupRetentionPeriod": 14.0, "skipFinalSnapshot": False,
+            "finalSnapshotIdentifier": "db-final-1a2b3c4d",
+            "enabledCloudwatchLogsExports": ["audit", "error", "slowquery"],
+            "iamDatabaseAuthenticationEnabled": True, "copyTagsToSnapshot": True,
+            "backtrackWindow": 86400.0, "masterUsername": "dbadmin",
+            "manageMasterUserPassword": True, "masterUserSecretKmsKeyId": KEY_ARN, "port": 3306.0}
+
+
+def db_instance() -> dict:
+    return {**cluster(), "engine": "mysql", "instanceClass": "db.t4g.micro",
+            "publiclyAccessible": False, "performanceInsightsEnabled": True,
+            "performanceInsightsKmsKeyId": KEY_ARN, "monitoringInterval": 60.0,
+            "autoMinorVersionUpgrade": True, "multiAz": True, "allocatedStorage": 20.0}
+
+
+def cluster_instance() -> dict:
+    return {"engine": "aurora-mysql", "instanceClass": "db.r6g.large",
+            "clusterIdentifier": "db-cluster", "publiclyAccessible": False,
+            "performanceInsightsEnabled": True, "performanceInsightsKmsKeyId": KEY_ARN,
+            "monitoringInterval": 60.0, "autoMinorVersionUpgrade": True,
+            "availabilityZone": "eu-west-1a"}
+
+
+def ec2() -> dict:
+    return {"ami": "ami-0a1b2c3d4e5f60718", "instanceType": "t3.micro",
+            "metadataOptions": {"httpTokens": "required", "httpEndpoint": "enabled"},
+            "rootBlockDevice": {"encrypted": True, "kmsKeyId": KEY_ARN, "volumeSize": 20.0},
+            "ebsBlockDevices": [{"deviceName": "/dev/sdf", "encrypted": True}],
+            "userData": USER_DATA, "iamInstanceProfile": "app-host-profile",
+            "associatePublicIpAddress": False}
+
+
+def launch_template() -> dict:
+    return {"metadataOptions": {"httpTokens": "required"},
+            "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}}],
+            "userData": base64.b64encode(USER_DATA.encode()).decode()}
+
+
+def volume() -> dict:
+    return {"availabilityZone": "eu-west-1a", "size": 10.0, "encrypted": True}
+
+
+def sg() -> dict:
+    return {"description": "App host: HTTPS from the internet", "vpcId": "vpc-0a1b2c3d4e5f60718",
+            "ingress": [{"protocol": "tcp", "fromPort": 443.0, "toPort": 443.0,
+                         "cidrBlocks": ["0.0.0.0/0"], "ipv6CidrBlocks": ["::/0"],
+                         "description": "HTTPS"}],
+            "egress": [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0,
+                        "cidrBlocks": ["0.0.0.0/0"], "description": "All outbound"}]}
+
+
+def sg_rule() -> dict:
+    return {"type": "ingress", "protocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0,
+            "securityGroupId": "sg-0db", "sourceSecurityGroupId": "sg-0app",
+            "description": "MySQL from the app host"}
+
+
+def vpc_ingress() -> dict:
+    return {"securityGroupId": "sg-0db", "ipProtocol": "tcp", "fromPort": 3306.0,
+            "toPort": 3306.0, "referencedSecurityGroupId": "sg-0app",
+            "description": "MySQL from the app host"}
+
+
+def vpc_egress() -> dict:
+    return {"securityGroupId": "sg-0app", "ipProtocol": "tcp", "fromPort": 3306.0,
+            "toPort": 3306.0, "referencedSecurityGroupId": "sg-0db",
+            "description": "MySQL to the database"}
+
+
+def kms_key() -> dict:
+    return {"description": "aurorakit data key", "enableKeyRotation": True,
+            "deletionWindowInDays": 30.0}
+
+
+def secret() -> dict:
+    return {"name": "aurorakit-db", "kmsKeyId": KEY_ARN}
+
+
+def role() -> dict:
+    return {"assumeRolePolicy": trust("ec2.amazonaws.com"),
+            "inlinePolicies": [{"name": "read-db-secret", "policy": doc(READ_SECRET, DECRYPT)}]}
+
+
+def role_policy() -> dict:
+    return {"role": "app-host-role", "policy": doc(READ_SECRET, DECRYPT)}
+
+
+def managed_policy() -> dict:
+    return {"policy": doc({"Effect": "Allow", "Action": "ssm:GetParameter",
+                           "Resource": f"arn:aws:ssm:eu-west-1:{ACCOUNT}:parameter/app/*"})}
+
+
+def table() -> dict:
+    return {"hashKey": "id", "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
+            "pointInTimeRecovery": {"enabled": True}, "deletionProtectionEnabled": True}
+
+
+HAPPY = {CLUSTER: cluster, CLUSTER_INSTANCE: cluster_instance, DB_INSTANCE: db_instance,
+         EC2: ec2, LAUNCH_TEMPLATE: launch_template, VOLUME: volume, SG: sg, SG_RULE: sg_rule,
+         VPC_INGRESS: vpc_ingress, VPC_EGRESS: vpc_egress, KMS_KEY: kms_key, SECRET: secret,
+         ROLE: role, ROLE_POLICY: role_policy, MANAGED_POLICY: managed_policy, TABLE: table}

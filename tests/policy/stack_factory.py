@@ -1,0 +1,115 @@
+"""A small, fully compliant stack (outputs + property dependencies) for the stack rules.
+
+Shape (like the project's prod stack): VPC with flow log and closed default SG; 2 public subnets
+routed to an IGW; 2 private subnets routed to NAT; 2 isolated DB subnets with a route table and
+no default route; a KMS key; an Aurora MySQL cluster (TLS parameter group, managed password)
+with 2 instances in 2 AZs; DB SG with one ingress rule from the app SG on 3306; an app host
+with instance profile -> role -> policy scoped to the cluster's secret and the key.
+"""
+from __future__ import annotations
+
+import json
+
+from . import factories as f
+from .support import Stack
+
+T = {
+    "vpc": "aws:ec2/vpc:Vpc", "subnet": "aws:ec2/subnet:Subnet",
+    "igw": "aws:ec2/internetGateway:InternetGateway", "nat": "aws:ec2/natGateway:NatGateway",
+    "rt": "aws:ec2/routeTable:RouteTable", "route": "aws:ec2/route:Route",
+    "rta": "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "flow": "aws:ec2/flowLog:FlowLog", "dsg": "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "sg": f.SG, "ingress": f.VPC_INGRESS, "sgrule": f.SG_RULE, "key": f.KMS_KEY,
+    "alias": "aws:kms/alias:Alias", "log": "aws:cloudwatch/logGroup:LogGroup",
+    "sng": "aws:rds/subnetGroup:SubnetGroup",
+    "cpg": "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+    "cluster": f.CLUSTER, "ci": f.CLUSTER_INSTANCE, "dbi": f.DB_INSTANCE,
+    "pg": "aws:rds/parameterGroup:ParameterGroup", "secret": f.SECRET, "ec2": f.EC2,
+    "role": f.ROLE, "rp": f.ROLE_POLICY, "profile": "aws:iam/instanceProfile:InstanceProfile",
+    "att": "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "policy": f.MANAGED_POLICY,
+    "random": "random:index/randomPassword:RandomPassword",
+}
+APP_POLICY = f.doc(f.READ_SECRET, f.DECRYPT)
+
+
+def good_stack() -> Stack:
+    s = Stack()
+    vpc = s.add(T["vpc"], "net-vpc", {"cidrBlock": "10.0.0.0/16", "id": "vpc-0a1b"})
+    s.add(T["dsg"], "net-default-sg", {"vpcId": "vpc-0a1b", "ingress": [], "egress": []},
+          {"vpcId": [vpc]})
+    log_key = s.add(T["key"], "net-logs-key", {"enableKeyRotation": True,
+                                                "arn": f.KEY_ARN + "-logs"}, protect=True)
+    log = s.add(T["log"], "net-flow-logs", {"retentionInDays": 365.0, "kmsKeyId": f.KEY_ARN},
+                {"kmsKeyId": [log_key]})
+    s.add(T["flow"], "net-flow", {"vpcId": "vpc-0a1b", "trafficType": "ALL"},
+          {"vpcId": [vpc], "logDestination": [log]})
+    igw = s.add(T["igw"], "net-igw", {"vpcId": "vpc-0a1b"}, {"vpcId": [vpc]})
+    public_rt = s.add(T["rt"], "net-public-rt", {"vpcId": "vpc-0a1b"}, {"vpcId": [vpc]})
+    s.add(T["route"], "net-public-default", {"routeTableId": "rtb-1",
+                                              "destinationCidrBlock": "0.0.0.0/0",
+                                              "gatewayId": "igw-0a1b"},
+          {"routeTableId": [public_rt], "gatewayId": [igw]})
+    nat = None
+    for i, az in enumerate(("eu-west-1a", "eu-west-1b")):
+        pub = s.add(T["subnet"], f"net-public-{i}", {"availabilityZone": az,
+                                                      "mapPublicIpOnLaunch": True},
+                    {"vpcId": [vpc]})
+        s.add(T["rta"], f"net-public-rta-{i}", {"subnetId": "subnet-p"},
+              {"subnetId": [pub], "routeTableId": [public_rt]})
+        nat = nat or s.add(T["nat"], "net-nat", {"subnetId": "subnet-p"}, {"subnetId": [pub]})
+    private_rt = s.add(T["rt"], "net-private-rt", {
+        "vpcId": "vpc-0a1b", "routes": [{"cidrBlock": "0.0.0.0/0", "natGatewayId": "nat-0a1b"}]},
+        {"vpcId": [vpc], "routes": [nat]})
+    isolated_rt = s.add(T["rt"], "net-isolated-rt", {"vpcId": "vpc-0a1b", "routes": []},
+                        {"vpcId": [vpc]})
+    db_subnets = []
+    for i, az in enumerate(("eu-west-1a", "eu-west-1b")):
+        priv = s.add(T["subnet"], f"net-private-{i}", {"availabilityZone": az,
+                                                        "mapPublicIpOnLaunch": False},
+                     {"vpcId": [vpc]})
+        s.add(T["rta"], f"net-private-rta-{i}", {}, {"subnetId": [priv],
+                                                     "routeTableId": [private_rt]})
+        iso = s.add(T["subnet"], f"net-isolated-{i}", {"availabilityZone": az,
+                                                        "mapPublicIpOnLaunch": False},
+                    {"vpcId": [vpc]})
+        s.add(T["rta"], f"net-isolated-rta-{i}", {}, {"subnetId": [iso],
+                                                      "routeTableId": [isolated_rt]})
+        db_subnets.append(iso)
+
+    key = s.add(T["key"], "db-key", {**f.kms_key(), "arn": f.KEY_ARN}, protect=True)
+    sng = s.add(T["sng"], "db-subnets", {"subnetIds": ["subnet-i0", "subnet-i1"]},
+                {"subnetIds": db_subnets})
+    cpg = s.add(T["cpg"], "db-params", {"family": "aurora-mysql8.0", "parameters": [
+        {"name": "require_secure_transport", "value": "ON"}]})
+    db_sg = s.add(T["sg"], "db-sg", {"description": "Aurora cluster", "vpcId": "vpc-0a1b"},
+                  {"vpcId": [vpc]})
+    app_sg = s.add(T["sg"], "app-sg", {"description": "App host", "vpcId": "vpc-0a1b"},
+                   {"vpcId": [vpc]})
+    s.add(T["ingress"], "link-db-ingress", f.vpc_ingress(),
+          {"securityGroupId": [db_sg], "referencedSecurityGroupId": [app_sg]})
+    cluster_props = {**f.cluster(), "dbSubnetGroupName": "db-subnets-1a2b",
+                     "dbClusterParameterGroupName": "db-params-1a2b",
+                     "vpcSecurityGroupIds": ["sg-0db"], "masterUserSecrets": [
+        {"secretArn": f.SECRET_ARN, "kmsKeyId": f.KEY_ARN, "secretStatus": "active"}]}
+    cluster = s.add(T["cluster"], "db-cluster", cluster_props, {
+        "kmsKeyId": [key], "masterUserSecretKmsKeyId": [key], "dbSubnetGroupName": [sng],
+        "dbClusterParameterGroupName": [cpg], "vpcSecurityGroupIds": [db_sg]}, protect=True)
+    for i, az in enumerate(("eu-west-1a", "eu-west-1b")):
+        s.add(T["ci"], f"db-instance-{i}", {**f.cluster_instance(), "availabilityZone": az},
+              {"clusterIdentifier": [cluster], "performanceInsightsKmsKeyId": [key]})
+
+    role = s.add(T["role"], "app-role", {"assumeRolePolicy": f.trust("ec2.amazonaws.com")})
+    s.add(T["rp"], "app-read-secret", {"role": "app-role", "policy": APP_POLICY},
+          {"role": [role], "policy": [cluster, key]})
+    s.add(T["att"], "app-ssm", {"role": "app-role", "policyArn":
+                                "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"},
+          {"role": [role]})
+    profile = s.add(T["profile"], "app-profile", {"role": "app-role"}, {"role": [role]})
+    s.add(T["ec2"], "app-host", f.ec2(), {
+        "iamInstanceProfile": [profile], "vpcSecurityGroupIds": [app_sg],
+        "subnetId": [s.find("net-private-0")], "rootBlockDevice": [key]})
+    return s
+
+
+def policy_doc(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
