@@ -12,7 +12,7 @@ network = Network("network", NetworkArgs(
     availability_zones=net.availability_zones, cidr_block=net.vpc_cidr,
     subnet_prefix_length=net.subnet_prefix_length, nat_mode=net.nat_mode,
     interface_endpoints=net.interface_endpoints, flow_log_retention_days=net.log_retention_days,
-    tags=s.tags))
+    protect=dbs.protect, tags=s.tags))
 
 db = AuroraCluster("db", AuroraClusterArgs(
     vpc_id=network.vpc_id, subnet_ids=network.isolated_subnet_ids,

@@ -126,7 +126,8 @@ class AppHost(pulumi.ComponentResource):
                 {"Sid": "ReadThisStacksDbSecret", "Effect": "Allow",
                  "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": [a[0]]},
                 {"Sid": "DecryptWithThisStacksKey", "Effect": "Allow", "Action": ["kms:Decrypt"],
-                 "Resource": [a[1]]},
+                 "Resource": [a[1]],
+                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{a[4]}.amazonaws.com"}}},
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
                  "Resource": [f"arn:{a[3]}:rds-db:{a[4]}:{a[5]}:dbuser:{a[2]}/{args.app_db_user}"]}])),
             opts=child)

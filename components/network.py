@@ -38,6 +38,8 @@ class NetworkArgs:
     """Create interface endpoints for SSM, Secrets Manager and KMS. Default: False."""
     flow_log_retention_days: int = 30
     """CloudWatch retention of the flow-log group. Default: 30."""
+    protect: bool = False
+    """pulumi `protect` on the flow-log KMS key. Default: False."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every taggable child. Default: {}."""
 
@@ -144,7 +146,7 @@ class Network(pulumi.ComponentResource):
             self.endpoint_security_group_id = self._interface_endpoints(
                 name, vpc, args.cidr_block, subnets["private"], ctx, tagged, child)
 
-        flow_log = self._flow_logs(name, vpc, args.flow_log_retention_days, ctx, tagged, child)
+        flow_log = self._flow_logs(name, vpc, args, ctx, tagged, child)
 
         self.vpc_id = vpc.id
         self.vpc_cidr = args.cidr_block
@@ -184,25 +186,31 @@ class Network(pulumi.ComponentResource):
                 security_group_ids=[sg.id], tags=tagged(f"{service}-endpoint"), opts=child)
         return sg.id
 
-    def _flow_logs(self, name, vpc, retention, ctx, tagged, child) -> aws.ec2.FlowLog:
+    def _flow_logs(self, name, vpc, args, ctx, tagged, child) -> aws.ec2.FlowLog:
+        # An explicit group name makes the role policy's ARNs known at preview (policy-checkable).
+        group_name = f"/vpc-flow-logs/{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
         policy = pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
             lambda a: key_policy(a[0], a[1], [{
                 "Sid": "AllowCloudWatchLogs", "Effect": "Allow",
                 "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
                 "Action": ENCRYPT_ACTIONS, "Resource": "*",
                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                          f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:*"}}}]))
+                                          f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:{group_name}"}}}]))
         key = aws.kms.Key(f"{name}-flow-logs-key", description=f"{name}: VPC flow log encryption",
                           enable_key_rotation=True, deletion_window_in_days=30, policy=policy,
-                          tags=tagged("flow-logs-key"), opts=child)
-        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=retention,
+                          tags=tagged("flow-logs-key"),
+                          opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+        group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", name=group_name,
+                                        retention_in_days=args.flow_log_retention_days,
                                         kms_key_id=key.arn, tags=tagged("flow-logs"), opts=child)
         role = aws.iam.Role(f"{name}-flow-logs-role",
                             assume_role_policy=ctx.account_id.apply(
                                 lambda acct: assume_role_policy("vpc-flow-logs.amazonaws.com", acct)),
                             description="VPC flow logs delivery to CloudWatch Logs",
                             tags=tagged("flow-logs-role"), opts=child)
-        aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=group.arn.apply(
+        group_arn = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(
+            lambda a: f"arn:{a[0]}:logs:{a[1]}:{a[2]}:log-group:{group_name}")
+        aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=group_arn.apply(
             lambda arn: document([{
                 "Effect": "Allow", "Resource": [arn, f"{arn}:*"],
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams",

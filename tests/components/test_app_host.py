@@ -62,6 +62,8 @@ def test_iam_least_privilege(mocks):
     assert by_sid["ReadThisStacksDbSecret"]["Resource"] == [SECRET]
     assert by_sid["DecryptWithThisStacksKey"] == {**by_sid["DecryptWithThisStacksKey"],
                                                   "Action": ["kms:Decrypt"], "Resource": [KEY]}
+    assert by_sid["DecryptWithThisStacksKey"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
     assert by_sid["IamDbAuthAsAppUser"]["Resource"] == [
         "arn:aws:rds-db:eu-west-1:123456789012:dbuser:cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/webapp"]
     for s in statements:

@@ -81,9 +81,10 @@ def test_flow_logs_to_kms_encrypted_group_with_logs_service_in_key_policy(mocks)
     statements = json.loads(key.inputs["policy"])["Statement"]
     logs = [s for s in statements if s["Principal"].get("Service") == "logs.eu-west-1.amazonaws.com"]
     assert logs[0]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == \
-        "arn:aws:logs:eu-west-1:123456789012:log-group:*"
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/vpc-flow-logs/aurorakit-test-net"
     group = mocks.only("aws:cloudwatch/logGroup:LogGroup")
     assert group.inputs["kmsKeyId"] == key.outputs["arn"] and group.inputs["retentionInDays"] == 90
+    assert group.inputs["name"] == "/vpc-flow-logs/aurorakit-test-net"
     flow = mocks.only(T + "flowLog:FlowLog").inputs
     assert flow["logDestination"] == group.outputs["arn"] and flow["trafficType"] == "ALL"
     role = mocks.only("aws:iam/role:Role")

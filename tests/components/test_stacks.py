@@ -37,7 +37,7 @@ def test_dev_is_cheap_with_explicit_opt_ins(dev):
     writer = m.only(CI).inputs
     assert writer["instanceClass"] == "db.serverless"
     assert m.only("aws:rds/cluster:Cluster").inputs["deletionProtection"] is False
-    assert not dev.monitor.protect["db-cluster"] and not dev.monitor.protect["db-key"]
+    assert not any(dev.monitor.protect[n] for n in ("db-cluster", "db-key", "network-flow-logs-key"))
     host = m.only("aws:ec2/instance:Instance").inputs
     assert host["associatePublicIpAddress"] is True
     public = {s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-public-")}
@@ -52,7 +52,7 @@ def test_prod_is_multi_az_protected_and_private(prod):
     assert len(instances) == 3
     assert len({i.inputs["availabilityZone"] for i in instances}) == 3
     assert len(m.resources_of("aws:ec2/natGateway:NatGateway")) == 3
-    for name in ("db-cluster", "db-key"):
+    for name in ("db-cluster", "db-key", "network-flow-logs-key"):
         assert prod.monitor.protect[name] is True, name
     cluster = m.only("aws:rds/cluster:Cluster").inputs
     assert cluster["backupRetentionPeriod"] == 14 and cluster["backtrackWindow"] == 86400
