@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from google.protobuf import struct_pb2
-from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+from pulumi.runtime.sync_await import _ensure_event_loop
 from pulumi.runtime.proto import resource_pb2
 
 from .analyzer import Resource
@@ -68,11 +70,11 @@ class Registration:
             if prov is not None else None)
 
 
-def _preview_outputs(inputs: struct_pb2.Struct, mocked: struct_pb2.Struct) -> struct_pb2.Struct:
+def _preview_outputs(inputs: struct_pb2.Struct, mocked: dict) -> struct_pb2.Struct:
     """Inputs stay known; every output the provider computes is unknown during a preview."""
     out = struct_pb2.Struct()
     out.CopyFrom(inputs)
-    for key in mocked.fields:
+    for key in mocked:
         if key not in inputs.fields:
             out.fields[key].string_value = UNKNOWN
     return out
@@ -121,14 +123,14 @@ class RecordingMonitor(MockMonitor):
             resp = super().RegisterResource(request)
             self._add(Registration(resp.urn, request.type, request.name, False, inputs=request.object))
             return resp
-        resp = super().RegisterResource(request)
+        if self.preview and request.custom:
+            resp = self._preview_register(request)
+        else:
+            resp = super().RegisterResource(request)
         provider = request.provider.rsplit("::", 1)[0] if request.provider else ""
         if request.custom and not provider and not request.type.startswith("pulumi:providers:"):
             provider = self._default_provider(request.type, request.version)
         outputs, rid = resp.object, resp.id
-        if self.preview and request.custom:
-            outputs, rid = _preview_outputs(request.object, resp.object), ""
-            resp = resource_pb2.RegisterResourceResponse(urn=resp.urn, id="", object=outputs)
         aliases = list(request.aliasURNs) + [a.urn for a in request.aliases if a.urn]
         ct = request.customTimeouts
         self._add(Registration(
@@ -142,6 +144,20 @@ class RecordingMonitor(MockMonitor):
             additional_secret_outputs=list(request.additionalSecretOutputs), aliases=aliases,
             custom_timeouts=(ct.create, ct.update, ct.delete)))
         return resp
+
+    def _preview_register(self, request):
+        """A create during preview: the provider is not asked to create anything; the engine
+        answers with the inputs and unknowns for what the provider computes. The mocks are still
+        called (they record the resource and name its computed outputs); their id is not used."""
+        _ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object)
+        _id, state = self.mocks.new_resource(MockResourceArgs(
+            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
+            resource_id=request.importId, custom=True))
+        urn = self.make_urn(request.parent, request.type, request.name)
+        outputs = _preview_outputs(request.object, state)
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, "", state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=outputs)
 
     def RegisterResourceOutputs(self, request):
         """Component (and stack) outputs: what `register_outputs` reports."""

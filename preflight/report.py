@@ -155,7 +155,7 @@ def print_report(result, console, quiet: bool = False) -> None:
             continue
         console.print(f"\n[{_LEVEL_STYLE[level]}]{level.capitalize()} policy violations ({len(diags)})[/]")
         for d in sorted(diags, key=lambda x: (x.policy_name, x.urn)):
-            console.print(f"  [{_LEVEL_STYLE[level]}]{escape(d.policy_name)}[/]  [dim]{escape(short_urn(d.urn))}[/]",
+            console.print(f"  [{_LEVEL_STYLE[level]}]{escape(d.policy_name)}[/]  [dim]{escape(short_urn(d.urn))}[/]", soft_wrap=True,
                           highlight=False)
             console.print(f"      {violation_text(d)}", highlight=False, markup=False, soft_wrap=True)
     style = "bold red" if result.exit_code else "bold green"

@@ -28,7 +28,7 @@ def test_clean_stack_exit_0_with_tree_and_verdict(tmp_path):
     assert out.stdout.strip().splitlines()[-1].startswith("preview passed: no mandatory policy violations")
     doc = json.loads((tmp_path / "r.json").read_text())
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
-    assert doc["summary"]["analyzeCalls"] == doc["summary"]["resources"] == 7
+    assert doc["summary"]["analyzeCalls"] == doc["summary"]["resources"] == 11
 
 
 def test_mandatory_violation_exit_1(tmp_path):

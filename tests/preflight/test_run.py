@@ -57,9 +57,11 @@ def test_clean_run_passes_and_json_is_valid(clean):
 def test_every_resource_analyzed_exactly_once(clean):
     regs = clean.registrations
     types = sorted(r.type for r in regs if r.custom)
-    assert types == ["aws:ec2/subnet:Subnet", "aws:ec2/vpc:Vpc", "aws:rds/cluster:Cluster",
-                     "aws:rds/subnetGroup:SubnetGroup", "pulumi:providers:aws"]
-    assert len({r.urn for r in regs}) == len(regs) == 7  # + the stack and the component
+    assert types == ["aws:ec2/instance:Instance", "aws:ec2/securityGroup:SecurityGroup",
+                     "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/subnet:Subnet", "aws:ec2/vpc:Vpc",
+                     "aws:rds/cluster:Cluster", "aws:rds/subnetGroup:SubnetGroup",
+                     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "pulumi:providers:aws"]
+    assert len({r.urn for r in regs}) == len(regs) == 11  # + the stack and the component
     # Counted at the analyzer boundary: one Analyze RPC per registration, like the engine.
     assert clean.calls["Analyze"] == len(regs)
     assert clean.calls["AnalyzeStack"] == 1 and clean.calls["Configure"] == 1
