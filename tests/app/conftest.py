@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass, replace
 
 import boto3
@@ -12,10 +11,9 @@ from moto import mock_aws
 
 from app.settings import Settings
 from app.web import create_app
-from tests.app.dbservers import SERVERS, DbServer, make_pki
+from tests.app.dbservers import APP_USER, SERVERS, DbServer, make_pki, provision
 
 REGION = "eu-west-1"
-APP_USER = "aurorakit_app"
 
 
 @pytest.fixture(scope="session")
@@ -68,14 +66,7 @@ class Deployment:
 @pytest.fixture(scope="session")
 def deployment(server, aws, pki):
     """The app user + an RDS-style managed secret for it, and matching non-secret settings."""
-    password = secrets.token_urlsafe(18)
-    server.create_user(APP_USER, password)
-    arn = aws.create_secret(
-        Name=f"rds!cluster-{secrets.token_hex(8)}-{server.engine}",
-        SecretString=json.dumps({"username": APP_USER, "password": password}))["ARN"]
-    settings = Settings(region=REGION, secret_arn=arn, writer_host=server.host,
-                        reader_host=server.host, port=server.port, db_name=server.db_name,
-                        engine=server.engine, ca_bundle=str(pki.ca_file), connect_timeout=3)
+    settings, arn, password = provision(server, aws, pki, REGION)
     return Deployment(server, settings, arn, password, aws)
 
 

@@ -263,3 +263,23 @@ class PostgresServer(DbServer):
 
 
 SERVERS = {"mariadb": MariaDbServer, "postgres": PostgresServer}
+APP_USER = "aurorakit_app"
+
+
+def provision(server: DbServer, secretsmanager, pki: TestPKI, region: str):
+    """An app user with a random password, an RDS-style managed secret for it, and the app's
+    non-secret settings pointing at `server`. Returns (settings, secret_arn, password)."""
+    import json
+    import secrets
+
+    from app.settings import Settings
+
+    password = secrets.token_urlsafe(18)
+    server.create_user(APP_USER, password)
+    arn = secretsmanager.create_secret(
+        Name=f"rds!cluster-{secrets.token_hex(8)}-{server.engine}",
+        SecretString=json.dumps({"username": APP_USER, "password": password}))["ARN"]
+    settings = Settings(region=region, secret_arn=arn, writer_host=server.host, reader_host=server.host,
+                        port=server.port, db_name=server.db_name, engine=server.engine,
+                        ca_bundle=str(pki.ca_file), connect_timeout=3)
+    return settings, arn, password

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from app.cloud_init import render_user_data
-from tests.app.conftest import APP_USER
+from tests.app.dbservers import APP_USER
 from tests.app.dbservers import free_port
 
 # The host's EnvironmentFile + Secrets Manager: moto can't be shared with a subprocess in-memory,

@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 
-from tests.app.conftest import APP_USER
+from tests.app.dbservers import APP_USER
 
 
 def test_rotation_is_picked_up_without_restart(deployment, app, caplog):
