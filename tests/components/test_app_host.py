@@ -140,3 +140,14 @@ def test_ami_override_skips_the_lookup(mocks):
 def test_args_validation(kw, message):
     with pytest.raises(ValueError, match=message):
         AppHostArgs(vpc_id="v", subnet_id="s", database=DB, kms_key_arn=KEY, **kw)
+
+
+def test_two_hosts_do_not_collide_and_outputs_resolve(mocks):
+    a, b = settle(lambda: (AppHost("a", AppHostArgs(vpc_id="v", subnet_id="s", database=DB, kms_key_arn=KEY)),
+                           AppHost("b", AppHostArgs(vpc_id="v", subnet_id="s", database=DB, kms_key_arn=KEY,
+                                                    load_balancer_subnet_ids=["p1", "p2"]))))
+    names = [(r.type, r.name) for r in mocks.resources if r.custom]
+    assert len(names) == len(set(names)) and all(n.startswith(("a-", "b-")) for _, n in names)
+    assert resolve(a.url) == "" and resolve(b.url).startswith("http://b-alb-")  # private host, no ALB: no URL
+    assert resolve(a.role_arn).startswith("arn:aws:iam::123456789012:role/a-role-")
+    assert resolve(b.private_ip).startswith("10.")

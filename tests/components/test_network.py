@@ -1,8 +1,9 @@
 """Network under mocks: tiers, routes, NAT modes, default SG, flow logs, endpoints."""
+import ipaddress
 import json
 
-import pulumi
 import pytest
+from hypothesis import given, strategies as st
 
 from components import Network, NetworkArgs
 from components.network import subnet_cidrs
@@ -150,3 +151,17 @@ def test_subnet_cidrs_fit_two_azs_in_a_small_vpc():
     assert subnet_cidrs("10.0.0.0/24", 27, 2) == {
         "public": ["10.0.0.0/27", "10.0.0.32/27"], "private": ["10.0.0.64/27", "10.0.0.96/27"],
         "isolated": ["10.0.0.128/27", "10.0.0.160/27"]}
+
+
+@given(vpc_prefix=st.integers(16, 24), extra=st.integers(2, 6), azs=st.integers(2, 3))
+def test_carved_subnets_are_disjoint_and_inside_the_vpc(vpc_prefix, extra, azs):
+    prefix = min(vpc_prefix + extra, 28)
+    cidr = f"10.0.0.0/{vpc_prefix}"
+    if 3 * azs > 2 ** (prefix - vpc_prefix):
+        with pytest.raises(ValueError, match="do not fit"):
+            subnet_cidrs(cidr, prefix, azs)
+        return
+    nets = [ipaddress.ip_network(c) for cs in subnet_cidrs(cidr, prefix, azs).values() for c in cs]
+    assert len(nets) == 3 * azs
+    assert all(n.subnet_of(ipaddress.ip_network(cidr)) for n in nets)
+    assert not any(a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
