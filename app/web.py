@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.engine import Engine
@@ -30,11 +31,14 @@ class Services:
     writer: Engine
     reader: Engine
     schema_ready: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ensure_schema(self) -> None:
         if not self.schema_ready:
-            db.ensure_schema(self.writer)
-            self.schema_ready = True
+            with self._lock:
+                if not self.schema_ready:
+                    db.ensure_schema(self.writer)
+                    self.schema_ready = True
 
 
 def validate(data) -> dict:

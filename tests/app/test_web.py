@@ -91,3 +91,13 @@ def test_schema_creation_is_idempotent(deployment, client):
     assert client.post("/api/entries", json={"name": unique(), "address": "x"}).status_code == 201
     again = deployment.app().test_client()  # a second app (e.g. another gunicorn worker) starts fine
     assert again.get("/api/entries").status_code == 200
+
+
+def test_listing_falls_back_to_the_writer_when_the_reader_is_down(deployment, client):
+    name = unique("fallback")
+    assert client.post("/api/entries", json={"name": name, "address": "x"}).status_code == 201
+    degraded = deployment.app(reader_host="127.0.0.2").test_client()  # nothing listens there
+    health = degraded.get("/healthz")
+    assert health.status_code == 200 and health.get_json()["reader"]["ok"] is False
+    listed = degraded.get("/api/entries").get_json()["entries"]
+    assert name in [e["name"] for e in listed]
