@@ -1,4 +1,6 @@
-"""Fixtures: one TLS MariaDB and one TLS PostgreSQL per session, Secrets Manager via moto."""
+"""Fixtures: one TLS MariaDB and one TLS PostgreSQL for tests/app, Secrets Manager via moto.
+
+Package-scoped so the servers, moto and the AWS test env vars end with the app tests."""
 from __future__ import annotations
 
 import json
@@ -16,12 +18,12 @@ from tests.app.dbservers import APP_USER, SERVERS, DbServer, make_pki, provision
 REGION = "eu-west-1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pki(tmp_path_factory):
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def aws():
     """Secrets Manager served by moto; the app uses its real boto3 client code path."""
     saved = dict(os.environ)
@@ -33,7 +35,7 @@ def aws():
     os.environ.update(saved)
 
 
-@pytest.fixture(scope="session", params=sorted(SERVERS))
+@pytest.fixture(scope="package", params=sorted(SERVERS))
 def server(request, pki):
     srv: DbServer = SERVERS[request.param](pki)
     try:
@@ -63,14 +65,14 @@ class Deployment:
         self.password = password
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment(server, aws, pki):
     """The app user + an RDS-style managed secret for it, and matching non-secret settings."""
     settings, arn, password = provision(server, aws, pki, REGION)
     return Deployment(server, settings, arn, password, aws)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app(deployment):
     application = create_app(deployment.settings)
     yield application
