@@ -26,6 +26,7 @@ db = AuroraCluster("db", AuroraClusterArgs(
     performance_insights_retention_days=dbs.performance_insights_retention_days,
     reader_autoscaling_max=dbs.reader_autoscaling_max,
     reader_autoscaling_cpu_target=dbs.reader_autoscaling_cpu_target, proxy=dbs.proxy,
+    log_retention_days=net.log_retention_days,
     kms_key_arn=dbs.kms_key_arn, protect=dbs.protect, tags=s.tags))
 
 public = hs.placement == "public"

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from .connections import Connections, SecurityGroupLink
-from .policies import AccountContext, assume_role_policy, document, key_policy
+from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, document, key_policy
 
 ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"], "proxy": "MYSQL",
                             "tls": {"require_secure_transport": "ON"}},
@@ -74,10 +74,13 @@ class AuroraClusterArgs:
     """Max readers by Application Auto Scaling (0 = off). Default: 0."""
     reader_autoscaling_cpu_target: int = 70
     """Target average reader CPU %. Default: 70."""
+    log_retention_days: int = 30
+    """Retention of the exported DB log groups (created here, encrypted with the CMK). Default: 30."""
     proxy: bool = False
     """Create an RDS Proxy (TLS + IAM auth required). Default: False."""
     kms_key_arn: Optional[str] = None
-    """Existing KMS key ARN instead of a new CMK. Default: None (create one)."""
+    """Existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs
+    (log groups /aws/rds/cluster/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create one)."""
     protect: bool = False
     """pulumi `protect` on cluster, key and secret. Default: False."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -90,6 +93,14 @@ class AuroraClusterArgs:
             raise ValueError("AuroraClusterArgs.availability_zones: need ≥ 2 distinct AZs")
         if self.readers < 0 or self.readers > 15:
             raise ValueError(f"AuroraClusterArgs.readers {self.readers}: allowed 0..15")
+
+
+def identifier_prefix(name: str) -> str:
+    """`<name>-`: the cluster identifier is this plus 8 random hex digits (RDS naming rules)."""
+    if not re.fullmatch(r"[a-z](-?[a-z0-9])*", name) or len(name) > 50:
+        raise ValueError(f"AuroraCluster name {name!r}: must be lowercase letters, digits and single "
+                         "hyphens, start with a letter, ≤ 50 chars (it prefixes the cluster identifier)")
+    return f"{name}-"
 
 
 def parameter_group_family(engine: str, version: str) -> str:
@@ -128,6 +139,7 @@ class AuroraCluster(pulumi.ComponentResource):
     """Security groups + default port, for SecurityGroupLink."""
 
     def __init__(self, name: str, args: AuroraClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        prefix = identifier_prefix(name)
         super().__init__("aurorakit:index:AuroraCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
@@ -142,11 +154,17 @@ class AuroraCluster(pulumi.ComponentResource):
             key = aws.kms.Key(
                 f"{name}-key", description=f"{name}: Aurora storage, Performance Insights, secret, alarms",
                 enable_key_rotation=True, deletion_window_in_days=30,
-                policy=pulumi.Output.all(ctx.account_id, ctx.partition).apply(lambda a: key_policy(a[0], a[1], [{
-                    "Sid": "AllowCloudWatchAlarmsToEncryptedTopic", "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": a[0]}}}])),
+                policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
+                    lambda a: key_policy(a[0], a[1], [{
+                        "Sid": "AllowCloudWatchAlarmsToEncryptedTopic", "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": a[0]}}}, {
+                        "Sid": "AllowCloudWatchLogsForDbLogExports", "Effect": "Allow",
+                        "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
+                        "Action": ENCRYPT_ACTIONS, "Resource": "*",
+                        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                                  f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*"}}}])),
                 tags={**tags, "Name": f"{name}-key"}, opts=keep)
             aws.kms.Alias(f"{name}-key-alias", target_key_id=key.key_id,
                           name=f"alias/{pulumi.get_project()}-{pulumi.get_stack()}-{name}", opts=child)
@@ -164,7 +182,13 @@ class AuroraCluster(pulumi.ComponentResource):
             description=f"{name}: TLS enforced",
             parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method="pending-reboot")
                         for k, v in params.items()], tags=tags, opts=child)
-        suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4, opts=child)
+        suffix = random.RandomId(f"{name}-id-suffix", byte_length=4, opts=child)
+        identifier = suffix.hex.apply(lambda h: f"{prefix}{h}")
+        # RDS writes exported logs to these groups; creating them first sets KMS + retention.
+        log_groups = [aws.cloudwatch.LogGroup(
+            f"{name}-log-{log}", name=identifier.apply(lambda i, log=log: f"/aws/rds/cluster/{i}/{log}"),
+            retention_in_days=args.log_retention_days, kms_key_id=key_arn, tags=tags, opts=child)
+            for log in engine["logs"]]
 
         password = secret = None
         if not args.managed_password:
@@ -175,7 +199,7 @@ class AuroraCluster(pulumi.ComponentResource):
                 description=f"{name}: Aurora master credentials", tags=tags, opts=keep)
 
         cluster = aws.rds.Cluster(
-            f"{name}-cluster", engine=args.engine, engine_version=version,
+            f"{name}-cluster", cluster_identifier=identifier, engine=args.engine, engine_version=version,
             engine_mode="provisioned", database_name=args.db_name, master_username=args.master_username,
             manage_master_user_password=True if args.managed_password else None,
             master_user_secret_kms_key_id=key_arn if args.managed_password else None,
@@ -187,14 +211,14 @@ class AuroraCluster(pulumi.ComponentResource):
             backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",
             preferred_maintenance_window="sun:04:00-sun:05:00", copy_tags_to_snapshot=True,
             skip_final_snapshot=False, delete_automated_backups=False,
-            final_snapshot_identifier=suffix.hex.apply(lambda h: f"{name}-final-{h}"),
+            final_snapshot_identifier=identifier.apply(lambda i: f"{i}-final"),
             deletion_protection=args.deletion_protection,
             enabled_cloudwatch_logs_exports=engine["logs"],
             backtrack_window=args.backtrack_hours * 3600 if args.backtrack_hours else None,
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=args.serverless_min_acu, max_capacity=args.serverless_max_acu)
             if args.serverless else None,
-            tags=tags, opts=keep)
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups))
 
         if secret is not None:
             aws.secretsmanager.SecretVersion(

@@ -39,7 +39,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "subnetPrefixLength": (NetworkArgs.subnet_prefix_length, "prefix length of every subnet (3 tiers x AZs carved from vpcCidr), ≤ 28"),
     "natMode": (NetworkArgs.nat_mode, "egress for the private tier: none | single | per-az"),
     "interfaceEndpoints": (NetworkArgs.interface_endpoints, "interface endpoints ssm, ssmmessages, ec2messages, secretsmanager, kms"),
-    "logRetentionDays": (NetworkArgs.flow_log_retention_days, "CloudWatch retention of flow logs (a CloudWatch-allowed value)"),
+    "logRetentionDays": (NetworkArgs.flow_log_retention_days, "CloudWatch retention of VPC flow logs and exported DB logs (a CloudWatch-allowed value)"),
     "dbEngine": (_DB.engine, "aurora-mysql | aurora-postgresql"),
     "dbEngineVersion": (None, "engine version; absent = " + " / ".join(DEFAULT_ENGINE_VERSIONS.values())),
     "dbMode": ("provisioned", "provisioned | serverless (Serverless v2, instance class db.serverless)"),

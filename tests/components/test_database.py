@@ -40,7 +40,8 @@ def test_secure_defaults(mocks):
     assert cluster["backupRetentionPeriod"] == 7
     assert cluster["skipFinalSnapshot"] is False
     suffix = mocks.only("random:index/randomId:RandomId").outputs["hex"]
-    assert cluster["finalSnapshotIdentifier"] == f"db-final-{suffix}"
+    assert cluster["clusterIdentifier"] == f"db-{suffix}"
+    assert cluster["finalSnapshotIdentifier"] == f"db-{suffix}-final"
     assert cluster["enabledCloudwatchLogsExports"] == ["audit", "error", "slowquery"]
     assert "backtrackWindow" not in cluster and "serverlessv2ScalingConfiguration" not in cluster
     subnet_group = mocks.only(R + "subnetGroup:SubnetGroup")
@@ -198,3 +199,33 @@ def test_args_validation(kw, message):
 def test_parameter_group_family():
     assert parameter_group_family("aurora-mysql", "5.7.mysql_aurora.2.12.0") == "aurora-mysql5.7"
     assert parameter_group_family("aurora-postgresql", "15.8") == "aurora-postgresql15"
+
+
+@pytest.mark.parametrize("engine,logs", [("aurora-mysql", ["audit", "error", "slowquery"]),
+                                         ("aurora-postgresql", ["postgresql"])])
+def test_exported_log_groups_are_created_first_encrypted_with_retention(mocks, engine, logs):
+    build(engine=engine, log_retention_days=90)
+    cluster = mocks.only(R + "cluster:Cluster")
+    key = mocks.only("aws:kms/key:Key")
+    groups = mocks.resources_of("aws:cloudwatch/logGroup:LogGroup")
+    ident = cluster.inputs["clusterIdentifier"]
+    assert [g.inputs["name"] for g in groups] == [f"/aws/rds/cluster/{ident}/{log}" for log in logs]
+    assert all(g.inputs["kmsKeyId"] == key.outputs["arn"] and g.inputs["retentionInDays"] == 90 for g in groups)
+    assert mocks.resources.index(groups[-1]) < mocks.resources.index(cluster)   # registered before
+    logs_statement = [s for s in json.loads(key.inputs["policy"])["Statement"]
+                      if s["Principal"].get("Service") == "logs.eu-west-1.amazonaws.com"][0]
+    assert logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == \
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/rds/cluster/db-*"
+    assert mocks.only(R + "clusterParameterGroup:ClusterParameterGroup").inputs["family"].startswith(engine)
+
+
+def test_default_engine_version_per_engine(mocks):
+    build(engine="aurora-postgresql")
+    assert mocks.only(R + "cluster:Cluster").inputs["engineVersion"] == "16.6"
+
+
+@pytest.mark.parametrize("name", ["DB", "1db", "my--db", "db_1", "x" * 51])
+def test_component_name_must_make_a_valid_identifier(mocks, name):
+    with pytest.raises(ValueError, match="must be lowercase letters, digits and single hyphens"):
+        AuroraCluster(name, AuroraClusterArgs(vpc_id="v", subnet_ids=["a", "b"], availability_zones=AZS))
+    assert mocks.resources == []
