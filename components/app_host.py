@@ -23,6 +23,15 @@ from .policies import AccountContext, assume_role_policy, document
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_PATH = "/healthz"
+USER_DATA_LIMIT = 16384  # EC2: 16 KB of raw user data (before base64)
+
+
+def checked_user_data(text: str) -> str:
+    """The rendered user data, or a clear error when EC2 would reject it as too large."""
+    size = len(text.encode())
+    if size > USER_DATA_LIMIT:
+        raise ValueError(f"AppHost user data is {size} bytes; EC2 accepts at most {USER_DATA_LIMIT}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -154,9 +163,9 @@ class AppHost(pulumi.ComponentResource):
             name=AL2023_PARAMETER.format(arch="arm64" if args.arm64 else "x86_64"),
             opts=pulumi.InvokeOptions(parent=self)).value
         user_data = pulumi.Output.all(ctx.region, db.secret_arn, db.writer_endpoint, db.reader_endpoint).apply(
-            lambda a: render_user_data(region=a[0], secret_arn=a[1], writer_endpoint=a[2], reader_endpoint=a[3],
-                                       port=db.port, db_name=db.db_name, engine=db.engine,
-                                       app_port=args.app_port))
+            lambda a: checked_user_data(render_user_data(
+                region=a[0], secret_arn=a[1], writer_endpoint=a[2], reader_endpoint=a[3], port=db.port,
+                db_name=db.db_name, engine=db.engine, app_port=args.app_port)))
         instance = aws.ec2.Instance(
             f"{name}-instance", ami=ami, instance_type=args.instance_type, subnet_id=args.subnet_id,
             vpc_security_group_ids=[sg.id], iam_instance_profile=profile.name,

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from components import AppHost, AppHostArgs, DatabaseEndpoint
+from components.app_host import USER_DATA_LIMIT, checked_user_data
 
 from .conftest import resolve, settle
 
@@ -151,3 +152,9 @@ def test_two_hosts_do_not_collide_and_outputs_resolve(mocks):
     assert resolve(a.url) == "" and resolve(b.url).startswith("http://b-alb-")  # private host, no ALB: no URL
     assert resolve(a.role_arn).startswith("arn:aws:iam::123456789012:role/a-role-")
     assert resolve(b.private_ip).startswith("10.")
+
+
+def test_user_data_size_guard():
+    assert checked_user_data("x" * USER_DATA_LIMIT) == "x" * USER_DATA_LIMIT
+    with pytest.raises(ValueError, match="user data is 16385 bytes; EC2 accepts at most 16384"):
+        checked_user_data("x" * (USER_DATA_LIMIT + 1))

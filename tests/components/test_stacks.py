@@ -86,6 +86,9 @@ def test_db_subnets_are_isolated_and_host_waits_for_cluster_only(stack, request)
     deps = run.monitor.dependencies["app-instance"]
     assert any(d.endswith("rds/cluster:Cluster::db-cluster") for d in deps), deps
     assert not any("clusterInstance:ClusterInstance" in d for d in deps), deps
+    user_data = m.only("aws:ec2/instance:Instance").inputs["userData"]
+    assert user_data.startswith("#cloud-config") and len(user_data.encode()) <= 16384
+    assert run.outputs["master_user_secret_arn"] in user_data          # the ARN, never a value
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
