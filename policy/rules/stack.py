@@ -240,6 +240,12 @@ def _role_documents(view: StackView, role: Any, config: dict) -> Iterable[tuple[
                                                    "Resource": "*", "Managed": str(arn)}]}
 
 
+def _shown(statement: dict, wrong: list) -> str:
+    if "NotResource" in statement:
+        return "NotResource"
+    return ", ".join(wrong) or "no resource of this stack"
+
+
 def _least_privilege(view: StackView, config: dict) -> Result:
     sensitive = [a.lower() for a in listed(config.get("sensitiveActions"))]
     arns = None
@@ -270,7 +276,7 @@ def _least_privilege(view: StackView, config: dict) -> Result:
                 wrong = [r for r in resources if r not in arns]
                 if "NotResource" in st or not resources or wrong:
                     yield (f"App role {label(role)} ({where} statement {i}) grants "
-                           f"{', '.join(granted)} on {', '.join(wrong) or 'NotResource'}; grant "
+                           f"{', '.join(granted)} on {_shown(st, wrong)}; grant "
                            "it only on this stack's secret and KMS key ARNs."), owner.urn
 
 

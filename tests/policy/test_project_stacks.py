@@ -1,0 +1,87 @@
+"""The project's own stacks pass their policy config; broken prod variants each fail.
+
+Everything goes through preflight: the real program under recording mocks, then the real pack
+over gRPC (Configure with the stack's reconciled config, Analyze per resource, AnalyzeStack).
+The variants share one pack process (configured afresh per run) to keep the module fast.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from preflight.analyzer import PolicyPack
+from preflight.policyconfig import load_policy_config
+from preflight.run import REPO, _run_with_pack, run
+from preflight.stackconfig import load_stack_config
+
+from . import variants
+
+VARIANT_PROGRAM = Path(__file__).with_name("variant_program.py")
+PROD_CONFIG = str(REPO / "policy" / "config" / "prod.json")
+
+
+def _summary(diags) -> list[str]:
+    return [f"{d.enforcement_level} {d.policy_name} {d.urn.rsplit('::', 1)[-1]}: {d.message}"
+            for d in diags]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_project_stack_has_no_mandatory_violation(stack, preview):
+    result = run(stack, preview=preview)
+    assert result.mandatory == [], _summary(result.mandatory)
+    assert result.policy_config["all"].enforcement_level == "mandatory"
+    assert len(result.registrations) > 40
+
+
+def test_dev_relaxes_only_what_it_may():
+    dev = load_policy_config(str(REPO / "policy" / "config" / "dev.json"))
+    assert dev["ec2-no-public-ip"].properties == {"allowPublicHost": True}
+    for never_relaxed in ("rds-storage-encrypted", "rds-customer-managed-key",
+                          "rds-not-publicly-accessible", "sg-no-world-ingress-to-sensitive-ports",
+                          "db-subnets-no-internet-route", "db-ingress-only-from-app-hosts",
+                          "encryption-uses-stack-cmk", "ec2-volumes-encrypted"):
+        assert never_relaxed not in dev or dev[never_relaxed].enforcement_level == "mandatory"
+
+
+@pytest.fixture(scope="module")
+def prod_pack():
+    cfg = load_stack_config("prod", REPO)
+    with PolicyPack(str(REPO / "policy"), project=cfg.project, stack="prod", dry_run=False,
+                    config=cfg, secret_keys=cfg.secret_keys) as pack:
+        yield pack
+
+
+def _run_variant(pack, variant):
+    cfg = load_stack_config("prod", REPO).with_overrides(variant.overrides if variant else {})
+    variants.ACTIVE = variant
+    variants.CAPTURED.clear()
+    try:
+        return _run_with_pack(pack, cfg, VARIANT_PROGRAM, REPO, load_policy_config(PROD_CONFIG),
+                              False, time.perf_counter())
+    finally:
+        variants.ACTIVE = None
+
+
+def test_variant_program_without_defect_is_clean(prod_pack):
+    result = _run_variant(prod_pack, None)
+    assert result.mandatory == [], _summary(result.mandatory)
+
+
+def test_at_least_twenty_variants_cover_distinct_rules():
+    assert len(variants.VARIANTS) >= 20
+    assert len({v.expected_rule for v in variants.VARIANTS}) >= 20
+
+
+@pytest.mark.parametrize("variant", variants.VARIANTS, ids=[v.name for v in variants.VARIANTS])
+def test_broken_prod_variant_is_blocked(prod_pack, variant):
+    result = _run_variant(prod_pack, variant)
+    hits = [d for d in result.mandatory if d.policy_name == variant.expected_rule
+            and d.urn.endswith(f"::{variant.expected_resource}")]
+    assert hits, _summary(result.mandatory)
+    unexpected = {d.policy_name for d in result.mandatory} - {variant.expected_rule, *variant.also}
+    assert not unexpected, _summary(result.mandatory)
+    for d in result.diagnostics:  # never echo the secrets a variant plants
+        assert "hunter2hunter2" not in d.message and "correct-horse" not in d.message
