@@ -39,13 +39,21 @@ class DatabaseEndpoint:
     """What the host needs to know about the database (no secret values)."""
 
     writer_endpoint: pulumi.Input[str]
+    """Cluster (writer) endpoint. Required."""
     reader_endpoint: pulumi.Input[str]
+    """Reader endpoint. Required."""
     port: int
+    """Database port. Required."""
     db_name: str
+    """Database name. Required."""
     engine: str
+    """aurora-mysql or aurora-postgresql. Required."""
     secret_arn: pulumi.Input[str]
+    """ARN of the credentials secret (the host may read only this secret). Required."""
     kms_key_arn: pulumi.Input[str]
+    """Key encrypting the secret (the host may decrypt only via Secrets Manager). Required."""
     cluster_resource_id: pulumi.Input[str]
+    """Cluster resource id, for the rds-db:connect ARN. Required."""
 
 
 @dataclass(frozen=True)

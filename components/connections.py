@@ -20,7 +20,7 @@ class Connections:
     """The security groups of one component and the port it serves on (if any)."""
 
     security_group_ids: Sequence[pulumi.Input[str]]
-    """Security group ids attached to the component's network interfaces."""
+    """Security group ids attached to the component's network interfaces. Required."""
     default_port: Optional[int] = None
     """Port a link uses when none is given. Default: None (links must then pass `port`)."""
     label: str = field(default="component")
