@@ -4,14 +4,14 @@ SHELL := /bin/bash
 VENV ?= venv
 PY := $(VENV)/bin/python
 STACK ?= dev
-APT_PACKAGES := mariadb-server postgresql chromium chromium-driver graphviz cloud-init
+APT_PACKAGES := mariadb-server postgresql chromium chromium-driver graphviz cloud-init systemd
 
 .PHONY: deps apt venv preview preflight-all test bench clean
 
 deps: apt venv
 
 # Debian packages for the app tests (real MariaDB/PostgreSQL), the browser test (Chromium),
-# diagrams (graphviz) and `cloud-init schema`. Skipped when all are already installed.
+# diagrams (graphviz), `cloud-init schema` and `systemd-analyze verify` of the app's unit. Skipped when all are already installed.
 apt:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: all packages present"; \
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); fi
