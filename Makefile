@@ -14,7 +14,7 @@ deps: apt venv
 # diagrams (graphviz), `cloud-init schema` and `systemd-analyze verify` of the app's unit. Skipped when all are already installed.
 apt:
 	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: all packages present"; \
-	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); fi
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
