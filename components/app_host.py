@@ -123,6 +123,8 @@ class AppHost(pulumi.ComponentResource):
     """`aws ssm start-session …` command for a shell on the host."""
     connections: Connections
     """Host SG + app port, for SecurityGroupLink."""
+    load_balancer_connections: Optional[Connections]
+    """The ALB's SG + listener port, when the host is behind an ALB."""
 
     def __init__(self, name: str, args: AppHostArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("aurorakit:index:AppHost", name, None, opts)
@@ -165,7 +167,7 @@ class AppHost(pulumi.ComponentResource):
         if args.key_pair_name:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-ssh-admin", security_group_id=sg.id, cidr_ipv4=args.admin_cidr, ip_protocol="tcp",
-                from_port=22, to_port=22, description=f"SSH from the admin CIDR (opt-in)", opts=child)
+                from_port=22, to_port=22, description="SSH from the admin CIDR (opt-in)", opts=child)
 
         ami = args.ami_id or aws.ssm.get_parameter_output(
             name=AL2023_PARAMETER.format(arch="arm64" if args.arm64 else "x86_64"),
@@ -188,7 +190,7 @@ class AppHost(pulumi.ComponentResource):
             opts=child)
 
         self.connections = Connections([sg.id], args.app_port, label=f"{name} host")
-        self.load_balancer_connections: Optional[Connections] = None
+        self.load_balancer_connections = None
         if args.load_balancer_subnet_ids is not None:
             url = self._load_balancer(name, args, instance, tags, child)
         else:

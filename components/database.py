@@ -18,16 +18,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .connections import Connections, SecurityGroupLink
-from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, document, key_policy
-
-ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"], "proxy": "MYSQL",
-                            "tls": {"require_secure_transport": "ON"}},
-           "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
-                                 "tls": {"rds.force_ssl": "1"}}}
-DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
-MYSQL_AUDIT = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
-               "slow_query_log": "1"}
+from .connections import Connections
+from .database_ops import alarms, proxy, reader_autoscaling
+from .engines import DEFAULT_ENGINE_VERSIONS, ENGINES, MYSQL_AUDIT, parameter_group_family
+from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, key_policy
 
 
 @dataclass(frozen=True)
@@ -103,13 +97,6 @@ def identifier_prefix(name: str) -> str:
     return f"{name}-"
 
 
-def parameter_group_family(engine: str, version: str) -> str:
-    """aurora-mysql8.0 / aurora-mysql5.7 / aurora-postgresql16 from the engine version."""
-    if engine == "aurora-mysql":
-        return "aurora-mysql" + ("5.7" if version.startswith("5.7") else "8.0")
-    return "aurora-postgresql" + re.match(r"\d+", version).group(0)
-
-
 class AuroraCluster(pulumi.ComponentResource):
     """A private Aurora cluster; see the module docstring."""
 
@@ -137,6 +124,8 @@ class AuroraCluster(pulumi.ComponentResource):
     """RDS Proxy endpoint, when enabled."""
     connections: Connections
     """Security groups + default port, for SecurityGroupLink."""
+    proxy_connections: Optional[Connections]
+    """The RDS Proxy's security group + port (link app hosts to it), when enabled."""
 
     def __init__(self, name: str, args: AuroraClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         prefix = identifier_prefix(name)
@@ -263,15 +252,15 @@ class AuroraCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1])))
 
         topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key_arn, tags=tags, opts=child)
-        self._alarms(name, cluster, topic, args, tags, child)
+        alarms(name, cluster, topic, args, tags, child)
         if args.reader_autoscaling_max:
-            self._autoscaling(name, cluster, args, instances, child)
+            reader_autoscaling(name, self, cluster, args, instances, child)
 
         self.connections = Connections([sg.id], engine["port"], label=f"{name} Aurora")
-        self.proxy_endpoint = None
+        self.proxy_endpoint = self.proxy_connections = None
         if args.proxy:
-            self.proxy_endpoint = self._proxy(name, args, cluster, secret_arn, key_arn, ctx, tags,
-                                              instances, child)
+            self.proxy_endpoint, self.proxy_connections = proxy(
+                name, self, args, cluster, self.connections, secret_arn, key_arn, ctx, tags, instances, child)
 
         self.cluster_identifier = cluster.cluster_identifier
         self.cluster_arn = cluster.arn
@@ -290,62 +279,3 @@ class AuroraCluster(pulumi.ComponentResource):
             "master_user_secret_arn": self.master_user_secret_arn, "kms_key_arn": self.kms_key_arn,
             "security_group_id": self.security_group_id, "alarm_topic_arn": self.alarm_topic_arn,
             "proxy_endpoint": self.proxy_endpoint})
-
-    def _alarms(self, name, cluster, topic, args, tags, child) -> None:
-        alarms = [("cpu", "CPUUtilization", "GreaterThanThreshold", 80, "Average"),
-                  ("freeable-memory", "FreeableMemory", "LessThanThreshold", 256 * 1024 * 1024, "Minimum"),
-                  ("connections", "DatabaseConnections", "GreaterThanThreshold", 500, "Maximum")]
-        if args.readers or args.reader_autoscaling_max:
-            alarms.append(("replica-lag", "AuroraReplicaLagMaximum", "GreaterThanThreshold", 2000, "Maximum"))
-        for suffix, metric, op, threshold, stat in alarms:
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}-alarm", namespace="AWS/RDS", metric_name=metric,
-                comparison_operator=op, threshold=threshold, statistic=stat, period=300,
-                evaluation_periods=3, datapoints_to_alarm=2, treat_missing_data="missing",
-                dimensions={"DBClusterIdentifier": cluster.cluster_identifier},
-                alarm_description=f"{name}: {metric} {op} {threshold}",
-                alarm_actions=[topic.arn], ok_actions=[topic.arn], tags=tags, opts=child)
-
-    def _autoscaling(self, name, cluster, args, instances, child) -> None:
-        target = aws.appautoscaling.Target(
-            f"{name}-readers-target", service_namespace="rds",
-            scalable_dimension="rds:cluster:ReadReplicaCount",
-            resource_id=cluster.cluster_identifier.apply(lambda c: f"cluster:{c}"),
-            min_capacity=args.readers, max_capacity=args.reader_autoscaling_max,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=instances))
-        aws.appautoscaling.Policy(
-            f"{name}-readers-cpu", policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace, scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=args.reader_autoscaling_cpu_target, scale_in_cooldown=300, scale_out_cooldown=300,
-                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
-                    predefined_metric_type="RDSReaderAverageCPUUtilization")),
-            opts=child)
-
-    def _proxy(self, name, args, cluster, secret_arn, key_arn, ctx, tags, instances, child):
-        role = aws.iam.Role(f"{name}-proxy-role", description=f"{name}: RDS Proxy reads the master secret",
-                            assume_role_policy=assume_role_policy("rds.amazonaws.com"), tags=tags, opts=child)
-        aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=pulumi.Output.all(
-            secret_arn, key_arn, ctx.region).apply(lambda a: document([
-                {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [a[0]]},
-                {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [a[1]],
-                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{a[2]}.amazonaws.com"}}}])),
-            opts=child)
-        sg = aws.ec2.SecurityGroup(f"{name}-proxy-sg", vpc_id=args.vpc_id,
-                                   description=f"{name}: RDS Proxy (ingress only via SecurityGroupLink)",
-                                   tags={**tags, "Name": f"{name}-proxy-sg"}, opts=child)
-        proxy = aws.rds.Proxy(
-            f"{name}-proxy", engine_family=ENGINES[args.engine]["proxy"], role_arn=role.arn,
-            vpc_subnet_ids=args.subnet_ids, vpc_security_group_ids=[sg.id], require_tls=True,
-            auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=secret_arn, iam_auth="REQUIRED",
-                                         description="master credentials from Secrets Manager")],
-            idle_client_timeout=1800, tags=tags, opts=child)
-        group = aws.rds.ProxyDefaultTargetGroup(f"{name}-proxy-targets", db_proxy_name=proxy.name, opts=child)
-        aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=proxy.name, target_group_name=group.name,
-                            db_cluster_identifier=cluster.cluster_identifier,
-                            opts=pulumi.ResourceOptions(parent=self, depends_on=instances))
-        self.proxy_connections = Connections([sg.id], ENGINES[args.engine]["port"], label=f"{name} RDS Proxy")
-        SecurityGroupLink(f"{name}-proxy-to-db", source=self.proxy_connections, target=self.connections,
-                          opts=child)
-        return proxy.endpoint

@@ -16,7 +16,8 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from .app_host import AppHostArgs
-from .database import DEFAULT_ENGINE_VERSIONS, AuroraClusterArgs as _DB
+from .database import AuroraClusterArgs as _DB
+from .engines import DEFAULT_ENGINE_VERSIONS
 from .network import NetworkArgs
 
 NAMESPACE = "aurorakit"

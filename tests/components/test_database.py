@@ -1,7 +1,6 @@
 """AuroraCluster under mocks: encryption, TLS, secret, instances/AZs, monitoring, options."""
 import json
 
-import pulumi
 import pytest
 
 from components import AuroraCluster, AuroraClusterArgs

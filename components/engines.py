@@ -1,0 +1,19 @@
+"""Aurora engine facts: ports, log exports, TLS parameters, default versions, PG families."""
+from __future__ import annotations
+
+import re
+
+ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"], "proxy": "MYSQL",
+                            "tls": {"require_secure_transport": "ON"}},
+           "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
+                                 "tls": {"rds.force_ssl": "1"}}}
+DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
+MYSQL_AUDIT = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
+               "slow_query_log": "1"}
+
+
+def parameter_group_family(engine: str, version: str) -> str:
+    """aurora-mysql8.0 / aurora-mysql5.7 / aurora-postgresql16 from the engine version."""
+    if engine == "aurora-mysql":
+        return "aurora-mysql" + ("5.7" if version.startswith("5.7") else "8.0")
+    return "aurora-postgresql" + re.match(r"\d+", version).group(0)
