@@ -12,7 +12,8 @@ API (used by preflight and by the policy tests)::
     # the pack process is stopped on exit, also on errors (pack.pid, pack.returncode)
 
 `file_config` is what `--policy-pack-config FILE` holds (see `policyconfig.load_policy_config`),
-``None`` for none. Every RPC is counted in ``pack.calls`` (a Counter keyed by RPC name).
+``None`` for none. Every RPC is counted as it goes onto the channel (a client interceptor):
+``pack.calls`` (RPC name -> count) and ``pack.analyzed`` (URN -> Analyze RPCs sent for it).
 Diagnostics come back as `Diagnostic` (policy_name, enforcement_level, urn, message, ...).
 Which engine behaviour each step mirrors is noted where it happens (pulumi/pulumi
 `sdk/go/common/resource/plugin/analyzer_plugin.go`, `pkg/engine/plugins.go`,
@@ -248,7 +249,9 @@ class PolicyPack:
         self.organization = organization
         self.config = dict(config or {})
         self.secret_keys = sorted(secret_keys)
-        self.calls: collections.Counter = collections.Counter()
+        self._wire = _WireLog()
+        self.calls = self._wire.calls        # RPC name -> count, as sent on the channel
+        self.analyzed = self._wire.analyzed  # URN -> number of Analyze RPCs sent for it
         self.info: Optional[PackInfo] = None
         self.policy_config: dict[str, PolicyConfig] = {}
         self.start_seconds = 0.0
@@ -311,7 +314,7 @@ class PolicyPack:
             # Keep draining stdout so a chatty pack never blocks on a full pipe.
             threading.Thread(target=self._drain, daemon=True).start()
             self._channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=_GRPC_OPTIONS)
-            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(grpc.intercept_channel(self._channel, self._wire))
             self.start_seconds = time.perf_counter() - self._t0
             req = analyzer_pb2.AnalyzerHandshakeRequest(engine_address=ENGINE_ADDRESS,
                                                         root_directory=self.pack_dir,
@@ -354,7 +357,6 @@ class PolicyPack:
     def _rpc(self, name: str, request, tolerate_unimplemented: bool = False):
         if self._stub is None:
             self.connect()
-        self.calls[name] += 1
         try:
             return getattr(self._stub, name)(request)
         except grpc.RpcError as exc:
@@ -459,7 +461,6 @@ class PolicyPack:
         """Analyze without waiting: the RPC is in flight on return; `.result()` gives diagnostics."""
         if self._stub is None:
             self.connect()
-        self.calls["Analyze"] += 1
         return _Pending(self, self._stub.Analyze.future(analyze_request(r)), r.urn)
 
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
@@ -483,6 +484,23 @@ def _attribute(diags: list[Diagnostic], urn: str) -> list[Diagnostic]:
     for d in diags:
         d.urn = urn
     return diags
+
+
+class _WireLog(grpc.UnaryUnaryClientInterceptor):
+    """Counts every RPC as it goes onto the channel (and the URN of every Analyze)."""
+
+    def __init__(self):
+        self.calls: collections.Counter = collections.Counter()
+        self.analyzed: collections.Counter = collections.Counter()
+        self._lock = threading.Lock()
+
+    def intercept_unary_unary(self, continuation, details, request):
+        name = details.method.rsplit("/", 1)[-1]
+        with self._lock:
+            self.calls[name] += 1
+            if name == "Analyze":
+                self.analyzed[request.urn] += 1
+        return continuation(details, request)
 
 
 class _Pending:

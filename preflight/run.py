@@ -50,7 +50,8 @@ class Result:
     policy_config: dict
     pack_name: str
     pack_version: str
-    calls: dict
+    calls: dict        # RPC name -> count, counted on the gRPC channel
+    analyzed: dict     # URN -> Analyze RPCs sent for it (the engine sends exactly one each)
     timings: dict = field(default_factory=dict)
 
     @property
@@ -209,6 +210,7 @@ def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Re
         project=cfg.project, stack=cfg.stack, preview=preview, registrations=regs,
         diagnostics=diagnostics, policies=list(info.policies), policy_config=dict(pack.policy_config),
         pack_name=info.name, pack_version=info.version, calls=dict(pack.calls),
+        analyzed=dict(pack.analyzed),
         timings={"pack_start": round(pack.start_seconds, 3),
                  "program": round(t_prog_done - t_prog, 3),
                  "analyze_wait": round(t_an - t_prog_done, 3),

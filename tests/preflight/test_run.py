@@ -62,7 +62,8 @@ def test_every_resource_analyzed_exactly_once(clean):
                      "aws:rds/cluster:Cluster", "aws:rds/subnetGroup:SubnetGroup",
                      "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "pulumi:providers:aws"]
     assert len({r.urn for r in regs}) == len(regs) == 11  # + the stack and the component
-    # Counted at the analyzer boundary: one Analyze RPC per registration, like the engine.
+    # Counted on the gRPC channel: one Analyze RPC per registration, like the engine.
+    assert clean.analyzed == {r.urn: 1 for r in regs}
     assert clean.calls["Analyze"] == len(regs)
     assert clean.calls["AnalyzeStack"] == 1 and clean.calls["Configure"] == 1
 
