@@ -1,0 +1,35 @@
+"""Another program importing the components (the README example): two full sets side by side."""
+from components import (AppHost, AppHostArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
+                        Network, NetworkArgs, SecurityGroupLink)
+
+from .conftest import resolve, settle
+
+AZS = ("eu-west-1a", "eu-west-1b")
+
+
+def environment(prefix: str):
+    net = Network(f"{prefix}-net", NetworkArgs(availability_zones=AZS, nat_mode="single"))
+    db = AuroraCluster(f"{prefix}-db", AuroraClusterArgs(
+        vpc_id=net.vpc_id, subnet_ids=net.isolated_subnet_ids, availability_zones=AZS,
+        engine="aurora-postgresql", readers=1))
+    host = AppHost(f"{prefix}-app", AppHostArgs(
+        vpc_id=net.vpc_id, subnet_id=net.private_subnet_ids[0], kms_key_arn=db.kms_key_arn,
+        load_balancer_subnet_ids=net.public_subnet_ids,
+        database=DatabaseEndpoint(writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint,
+                                  port=db.port, db_name="app", engine="aurora-postgresql",
+                                  secret_arn=db.master_user_secret_arn, kms_key_arn=db.kms_key_arn,
+                                  cluster_resource_id=db.cluster_resource_id)))
+    SecurityGroupLink(f"{prefix}-app-to-db", source=host.connections, target=db.connections)
+    return host
+
+
+def test_two_environments_in_one_program(mocks):
+    blue, green = settle(lambda: (environment("blue"), environment("green")))
+    custom = [(r.type, r.name) for r in mocks.resources if r.custom]
+    assert len(custom) == len(set(custom))
+    assert all(name.startswith(("blue-", "green-")) for _, name in custom)
+    assert len(mocks.resources_of("aws:rds/cluster:Cluster")) == 2
+    assert resolve(blue.url) != resolve(green.url)
+    ports = {r.inputs["fromPort"] for r in mocks.resources_of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+             if r.name.endswith("app-to-db-ingress")}
+    assert ports == {5432}
