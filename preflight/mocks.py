@@ -64,6 +64,12 @@ def _alnum_upper(seed: str, n: int) -> str:
     return "".join(alphabet[b % len(alphabet)] for b in digest[:n])
 
 
+def _zone_id_prefix(region: str) -> str:
+    """eu-west-1 -> euw1 (the AZ-id prefix AWS uses, e.g. euw1-az2)."""
+    parts = region.split("-")
+    return parts[0] + "".join(p[0] for p in parts[1:-1]) + parts[-1]
+
+
 def _uuid(seed: str) -> str:
     h = _hex(seed, 32)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -82,6 +88,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     resources: list = field(default_factory=list)
     calls: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _clusters_with_writer: set = field(default_factory=set, repr=False)
 
     # ----- query helpers -------------------------------------------------------------------
     def resources_of(self, type_token: str) -> list[RecordedResource]:
@@ -198,7 +205,7 @@ def _subnet(m, seed, name, i):
     az = i.get("availabilityZone") or f"{m.region}a"
     return {"__id": sid, "arn": m._arn("ec2", f"subnet/{sid}"), "ownerId": m.account_id,
             "availabilityZone": az,
-            "availabilityZoneId": f"euw1-az{ord(az[-1]) - 96}" if az[-1].isalpha() else "use1-az1",
+            "availabilityZoneId": f"{_zone_id_prefix(m.region)}-az{ord(az[-1]) - 96 if az[-1].isalpha() else 1}",
             "mapPublicIpOnLaunch": bool(i.get("mapPublicIpOnLaunch", False))}
 
 
@@ -360,10 +367,14 @@ def _cluster(m, seed, name, i):
 def _cluster_instance(m, seed, name, i):
     ident = _physical_name(name, i, key="identifier", lower=True, seed=seed)
     engine = i.get("engine", "aurora-mysql")
+    cluster = i.get("clusterIdentifier", "")
+    with m._lock:  # the first instance registered in a cluster becomes its writer, as in RDS
+        writer = cluster not in m._clusters_with_writer
+        m._clusters_with_writer.add(cluster)
     return {"__id": ident, "identifier": ident, "arn": m._arn("rds", f"db:{ident}"),
-            "dbiResourceId": "db-" + _alnum_upper(seed, 26),
+            "dbiResourceId": "db-" + _alnum_upper(seed, 26), "writer": writer,
             "endpoint": f"{ident}.{_hex(m.account_id + m.region, 12)}.{m.region}.rds.amazonaws.com",
-            "port": _ENGINE_PORTS.get(engine, 3306), "writer": False,
+            "port": _ENGINE_PORTS.get(engine, 3306),
             "availabilityZone": i.get("availabilityZone") or f"{m.region}a",
             "storageEncrypted": True, "kmsKeyId": "", "networkType": "IPV4"}
 
@@ -513,7 +524,7 @@ _COMPUTE: dict[str, Callable[..., dict]] = {
 # ----- invokes ---------------------------------------------------------------------------------
 def _azs(m, args):
     names = [f"{m.region}{s}" for s in "abc"]
-    return {"id": m.region, "names": names, "zoneIds": [f"euw1-az{n}" for n in (1, 2, 3)],
+    return {"id": m.region, "names": names, "zoneIds": [f"{_zone_id_prefix(m.region)}-az{n}" for n in (1, 2, 3)],
             "groupNames": [m.region] * 3, "state": args.get("state", "available")}
 
 

@@ -98,3 +98,18 @@ def test_install_uses_config_region_and_sets_config():
     assert mocks.region == "us-east-2"
     assert pulumi.Config("aurorakit").get("x") == "1"
     assert pulumi.get_stack() == "s"
+
+
+@pulumi.runtime.test
+def test_first_cluster_instance_is_the_writer_and_zone_ids_follow_the_region(mocks):
+    cluster = aws.rds.Cluster("c", engine="aurora-mysql")
+    first = aws.rds.ClusterInstance("w", cluster_identifier=cluster.id, instance_class="db.r7g.large",
+                                    engine="aurora-mysql")
+    second = aws.rds.ClusterInstance("r", cluster_identifier=cluster.id, instance_class="db.r7g.large",
+                                     engine="aurora-mysql", opts=pulumi.ResourceOptions(depends_on=[first]))
+    subnet = aws.ec2.Subnet("s", vpc_id="vpc-1", cidr_block="10.0.0.0/24", availability_zone="eu-west-1c")
+
+    def check(args):
+        assert args[:2] == [True, False]
+        assert args[2] == "euw1-az3"
+    return pulumi.Output.all(first.writer, second.writer, subnet.availability_zone_id).apply(check)
