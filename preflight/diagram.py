@@ -142,17 +142,22 @@ def build(result):
                                     fillcolor={"public": "#e8f5e9", "isolated": "#fff3e0", "db": "#fff3e0"}
                                     .get(tier, "#e3f2fd"), color="#bdc1c6")
                             sn.node(_id(s), "", shape="point", style="invis")
-                            for r in sorted(in_subnet.get(s.urn, []), key=lambda r: r.name):
-                                draw(sn, r)
-            for ids in ranks.values():  # the same tier lines up across AZs
+                            with sn.subgraph() as row:  # a subnet's resources sit on its tier's row
+                                row.attr(rank="same")
+                                row.node(_id(s))
+                                for r in sorted(in_subnet.get(s.urn, []), key=lambda r: r.name):
+                                    draw(row, r)
+            for ids in ranks.values():  # the same tier lines up across AZs, AZs in name order
                 with v.subgraph() as same:
                     same.attr(rank="same")
                     for i in ids:
                         same.node(i)
+                for left, right in zip(ids, ids[1:]):
+                    dot.edge(left, right, style="invis")
             for igw in g.by_type[T["igw"]]:
                 if vpc.urn in [d.urn for d in g.deps(igw, "vpcId")]:
                     node(v, igw, f"Internet gateway\n{igw.name}", shape="cds", fillcolor="#e8f0fe")
-                    dot.edge("internet", _id(igw), dir="both", color="#5f6368")
+                    dot.edge("internet", _id(igw), dir="both", color="#5f6368", constraint="false")
             for c in g.by_type[T["cluster"]]:
                 node(v, c, f"Aurora cluster {c.name}\n{g.known(c, 'engine', '')} :{_num(g.known(c, 'port'))}".rstrip(" :"),
                      shape="cylinder", fillcolor="#ceead6")
@@ -180,7 +185,7 @@ def build(result):
             for lst in [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]:
                 for lb in g.deps(lst, "loadBalancerArn"):
                     for target in g.deps(tga, "targetId"):
-                        dot.edge(_id(lb), _id(target), label=f"{g.known(lst, 'protocol', 'HTTP')} :{_num(g.known(tga, 'port'))}".rstrip(" :"),
+                        dot.edge(_id(lb), _id(target), constraint="false", label=f"{g.known(lst, 'protocol', 'HTTP')} :{_num(g.known(tga, 'port'))}".rstrip(" :"),
                                  color="#f9ab00")
     _sg_edges(dot, g)
     return dot
@@ -209,13 +214,14 @@ def _sg_edges(dot, g: _Graph) -> None:
         sources = [g.node_of[x.urn] for x in sources if x.urn in g.node_of]
         for t in targets:
             for s in sources:
-                g.edge(dot, s, t, label=label, color="#1a73e8", fontcolor="#1a73e8")
+                g.edge(dot, s, t, label=label, color="#1a73e8", fontcolor="#1a73e8", constraint="false")
             for c in cidrs:
                 src = "internet" if c in ("0.0.0.0/0", "::/0") else "cidr_" + _slug(c)
                 if src != "internet" and src not in cidr_nodes:
                     dot.node(src, c, shape="ellipse", fillcolor="#f1f3f4")
                     cidr_nodes.add(src)
-                g.edge(dot, src, t, label=label, color="#1a73e8", fontcolor="#1a73e8", style="dashed")
+                g.edge(dot, src, t, label=label, color="#1a73e8", fontcolor="#1a73e8", style="dashed",
+                       constraint="false")
 
 
 def write_diagram(result, path: str) -> None:
