@@ -39,7 +39,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "azCount": (3, "number of AZs when availabilityZones is absent: 2 or 3"),
     "subnetPrefixLength": (NetworkArgs.subnet_prefix_length, "prefix length of every subnet (3 tiers x AZs carved from vpcCidr), ≤ 28"),
     "natMode": (NetworkArgs.nat_mode, "egress for the private tier: none | single | per-az"),
-    "interfaceEndpoints": (NetworkArgs.interface_endpoints, "interface endpoints ssm, ssmmessages, ec2messages, secretsmanager, kms"),
+    "interfaceEndpoints": (NetworkArgs.interface_endpoints, "interface endpoints (ssm, ssmmessages, ec2messages, secretsmanager, kms): that traffic stays in the VPC"),
     "logRetentionDays": (NetworkArgs.flow_log_retention_days, "CloudWatch retention of VPC flow logs and exported DB logs (a CloudWatch-allowed value)"),
     "dbEngine": (_DB.engine, "aurora-mysql | aurora-postgresql"),
     "dbEngineVersion": (None, "engine version; absent = " + " / ".join(DEFAULT_ENGINE_VERSIONS.values())),
@@ -340,7 +340,7 @@ def _cidr_list(key: str, value: list, world_ok: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _host(r: _Reader, nat_mode: str, endpoints: bool) -> HostSettings:
+def _host(r: _Reader, nat_mode: str) -> HostSettings:
     itype = r.value("hostInstanceType", _str)
     if not _INSTANCE_TYPE_RE.fullmatch(itype):
         raise SettingsError("hostInstanceType", itype, "must be an EC2 instance type like t3.micro or m7g.large")
@@ -352,9 +352,9 @@ def _host(r: _Reader, nat_mode: str, endpoints: bool) -> HostSettings:
     if ingress and placement != "public":
         raise SettingsError("hostIngressCidrs", list(ingress),
                             "only for hostPlacement public; a private host is reached through the ALB")
-    if placement == "private" and nat_mode == "none" and not endpoints:
-        raise SettingsError("natMode", "none", "a private host needs natMode single/per-az or "
-                            "interfaceEndpoints true (SSM and Secrets Manager must be reachable)")
+    if placement == "private" and nat_mode == "none":
+        raise SettingsError("natMode", "none", "a private host needs natMode single or per-az: its "
+                            "cloud-init fetches packages and the RDS CA bundle from the internet")
     port = _range("appPort", r.value("appPort", _int), 1, 65535)
     if port in _FORBIDDEN_APP_PORTS:
         raise SettingsError("appPort", port, "must not be an admin or database port (22, 3306, 3389, 5432)")
@@ -387,7 +387,7 @@ def load_settings() -> Settings:
     r = _Reader()
     network = _network(r, region)
     database = _database(r)
-    host = _host(r, network.nat_mode, network.interface_endpoints)
+    host = _host(r, network.nat_mode)
     tags = r.value("tags", _json(dict))
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
         raise SettingsError("tags", tags, "must be an object of string -> string")

@@ -45,7 +45,7 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbReaderAutoscalingMax": 20}, "dbReaderAutoscalingMax", "between max(dbReaders, 1)=1 and 15"),
     ("dev", {"natmode": "none"}, "aurorakit:natmode", "unknown key; known keys are"),
     ("prod", {"hostIngressCidrs": ["0.0.0.0/0"]}, "hostIngressCidrs", "only for hostPlacement public"),
-    ("dev", {"hostPlacement": "private", "hostIngressCidrs": None}, "natMode", "needs natMode single/per-az or interfaceEndpoints true"),
+    ("dev", {"hostPlacement": "private", "hostIngressCidrs": None, "interfaceEndpoints": True}, "natMode", "a private host needs natMode single or per-az"),
     ("dev", {"hostKeyPairName": "ops"}, "hostAdminCidr", "required when hostKeyPairName is set"),
     ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "0.0.0.0/0"}, "hostAdminCidr", "0.0.0.0/0 is not allowed"),
     ("dev", {"appPort": 3306}, "appPort", "must not be an admin or database port"),
