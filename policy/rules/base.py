@@ -13,6 +13,7 @@ yields messages. `resource_rule` / `stack_rule` wrap a check into a pulumi_polic
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
@@ -102,16 +103,20 @@ def items(value: Any) -> list:
 
 
 def number(value: Any) -> Optional[float]:
-    """A JSON number (or numeric string) as float; None otherwise (bools are not numbers)."""
+    """A finite JSON number (or numeric string) as float; None otherwise (bools are not numbers)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
     if isinstance(value, str):
         try:
-            return float(value.strip())
+            value = float(value.strip())
         except ValueError:
             return None
+    if isinstance(value, (int, float)):
+        try:
+            out = float(value)
+        except OverflowError:
+            return None
+        return out if math.isfinite(out) else None
     return None
 
 
