@@ -17,8 +17,8 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from .app_host import AppHostArgs
 from .database import AuroraClusterArgs as _DB
-from .engines import DEFAULT_ENGINE_VERSIONS
-from .network import NetworkArgs
+from .engines import DEFAULT_ENGINE_VERSIONS, ENGINES
+from .network import NAT_MODES, NetworkArgs
 
 NAMESPACE = "aurorakit"
 
@@ -260,7 +260,7 @@ def _network(r: _Reader, region: str) -> NetworkSettings:
         raise SettingsError("subnetPrefixLength", prefix,
                             f"{needed} subnets (3 tiers x {len(azs)} AZs) do not fit in {vpc}: "
                             f"only {available} /{prefix} blocks; use a longer prefix or larger vpcCidr")
-    nat = _one_of("natMode", r.value("natMode", _str), ("none", "single", "per-az"))
+    nat = _one_of("natMode", r.value("natMode", _str), NAT_MODES)
     retention = _one_of("logRetentionDays", r.value("logRetentionDays", _int), _RETENTION)
     return NetworkSettings(str(vpc), tuple(azs), prefix, nat,
                            r.value("interfaceEndpoints", _bool), retention)
@@ -273,7 +273,7 @@ def _region_azs(region: str) -> list[str]:
 
 
 def _database(r: _Reader) -> DatabaseSettings:
-    engine = _one_of("dbEngine", r.value("dbEngine", _str), ("aurora-mysql", "aurora-postgresql"))
+    engine = _one_of("dbEngine", r.value("dbEngine", _str), tuple(ENGINES))
     version = r.value("dbEngineVersion", _str) or DEFAULT_ENGINE_VERSIONS[engine]
     if not re.fullmatch(_VERSION_RE[engine], version):
         raise SettingsError("dbEngineVersion", version,
