@@ -175,7 +175,7 @@ RULES = [
         name="rds-final-snapshot", types=STORAGE, check=_final_snapshot,
         description="Checks whether a final snapshot is taken (and named) when the database is "
                     "deleted.",
-        level=MANDATORY, severity=Severity.HIGH, anchors=("RDS final snapshot",),
+        level=MANDATORY, severity=Severity.HIGH,
         unknown="skipFinalSnapshot unknown: advisory 'not checked'; identifier: " + _NOTE_PRESENT),
     resource_rule(
         name="rds-log-exports", types=STORAGE, check=_log_exports,
