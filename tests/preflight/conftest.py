@@ -10,6 +10,14 @@ PACK = FIXTURES / "pack"
 PROGRAM = FIXTURES / "program"
 
 
+@pytest.fixture(scope="session")
+def fixture_result():
+    """One clean preview of the fixture program with the fixture pack (shared, read-only)."""
+    from preflight.run import run
+
+    return run("dev", program_dir=PROGRAM, pack_dir=PACK, policy_config=None)
+
+
 @pytest.fixture(scope="module")
 def fixture_pack():
     with PolicyPack(str(PACK), project="fixture", stack="dev", config={"aws:region": "eu-west-1"}) as pack:

@@ -2,14 +2,11 @@
 import pytest
 
 from preflight.diagram import build, write_diagram
-from preflight.run import run
-
-from .conftest import PACK, PROGRAM
 
 
-@pytest.fixture(scope="module")
-def result():
-    return run("dev", program_dir=PROGRAM, pack_dir=PACK, policy_config=None)
+@pytest.fixture
+def result(fixture_result):
+    return fixture_result
 
 
 def test_structure_follows_the_program(result):

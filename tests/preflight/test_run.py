@@ -41,9 +41,9 @@ def fixture_run(**kw):
     return run("dev", **kw)
 
 
-@pytest.fixture(scope="module")
-def clean():
-    return fixture_run()
+@pytest.fixture
+def clean(fixture_result):
+    return fixture_result
 
 
 def test_clean_run_passes_and_json_is_valid(clean):
