@@ -2,7 +2,7 @@
 
 Everything goes through preflight: the real program under recording mocks, then the real pack
 over gRPC (Configure with the stack's reconciled config, Analyze per resource, AnalyzeStack).
-The variants share one pack process (configured afresh per run) to keep the module fast.
+One pack process per stack serves the whole module (configured afresh for every run).
 """
 from __future__ import annotations
 
@@ -13,27 +13,17 @@ import pytest
 
 from preflight.analyzer import PolicyPack
 from preflight.policyconfig import load_policy_config
-from preflight.run import REPO, _run_with_pack, run
+from preflight.run import REPO, _run_with_pack
 from preflight.stackconfig import load_stack_config
 
 from . import variants
 
 VARIANT_PROGRAM = Path(__file__).with_name("variant_program.py")
-PROD_CONFIG = str(REPO / "policy" / "config" / "prod.json")
 
 
 def _summary(diags) -> list[str]:
     return [f"{d.enforcement_level} {d.policy_name} {d.urn.rsplit('::', 1)[-1]}: {d.message}"
             for d in diags]
-
-
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
-def test_project_stack_has_no_mandatory_violation(stack, preview):
-    result = run(stack, preview=preview)
-    assert result.mandatory == [], _summary(result.mandatory)
-    assert result.policy_config["all"].enforcement_level == "mandatory"
-    assert len(result.registrations) > 40
 
 
 def test_dev_relaxes_only_what_it_may():
@@ -47,20 +37,45 @@ def test_dev_relaxes_only_what_it_may():
 
 
 @pytest.fixture(scope="module")
-def prod_pack():
-    cfg = load_stack_config("prod", REPO)
-    with PolicyPack(str(REPO / "policy"), project=cfg.project, stack="prod", dry_run=False,
-                    config=cfg, secret_keys=cfg.secret_keys) as pack:
-        yield pack
+def packs():
+    """One pack process per stack for the whole module, started as the engine starts it."""
+    started: dict = {}
+    try:
+        for stack in ("dev", "prod"):
+            cfg = load_stack_config(stack, REPO)
+            started[stack] = PolicyPack(str(REPO / "policy"), project=cfg.project, stack=stack,
+                                        dry_run=True, config=cfg, secret_keys=cfg.secret_keys)
+        yield started
+    finally:
+        for pack in started.values():
+            pack.close()
+
+
+@pytest.fixture(scope="module")
+def prod_pack(packs):
+    return packs["prod"]
+
+
+def _run(pack, stack, main, overrides=None, preview=False):
+    cfg = load_stack_config(stack, REPO).with_overrides(overrides or {})
+    config = load_policy_config(str(REPO / "policy" / "config" / f"{stack}.json"))
+    return _run_with_pack(pack, cfg, main, REPO, config, preview, time.perf_counter())
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "update"])
+def test_project_stack_has_no_mandatory_violation(packs, stack, preview):
+    result = _run(packs[stack], stack, REPO / "__main__.py", preview=preview)
+    assert result.mandatory == [], _summary(result.mandatory)
+    assert result.policy_config["all"].enforcement_level == "mandatory"
+    assert len(result.registrations) > 40
 
 
 def _run_variant(pack, variant):
-    cfg = load_stack_config("prod", REPO).with_overrides(variant.overrides if variant else {})
     variants.ACTIVE = variant
     variants.CAPTURED.clear()
     try:
-        return _run_with_pack(pack, cfg, VARIANT_PROGRAM, REPO, load_policy_config(PROD_CONFIG),
-                              False, time.perf_counter())
+        return _run(pack, "prod", VARIANT_PROGRAM, variant.overrides if variant else {})
     finally:
         variants.ACTIVE = None
 

@@ -266,3 +266,33 @@ def test_known_violation_is_reported_even_when_something_else_is_unknown():
     out = s.check("rds-multi-az")
     assert len(out.messages) == 1 and "db-cluster" in out.messages[0]
     assert "db2-0" in out.not_checked
+
+
+def _rds_mysql_stack():
+    """Seed 004's shape: a plain RDS MySQL instance in the isolated subnets."""
+    s = good_stack()
+    s.remove("db-instance-0")
+    s.remove("db-instance-1")
+    s.remove("db-cluster")
+    pg = s.add(T["pg"], "db-mysql-params", {"family": "mysql8.0", "parameters": [
+        {"name": "require_secure_transport", "value": "1"}]})
+    s.add(T["dbi"], "db-mysql", {**f.db_instance(), "dbSubnetGroupName": "db-subnets-1a2b",
+                                 "parameterGroupName": "db-mysql-params"}, {
+        "kmsKeyId": [s.find("db-key")], "performanceInsightsKmsKeyId": [s.find("db-key")],
+        "masterUserSecretKmsKeyId": [s.find("db-key")],
+        "dbSubnetGroupName": [s.find("db-subnets")], "parameterGroupName": [pg],
+        "vpcSecurityGroupIds": [s.find("db-sg")]}, protect=True)
+    return s
+
+
+def test_plain_rds_instance_goes_through_the_same_stack_rules():
+    s = _rds_mysql_stack()
+    for name in STACK_RULES:
+        if name != "app-role-least-privilege":  # the role points at the removed cluster secret
+            assert s.check(name, ISOLATED).ok, name
+    s.set("db-mysql", "multiAz", False)
+    s.set("db-mysql-params", "parameters", [])
+    _igw_route(s)
+    assert "multiAz" in s.check("rds-multi-az").messages[0]
+    assert "require_secure_transport=ON" in s.check("rds-tls-enforced").messages[0]
+    assert 'RDS instance "db-mysql"' in s.check("db-subnets-no-internet-route").messages[0]
