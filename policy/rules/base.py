@@ -1,7 +1,7 @@
 """Shared building blocks: safe prop reading, config with schema defaults, rule wrappers.
 
 Every rule is a pure check over plain camelCase props (or a `StackView` for stack rules) that
-yields messages. `resource_rule` / `stack_rule` wrap a check into a pulumi_policy policy:
+yields messages. `resource_rule` (here) / `stackview.stack_rule` wrap a check into a policy:
 
 * props arrive as the SDK's unknown-checking proxies; `plain()` turns them into dicts/lists in
   which preview unknowns are the `UNKNOWN` marker instead of raising on access;
@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
-from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy,
-                           Severity, StackValidationPolicy)
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy, Severity
 from pulumi_policy.proxy import (UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE,
                                  UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE,
                                  UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError,
@@ -185,7 +184,7 @@ def merged_config(schema: Mapping[str, dict], given: Optional[Mapping[str, Any]]
     return out
 
 
-def _schema(config: Optional[dict]) -> Optional[PolicyConfigSchema]:
+def schema(config: Optional[dict]) -> Optional[PolicyConfigSchema]:
     return PolicyConfigSchema(properties=config) if config else None
 
 
@@ -215,29 +214,6 @@ def resource_rule(*, name: str, description: str, types: Iterable[str], check: C
 
     policy = ResourceValidationPolicy(
         name=name, description=description, validate=validate, enforcement_level=level,
-        config_schema=_schema(config), severity=severity,
-        remediate=fix if remediate else None,
-        remediation_steps=None)
+        config_schema=schema(config), severity=severity,
+        remediate=fix if remediate else None)
     return Rule(name, description, types, level, severity, tuple(anchors), unknown, policy, config)
-
-
-def stack_rule(*, name: str, description: str, types: Iterable[str],
-               check: Callable[["Any", dict], Iterable[tuple[str, Optional[str]]]],
-               level: EnforcementLevel, severity: Severity, anchors: Iterable[str] = (),
-               unknown: str = "", config: Optional[dict] = None) -> Rule:
-    """Wrap a pure stack check `check(view, config) -> (message, urn)` into a Rule."""
-    from .stackview import StackView  # local: stackview imports this module
-    config = config or {}
-
-    def validate(args, report_violation) -> None:
-        view = StackView(args.resources)
-        for message, urn in check(view, merged_config(config, args.get_config())):
-            report_violation(message, urn)
-        if view.unknown:
-            raise CannotCheck(view.unknown)
-
-    policy = StackValidationPolicy(name=name, description=description, validate=validate,
-                                   enforcement_level=level, config_schema=_schema(config),
-                                   severity=severity)
-    return Rule(name, description, tuple(types), level, severity, tuple(anchors), unknown, policy,
-                config)

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Optional
 
 from pulumi_policy import Severity
 
-from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, resource_rule, target, text
+from .base import ADVISORY, MANDATORY, Ctx, is_set, items, resource_rule, target, text
 
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

@@ -6,11 +6,11 @@ from typing import Any, Optional
 
 from pulumi_policy import Severity
 
-from .base import MANDATORY, UNKNOWN, is_set, items, stack_rule, text
+from .base import MANDATORY, UNKNOWN, is_set, items, text
 from .database import CLUSTER, DB_INSTANCE, MYSQL_ENGINES, POSTGRES_ENGINES
 from .security import listed
 from .stack import Result
-from .stackview import StackView, label
+from .stackview import StackView, label, stack_rule
 
 CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"

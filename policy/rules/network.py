@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable
 
 from pulumi_policy import Severity
 
@@ -163,8 +163,3 @@ RULES = [
         description="Checks whether security groups and their rules have descriptions.",
         level=ADVISORY, severity=Severity.LOW, anchors=("CKV_AWS_23",)),
 ]
-
-
-def port_of(value: Any) -> Optional[int]:
-    n = number(value)
-    return int(n) if n is not None else None

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pulumi_policy import Severity
 
-from .base import ADVISORY, MANDATORY, UNKNOWN, items, stack_rule
+from .base import ADVISORY, MANDATORY, UNKNOWN, items
 from .routes import SUBNET, VPC, is_public
 from .stack import SUBNET_GROUP, Result
-from .stackview import StackView, label
+from .stackview import StackView, label, stack_rule
 
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"

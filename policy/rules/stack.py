@@ -11,13 +11,13 @@ from typing import Any, Iterable, Optional
 
 from pulumi_policy import Severity
 
-from .base import ADVISORY, MANDATORY, UNKNOWN, items, number, stack_rule, text
+from .base import MANDATORY, UNKNOWN, items, number, text
 from .database import CLUSTER, CLUSTER_INSTANCE, DB_INSTANCE, MYSQL_ENGINES, POSTGRES_ENGINES
 from .network import SECURITY_GROUP, SG_RULE, VPC_INGRESS, Permission, permissions
 from .routes import default_routes, route_tables
 from .security import KMS_KEY, MANAGED_POLICY, ROLE, ROLE_POLICY, SECRET, allows, document, \
     listed, statements
-from .stackview import StackView, label
+from .stackview import StackView, label, stack_rule
 
 DATABASES = (CLUSTER, DB_INSTANCE)
 SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"

@@ -6,9 +6,11 @@ feeds which input), never by comparing ids: ids are unknown during preview, depe
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
-from .base import UNKNOWN, dig, plain
+from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
+
+from .base import UNKNOWN, CannotCheck, Rule, dig, merged_config, plain, schema
 
 TYPE_LABELS = {
     "aws:rds/cluster:Cluster": "Aurora cluster",
@@ -87,5 +89,22 @@ class StackView:
         return False
 
 
-def first(values: list) -> Optional[Any]:
-    return values[0] if values else None
+def stack_rule(*, name: str, description: str, types: Iterable[str],
+               check: Callable[["StackView", dict], Iterable[tuple[str, Optional[str]]]],
+               level: EnforcementLevel, severity: Severity, anchors: Iterable[str] = (),
+               unknown: str = "", config: Optional[dict] = None) -> Rule:
+    """Wrap a pure stack check `check(view, config) -> (message, urn)` into a Rule."""
+    config = config or {}
+
+    def validate(args, report_violation) -> None:
+        view = StackView(args.resources)
+        for message, urn in check(view, merged_config(config, args.get_config())):
+            report_violation(message, urn)
+        if view.unknown:
+            raise CannotCheck(view.unknown)
+
+    policy = StackValidationPolicy(name=name, description=description, validate=validate,
+                                   enforcement_level=level, config_schema=schema(config),
+                                   severity=severity)
+    return Rule(name, description, tuple(types), level, severity, tuple(anchors), unknown, policy,
+                config)
