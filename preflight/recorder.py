@@ -95,6 +95,8 @@ class RecordingMonitor(MockMonitor):
 
     def _add(self, reg: Registration) -> None:
         with self._lock:
+            if reg.urn in self.by_urn:  # the engine's step generator refuses the same URN twice
+                raise ValueError(f"Duplicate resource URN '{reg.urn}'; try giving it a unique name")
             self.registrations.append(reg)
             self.by_urn[reg.urn] = reg
         if self.on_register is not None:

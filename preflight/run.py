@@ -111,6 +111,25 @@ def _run_program(main: Path, program_dir: Path) -> None:
         sys.path[:] = old_path
 
 
+def _drop_leftovers() -> None:
+    """Cancel what a previous program left on the SDK's event loop (a failed run leaves
+    registrations pending; they must not land in the next run's monitor). As
+    `pulumi.runtime.test` does, also forget outstanding RPCs and outputs."""
+    import asyncio
+
+    from pulumi.runtime.settings import SETTINGS
+    from pulumi.runtime.sync_await import _ensure_event_loop
+
+    loop = _ensure_event_loop()
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending and not loop.is_running():
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+
+
 def _stack_outputs(monitor) -> None:
     """The stack's exports become the Stack resource's outputs (SDK: Stack._finish)."""
     from pulumi.runtime import rpc, settings
@@ -179,12 +198,14 @@ def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Re
     monitor = RecordingMonitor(mocks, preview=preview, config=cfg, on_register=on_register)
     t_prog = time.perf_counter()
     try:
+        _drop_leftovers()
         install_mocks(cfg, project=cfg.project, stack=cfg.stack, preview=preview, mocks=mocks,
                       monitor=monitor, secret_keys=sorted(cfg.secret_keys))
         _run_program(main, program_dir)
         _stack_outputs(monitor)
     except Exception as exc:  # noqa: BLE001 - any program failure is reported on one line
         worker.inbox.put(_DONE)
+        _drop_leftovers()
         raise _program_error(exc, main) from exc
     finally:
         worker.inbox.put(_DONE)

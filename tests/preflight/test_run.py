@@ -117,11 +117,22 @@ def test_policy_config_changes_level_and_values(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"config_overrides": {"fixture:raise": "boom"}}, "__main__.py failed: ValueError: fixture: boom"),
     ({"program_dir": PACK}, "Pulumi.yaml: file not found"),
+    ({"config_overrides": {"fixture:duplicate": "true"}},
+     "Duplicate resource URN 'urn:pulumi:dev::fixture::fixture:index:Net\\$aws:ec2/vpc:Vpc::net-vpc'"),
+    ({"config_overrides": {"fixture:explode": "true"}}, "policy pack Analyze failed: .*fixture policy bug"),
 ])
 def test_program_and_stack_errors(kwargs, message, pack_pids):
     with pytest.raises(PreflightError, match=message):
         fixture_run(**kwargs)
     assert len(pack_pids) == (1 if "config_overrides" in kwargs else 0)
+
+
+def test_secrets_reach_the_pack_but_not_the_report(clean):
+    vpc = [r for r in clean.registrations if r.type == "aws:ec2/vpc:Vpc"][0]
+    token = vpc.inputs["tags"]["Token"]  # the SDK's secret wrapper, as the engine passes it on
+    assert token["value"] == "fixture-s3cr3t"
+    text = json.dumps(report.to_json(clean))
+    assert "fixture-s3cr3t" not in text and '"Token": "[secret]"' in text
 
 
 def test_bad_policy_config_value(tmp_path, pack_pids):
@@ -130,3 +141,11 @@ def test_bad_policy_config_value(tmp_path, pack_pids):
     with pytest.raises(PreflightError, match="cluster-backup-retention: minDays: 0 is less than the minimum of 1"):
         fixture_run(policy_config=cfg)
     assert len(pack_pids) == 1  # started, then stopped (checked by the fixture)
+
+
+def test_a_failed_run_leaves_nothing_for_the_next(clean):
+    with pytest.raises(PreflightError, match="Duplicate resource URN"):
+        fixture_run(config_overrides={"fixture:duplicate": "true"})
+    again = fixture_run()
+    assert [r.urn for r in again.registrations] == [r.urn for r in clean.registrations]
+    assert again.analyzed == {r.urn: 1 for r in again.registrations}
