@@ -71,6 +71,21 @@ def test_project_stack_has_no_mandatory_violation(packs, stack, preview):
     assert len(result.registrations) > 40
 
 
+LEGIT_OPTIONS = [  # documented stack options: none may trip a mandatory rule (false positives)
+    {"dbProxy": True},
+    {"dbManagedPassword": False},
+    {"dbEngine": "aurora-postgresql", "dbEngineVersion": None, "dbBacktrackHours": None},
+    {"dbMode": "serverless", "dbInstanceClass": None, "dbServerlessMinAcu": 0.5,
+     "dbServerlessMaxAcu": 4},
+]
+
+
+@pytest.mark.parametrize("overrides", LEGIT_OPTIONS, ids=lambda o: ",".join(o))
+def test_prod_options_are_not_false_positives(prod_pack, overrides):
+    result = _run(prod_pack, "prod", REPO / "__main__.py", overrides)
+    assert result.mandatory == [], _summary(result.mandatory)
+
+
 def _run_variant(pack, variant):
     variants.ACTIVE = variant
     variants.CAPTURED.clear()
