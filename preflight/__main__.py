@@ -20,11 +20,13 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m preflight",
                 description="Run a Pulumi stack under recording mocks and check it with the policy pack "
-                            "over the real analyzer protocol, without the Pulumi CLI or cloud credentials.")
+                            "over the real analyzer protocol, without the Pulumi CLI or cloud credentials.",
+                epilog="exit status: 0 no mandatory violation, 1 mandatory violations, "
+                       "2 usage/config/pack/program error")
     p.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml (dev, prod)")
-    p.add_argument("--program", default=None, help="program directory (default: the repository root)")
-    p.add_argument("--policy-pack", default=None, help="policy pack directory (default: policy/)")
-    p.add_argument("--policy-config", default=None,
+    p.add_argument("--program", default=None, metavar="DIR", help="program directory (default: the repository root)")
+    p.add_argument("--policy-pack", default=None, metavar="DIR", help="policy pack directory (default: policy/)")
+    p.add_argument("--policy-config", default=None, metavar="FILE",
                    help="policy pack config JSON (default: <pack>/config/<stack>.json if present)")
     p.add_argument("--json", metavar="FILE", help="write the JSON report (preflight/report.schema.json)")
     p.add_argument("--diagram", metavar="FILE", help="write an architecture diagram (.svg, .png or .dot)")

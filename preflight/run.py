@@ -97,13 +97,27 @@ class _Analyzer(threading.Thread):
             self.error = exc
 
 
+def _entry_point(program_dir: Path) -> Path:
+    """The file the Python language host runs: Pulumi.yaml's `main` (a file, or a directory
+    holding __main__.py), else <program>/__main__.py."""
+    import yaml
+
+    project = yaml.safe_load((program_dir / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    main = program_dir / str(project.get("main") or ".")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.is_file():
+        raise PreflightError(f"program {main}: file not found")
+    return main
+
+
 def _run_program(main: Path, program_dir: Path) -> None:
     import pulumi.runtime.stack as pstack
     from pulumi.runtime.sync_await import _sync_await
 
     old_cwd, old_path = os.getcwd(), list(sys.path)
     os.chdir(program_dir)
-    sys.path.insert(0, str(program_dir))
+    sys.path.insert(0, str(main.parent))
     try:
         _sync_await(pstack.run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
     finally:
@@ -154,15 +168,13 @@ def run(stack: str, *, program_dir: Union[str, Path] = REPO, pack_dir: Union[str
     t0 = time.perf_counter()
     program_dir = Path(program_dir).resolve()
     pack_dir = Path(pack_dir).resolve() if pack_dir else REPO / "policy"
-    main = program_dir / "__main__.py"
     try:
         cfg = load_stack_config(stack, program_dir)
         if config_overrides:
             cfg = cfg.with_overrides(config_overrides)
     except StackConfigError as exc:
         raise PreflightError(str(exc)) from None
-    if not main.is_file():
-        raise PreflightError(f"program {main}: file not found")
+    main = _entry_point(program_dir)
     if isinstance(policy_config, str) and policy_config == "default":
         default = pack_dir / "config" / f"{stack}.json"
         policy_config = default if default.is_file() else None
