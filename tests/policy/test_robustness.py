@@ -7,16 +7,19 @@ an advisory "can't run policy during preview" diagnostic (support.check_* catch 
 """
 from __future__ import annotations
 
+import copy
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import (UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE,
                                  UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE)
 
 from policy.rules import REGISTRY
 
 from . import factories as f
-from .support import Stack, check_resource
+from .support import Stack, check_resource, options
 
 RESOURCE_RULES = [r for r in REGISTRY if isinstance(r.policy, ResourceValidationPolicy)]
 STACK_RULES = [r for r in REGISTRY if isinstance(r.policy, StackValidationPolicy)]
@@ -130,3 +133,21 @@ def test_no_stack_rule_raises(spec, config):
     for rule in STACK_RULES:
         out = stack.check(rule.name, config)
         assert all(isinstance(m, str) and m for m in out.messages)
+
+
+REMEDIABLE = [r for r in RESOURCE_RULES if r.policy.has_remediation()]
+
+
+def test_remediations_exist_for_imdsv2_and_copy_tags():
+    assert {r.name for r in REMEDIABLE} == {"ec2-imdsv2-required", "rds-copy-tags-to-snapshot"}
+
+
+@FAST
+@given(type_=st.sampled_from(TYPES), props=PROPS)
+def test_no_remediation_raises(type_, props):
+    """Remediate gets secrets-preserving proxies (no unknown checks): fixes must cope."""
+    for rule in REMEDIABLE:
+        args = ResourceValidationArgs(type_, deserialize_properties(copy.deepcopy(props), True),
+                                      "urn:x", "x", options(), None, None, {})
+        fixed = rule.policy.remediate(args)
+        assert fixed is None or isinstance(fixed, dict)
