@@ -149,3 +149,17 @@ def test_a_failed_run_leaves_nothing_for_the_next(clean):
     again = fixture_run()
     assert sorted(r.urn for r in again.registrations) == sorted(r.urn for r in clean.registrations)
     assert again.analyzed == {r.urn: 1 for r in again.registrations}
+
+
+def test_run_with_pack_reuses_one_process_and_counts_per_run(fixture_pack):
+    from preflight.run import run_with_pack
+    from preflight.stackconfig import load_stack_config
+
+    cfg = load_stack_config("dev", PROGRAM)
+    first = run_with_pack(fixture_pack, cfg, PROGRAM / "__main__.py", PROGRAM)
+    second = run_with_pack(fixture_pack, cfg.with_overrides({"fixture:protect": "false"}),
+                           PROGRAM / "__main__.py", PROGRAM)
+    assert first.exit_code == 0 and second.exit_code == 1
+    for result in (first, second):
+        assert result.analyzed == {r.urn: 1 for r in result.registrations}
+        assert result.calls["AnalyzeStack"] == 1 and result.calls["Configure"] == 1
