@@ -121,7 +121,7 @@ STACKS = st.lists(st.tuples(st.sampled_from(TYPES), PROPS, st.booleans(),
                   min_size=1, max_size=10)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=STACKS, config=st.one_of(st.none(), PROPS))
 def test_no_stack_rule_raises(spec, config):
     stack = Stack()
