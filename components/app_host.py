@@ -76,6 +76,8 @@ class AppHostArgs:
     """Public subnets for an internet-facing ALB in front of a private host. Default: None (no ALB)."""
     load_balancer_ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
     """CIDRs allowed to the ALB listeners. Default: ("0.0.0.0/0",)."""
+    load_balancer_deletion_protection: bool = False
+    """AWS deletion protection on the ALB (prod). Default: False."""
     certificate_arn: Optional[str] = None
     """ACM certificate: HTTPS listener + HTTP→HTTPS redirect. Default: None (HTTP only)."""
     instance_type: str = "t3.micro"
@@ -83,7 +85,8 @@ class AppHostArgs:
     arm64: bool = False
     """Use the arm64 AMI (Graviton types). Default: False."""
     ami_id: Optional[str] = None
-    """AMI override. Default: None (latest AL2023 from the public SSM parameter)."""
+    """AMI override; when absent, later AL2023 releases are ignored so they never replace the
+    running host. Default: None (latest AL2023 from the public SSM parameter at create time)."""
     root_volume_gb: int = 16
     """Root volume size (gp3). Default: 16."""
     app_port: int = 80
@@ -133,13 +136,14 @@ class AppHost(pulumi.ComponentResource):
         db = args.database
         ctx = AccountContext(pulumi.InvokeOptions(parent=self))
 
+        # No aws:SourceAccount condition: EC2 does not send it when it assumes an instance-profile
+        # role, so the instance would get no credentials (iam:PassRole already gates the role).
         role = aws.iam.Role(f"{name}-role", description=f"{name}: app host (SSM, its DB secret, IAM DB auth)",
-                            assume_role_policy=ctx.account_id.apply(
-                                lambda a: assume_role_policy("ec2.amazonaws.com", a)),
+                            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
                             tags=tags, opts=child)
-        aws.iam.RolePolicyAttachment(f"{name}-ssm-core", role=role.name, policy_arn=ctx.partition.apply(
+        ssm_core = aws.iam.RolePolicyAttachment(f"{name}-ssm-core", role=role.name, policy_arn=ctx.partition.apply(
             lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"), opts=child)
-        aws.iam.RolePolicy(f"{name}-db-access", role=role.id, policy=pulumi.Output.all(
+        db_access = aws.iam.RolePolicy(f"{name}-db-access", role=role.id, policy=pulumi.Output.all(
             db.secret_arn, db.kms_key_arn, db.cluster_resource_id, ctx.partition, ctx.region,
             ctx.account_id).apply(lambda a: document([
                 {"Sid": "ReadThisStacksDbSecret", "Effect": "Allow",
@@ -187,7 +191,11 @@ class AppHost(pulumi.ComponentResource):
                 volume_size=args.root_volume_gb, delete_on_termination=True),
             user_data=user_data, user_data_replace_on_change=True, monitoring=True,
             tags={**tags, "Name": f"{name}-instance"}, volume_tags={**tags, "Name": f"{name}-root"},
-            opts=child)
+            # The role's permissions exist before first boot (cloud-init reads the secret, the SSM
+            # agent registers). An unpinned AMI (SSM parameter, republished every few weeks) must
+            # not replace the running host on the next `up`; pin hostAmiId to roll it on purpose.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[ssm_core, db_access],
+                                        ignore_changes=[] if args.ami_id else ["ami"]))
 
         self.connections = Connections([sg.id], args.app_port, label=f"{name} host")
         self.load_balancer_connections = None
@@ -227,6 +235,7 @@ class AppHost(pulumi.ComponentResource):
         lb = aws.lb.LoadBalancer(f"{name}-alb", load_balancer_type="application", internal=False,
                                  subnets=args.load_balancer_subnet_ids, security_groups=[sg.id],
                                  drop_invalid_header_fields=True, enable_http2=True, idle_timeout=60,
+                                 enable_deletion_protection=args.load_balancer_deletion_protection,
                                  desync_mitigation_mode="strictest", tags=tags, opts=child)
         group = aws.lb.TargetGroup(
             f"{name}-targets", port=args.app_port, protocol="HTTP", target_type="instance",

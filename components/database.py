@@ -20,7 +20,8 @@ import pulumi_random as random
 
 from .connections import Connections
 from .database_ops import alarms, proxy, reader_autoscaling
-from .engines import DEFAULT_ENGINE_VERSIONS, ENGINES, MYSQL_AUDIT, parameter_group_family
+from .engines import (DEFAULT_ENGINE_VERSIONS, ENGINES, MYSQL_AUDIT, parameter_group_family,
+                      performance_insights_supported)
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, key_policy
 
 
@@ -89,6 +90,11 @@ class AuroraClusterArgs:
             raise ValueError(f"AuroraClusterArgs.readers {self.readers}: allowed 0..15")
 
 
+def alias_name(project: str, stack: str, name: str) -> str:
+    """`alias/<project>-<stack>-<name>`: KMS allows only letters, digits, / _ - (stack names may hold '.')."""
+    return "alias/" + re.sub(r"[^A-Za-z0-9/_-]", "-", f"{project}-{stack}-{name}")[:250]
+
+
 def identifier_prefix(name: str) -> str:
     """`<name>-`: the cluster identifier is this plus 8 random hex digits (RDS naming rules)."""
     if not re.fullmatch(r"[a-z](-?[a-z0-9])*", name) or len(name) > 50:
@@ -147,7 +153,7 @@ class AuroraCluster(pulumi.ComponentResource):
                     lambda a: key_policy(a[0], a[1], [{
                         "Sid": "AllowCloudWatchAlarmsToEncryptedTopic", "Effect": "Allow",
                         "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                        "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+                        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
                         "Condition": {"StringEquals": {"aws:SourceAccount": a[0]}}}, {
                         "Sid": "AllowCloudWatchLogsForDbLogExports", "Effect": "Allow",
                         "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
@@ -156,7 +162,7 @@ class AuroraCluster(pulumi.ComponentResource):
                                                   f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*"}}}])),
                 tags={**tags, "Name": f"{name}-key"}, opts=keep)
             aws.kms.Alias(f"{name}-key-alias", target_key_id=key.key_id,
-                          name=f"alias/{pulumi.get_project()}-{pulumi.get_stack()}-{name}", opts=child)
+                          name=alias_name(pulumi.get_project(), pulumi.get_stack(), name), opts=child)
             key_arn = key.arn
 
         sg = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
@@ -169,7 +175,8 @@ class AuroraCluster(pulumi.ComponentResource):
         param_group = aws.rds.ClusterParameterGroup(
             f"{name}-params", family=parameter_group_family(args.engine, version),
             description=f"{name}: TLS enforced",
-            parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method="pending-reboot")
+            # Every parameter here is dynamic: "immediate" applies a later change without a reboot.
+            parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method="immediate")
                         for k, v in params.items()], tags=tags, opts=child)
         suffix = random.RandomId(f"{name}-id-suffix", byte_length=4, opts=child)
         identifier = suffix.hex.apply(lambda h: f"{prefix}{h}")
@@ -222,34 +229,42 @@ class AuroraCluster(pulumi.ComponentResource):
             secret_arn = cluster.master_user_secrets.apply(
                 lambda s: s[0].secret_arn if s else None)
 
-        monitoring_role = None
+        monitoring_role = monitoring_policy = None
         if args.monitoring_interval:
             monitoring_role = aws.iam.Role(
                 f"{name}-monitoring-role", description=f"{name}: RDS enhanced monitoring",
                 assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"), tags=tags, opts=child)
-            aws.iam.RolePolicyAttachment(
+            monitoring_policy = aws.iam.RolePolicyAttachment(
                 f"{name}-monitoring-policy", role=monitoring_role.name,
                 policy_arn=ctx.partition.apply(
                     lambda p: f"arn:{p}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"),
                 opts=child)
 
         azs = list(args.availability_zones)
-        instances = []
+        klass = "db.serverless" if args.serverless else args.instance_class
+        insights = performance_insights_supported(args.engine, klass)
+        if not insights:
+            pulumi.log.warn(f"{name}: {args.engine} has no Performance Insights on {klass}; "
+                            "it stays off (use db.t4g.medium or larger)", resource=self)
+        instances: list[aws.rds.ClusterInstance] = []
         for i in range(args.readers + 1):
             role = "writer" if i == 0 else f"reader-{i}"
             instances.append(aws.rds.ClusterInstance(
-                f"{name}-{role}", cluster_identifier=cluster.id, engine=args.engine,
-                engine_version=version,
-                instance_class="db.serverless" if args.serverless else args.instance_class,
+                # No engine_version: instances run the cluster's version (a version set here
+                # is never applied and leaves a permanent diff after a cluster upgrade).
+                f"{name}-{role}", cluster_identifier=cluster.id, engine=args.engine, instance_class=klass,
                 availability_zone=azs[i % len(azs)], promotion_tier=min(i, 15),
                 publicly_accessible=False, db_subnet_group_name=subnet_group.name,
-                performance_insights_enabled=True, performance_insights_kms_key_id=key_arn,
-                performance_insights_retention_period=args.performance_insights_retention_days,
+                performance_insights_enabled=insights,
+                performance_insights_kms_key_id=key_arn if insights else None,
+                performance_insights_retention_period=args.performance_insights_retention_days if insights else None,
                 monitoring_interval=args.monitoring_interval,
                 monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                 auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
                 ca_cert_identifier="rds-ca-rsa2048-g1", tags={**tags, "Role": role},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=instances[:1])))
+                # RDS validates the monitoring role's permissions at create time: wait for the policy.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                    *instances[:1], *([monitoring_policy] if monitoring_policy else [])])))
 
         topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=key_arn, tags=tags, opts=child)
         alarms(name, cluster, topic, args, tags, child)

@@ -51,7 +51,7 @@ def proxy(name: str, parent: pulumi.Resource, args, cluster: aws.rds.Cluster, db
     """RDS Proxy (TLS + IAM auth required) reading the master secret; linked to the cluster SG."""
     role = aws.iam.Role(f"{name}-proxy-role", description=f"{name}: RDS Proxy reads the master secret",
                         assume_role_policy=assume_role_policy("rds.amazonaws.com"), tags=tags, opts=child)
-    aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=pulumi.Output.all(
+    read_secret = aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=pulumi.Output.all(
         secret_arn, key_arn, ctx.region).apply(lambda a: document([
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [a[0]]},
             {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [a[1]],
@@ -65,7 +65,8 @@ def proxy(name: str, parent: pulumi.Resource, args, cluster: aws.rds.Cluster, db
         vpc_subnet_ids=args.subnet_ids, vpc_security_group_ids=[sg.id], require_tls=True,
         auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=secret_arn, iam_auth="REQUIRED",
                                      description="master credentials from Secrets Manager")],
-        idle_client_timeout=1800, tags=tags, opts=child)
+        idle_client_timeout=1800, tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[read_secret]))  # reads the secret at once
     group = aws.rds.ProxyDefaultTargetGroup(f"{name}-proxy-targets", db_proxy_name=rds_proxy.name, opts=child)
     aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=rds_proxy.name, target_group_name=group.name,
                         db_cluster_identifier=cluster.cluster_identifier,

@@ -1,4 +1,5 @@
-"""Aurora engine facts: ports, log exports, TLS parameters, default versions, PG families."""
+"""Aurora engine facts: ports, log exports, TLS parameters, default versions, PG families,
+Performance Insights support per instance class."""
 from __future__ import annotations
 
 import re
@@ -17,3 +18,13 @@ def parameter_group_family(engine: str, version: str) -> str:
     if engine == "aurora-mysql":
         return "aurora-mysql" + ("5.7" if version.startswith("5.7") else "8.0")
     return "aurora-postgresql" + re.match(r"\d+", version).group(0)
+
+
+# Aurora MySQL has no Performance Insights on these classes (AWS rejects the instance);
+# Aurora PostgreSQL and db.serverless support it everywhere.
+_MYSQL_NO_PI = re.compile(r"db\.(t2|t3)\..*|db\.t4g\.(micro|small)")
+
+
+def performance_insights_supported(engine: str, instance_class: str) -> bool:
+    """Whether RDS accepts Performance Insights for `engine` on `instance_class`."""
+    return not (engine == "aurora-mysql" and _MYSQL_NO_PI.fullmatch(instance_class))

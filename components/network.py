@@ -208,14 +208,19 @@ class Network(pulumi.ComponentResource):
                                 lambda acct: assume_role_policy("vpc-flow-logs.amazonaws.com", acct)),
                             description="VPC flow logs delivery to CloudWatch Logs",
                             tags=tagged("flow-logs-role"), opts=child)
-        group_arn = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(
-            lambda a: f"arn:{a[0]}:logs:{a[1]}:{a[2]}:log-group:{group_name}")
-        aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=group_arn.apply(
-            lambda arn: document([{
-                "Effect": "Allow", "Resource": [arn, f"{arn}:*"],
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams",
-                           "logs:DescribeLogGroups"]}])), opts=child)
+        groups = pulumi.Output.all(ctx.partition, ctx.region, ctx.account_id).apply(
+            lambda a: f"arn:{a[0]}:logs:{a[1]}:{a[2]}:log-group:")
+        write = aws.iam.RolePolicy(f"{name}-flow-logs-write", role=role.id, policy=groups.apply(
+            lambda prefix: document([{
+                "Sid": "WriteThisGroup", "Effect": "Allow",
+                "Resource": [f"{prefix}{group_name}", f"{prefix}{group_name}:*"],
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]}, {
+                # DescribeLogGroups is a list call: IAM authorizes it on log-group:* only.
+                "Sid": "ListGroups", "Effect": "Allow", "Resource": [f"{prefix}*"],
+                "Action": ["logs:DescribeLogGroups"]}])), opts=child)
+        # The delivery role must hold its permissions before the flow log starts delivering.
         return aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL",
                                log_destination_type="cloud-watch-logs", log_destination=group.arn,
                                iam_role_arn=role.arn, max_aggregation_interval=60,
-                               tags=tagged("flow-log"), opts=child)
+                               tags=tagged("flow-log"),
+                               opts=pulumi.ResourceOptions(parent=self, depends_on=[write]))

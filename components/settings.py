@@ -61,7 +61,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "dbProxy": (_DB.proxy, "create an RDS Proxy (TLS required, IAM auth) in front of the cluster"),
     "dbKmsKeyArn": (None, "use this KMS key ARN instead of creating a CMK"),
     "appDbUser": (AppHostArgs.app_db_user, "database user the host may connect as with IAM auth (rds-db:connect)"),
-    "protect": (_DB.protect, "pulumi protect on the cluster, KMS keys and secret (prod: true)"),
+    "protect": (_DB.protect, "pulumi protect on the cluster, KMS keys and secret, plus ALB deletion protection (prod: true)"),
     "hostInstanceType": (AppHostArgs.instance_type, "EC2 instance type, e.g. t3.micro, t4g.small (arm64 AMI for Graviton)"),
     "hostAmiId": (None, "AMI id override; absent = latest Amazon Linux 2023 from the public SSM parameter"),
     "hostRootVolumeGb": (AppHostArgs.root_volume_gb, "root volume size in GiB 8..1024 (gp3, encrypted with the CMK)"),
@@ -135,9 +135,9 @@ class HostSettings:
 
     @property
     def arm64(self) -> bool:
-        """Graviton families (t4g, m7g, c6gn, r8g…) need the arm64 AMI."""
+        """Graviton families (a1, t4g, m7g, c6gn, r8g…) need the arm64 AMI."""
         family = self.instance_type.split(".")[0]
-        return bool(re.fullmatch(r"[a-z]+\d+g[a-z]*", family))
+        return family == "a1" or bool(re.fullmatch(r"[a-z]+\d+g[a-z]*", family))
 
     @property
     def load_balanced(self) -> bool:

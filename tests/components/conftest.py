@@ -13,17 +13,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class ProtectMonitor(MockMonitor):
-    """MockMonitor that also remembers each resource's `protect` option and dependency URNs
-    (neither is in MockResourceArgs)."""
+    """MockMonitor that also remembers each resource's `protect`, `ignore_changes` and
+    dependency URNs (none is in MockResourceArgs)."""
 
     def __init__(self, mocks):
         super().__init__(mocks)
         self.protect: dict[str, bool] = {}
         self.dependencies: dict[str, list[str]] = {}
+        self.ignore_changes: dict[str, list[str]] = {}
 
     def RegisterResource(self, request):
         self.protect[request.name] = request.protect
         self.dependencies[request.name] = list(request.dependencies)
+        self.ignore_changes[request.name] = list(request.ignoreChanges)
         return super().RegisterResource(request)
 
 

@@ -1,0 +1,121 @@
+"""What a real `pulumi up` needs beyond what mocks accept: ordering the engine cannot infer
+(IAM permissions before the resource that uses them), drift AWS causes (AMI releases), values
+AWS rejects (PI on small MySQL classes, KMS alias characters) and policies the services check."""
+import json
+
+import pytest
+
+from components.database import alias_name
+from components.engines import performance_insights_supported
+from components.settings import HostSettings
+
+from .conftest import run_stack
+
+CI = "aws:rds/clusterInstance:ClusterInstance"
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return run_stack("prod")
+
+
+
+def _depends(run, resource, on):
+    """Whether `resource` (logical name) lists the URN of `on` (logical name) as a dependency."""
+    return any(d.endswith(f"::{on}") for d in run.monitor.dependencies[resource])
+
+
+def test_host_waits_for_its_role_permissions_and_ignores_new_amis(prod):
+    assert _depends(prod, "app-instance", "app-ssm-core")
+    assert _depends(prod, "app-instance", "app-db-access")
+    assert prod.monitor.ignore_changes["app-instance"] == ["ami"]
+
+
+def test_pinned_ami_is_not_ignored():
+    run = run_stack("dev", {"hostAmiId": "ami-0123456789abcdef0"})
+    assert run.mocks.only("aws:ec2/instance:Instance").inputs["ami"] == "ami-0123456789abcdef0"
+    assert run.monitor.ignore_changes["app-instance"] == []
+
+
+def test_ec2_trust_has_no_source_condition_flow_logs_trust_has_one(prod):
+    ec2 = json.loads(prod.mocks.by_name("app-role").inputs["assumeRolePolicy"])["Statement"]
+    assert ec2 == [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "ec2.amazonaws.com"}}]
+    flow = json.loads(prod.mocks.by_name("network-flow-logs-role").inputs["assumeRolePolicy"])
+    assert flow["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_db_instances_wait_for_the_monitoring_policy_and_inherit_the_version(prod):
+    for inst in prod.mocks.resources_of(CI):
+        assert _depends(prod, inst.name, "db-monitoring-policy"), inst.name
+        assert "engineVersion" not in inst.inputs, inst.name
+        assert inst.inputs["monitoringRoleArn"] == prod.mocks.by_name("db-monitoring-role").outputs["arn"]
+
+
+def test_flow_log_waits_for_its_write_policy_which_lists_groups_account_wide(prod):
+    assert _depends(prod, "network-flow-log", "network-flow-logs-write")
+    doc = json.loads(prod.mocks.by_name("network-flow-logs-write").inputs["policy"])["Statement"]
+    group = prod.mocks.by_name("network-flow-logs").inputs["name"]
+    prefix = "arn:aws:logs:eu-west-1:123456789012:log-group:"
+    assert doc[0]["Resource"] == [prefix + group, prefix + group + ":*"]
+    assert "logs:DescribeLogGroups" not in doc[0]["Action"]
+    assert doc[1] == {"Sid": "ListGroups", "Effect": "Allow", "Resource": [prefix + "*"],
+                      "Action": ["logs:DescribeLogGroups"]}
+
+
+def test_cluster_key_lets_cloudwatch_alarms_publish_to_the_encrypted_topic(prod):
+    key = prod.mocks.by_name("db-key")
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["EnableIamPolicies"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    alarms = statements["AllowCloudWatchAlarmsToEncryptedTopic"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    logs = statements["AllowCloudWatchLogsForDbLogExports"]
+    assert logs["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
+    topic = prod.mocks.only("aws:sns/topic:Topic").inputs
+    assert topic["kmsMasterKeyId"] == key.outputs["arn"]
+
+
+def test_tls_parameters_apply_immediately(prod):
+    params = prod.mocks.only("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs["parameters"]
+    assert {p["name"]: p["applyMethod"] for p in params}["require_secure_transport"] == "immediate"
+
+
+def test_prod_alb_has_deletion_protection(prod):
+    assert prod.mocks.only("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is True
+    run = run_stack("prod", {"protect": False})
+    assert run.mocks.only("aws:lb/loadBalancer:LoadBalancer").inputs["enableDeletionProtection"] is False
+
+
+@pytest.mark.parametrize("engine,klass,ok", [
+    ("aurora-mysql", "db.t3.medium", False), ("aurora-mysql", "db.t4g.small", False),
+    ("aurora-mysql", "db.t4g.medium", True), ("aurora-mysql", "db.r7g.large", True),
+    ("aurora-mysql", "db.serverless", True), ("aurora-postgresql", "db.t3.medium", True),
+])
+def test_performance_insights_support(engine, klass, ok):
+    assert performance_insights_supported(engine, klass) is ok
+
+
+def test_no_performance_insights_where_aws_rejects_it():
+    run = run_stack("prod", {"dbInstanceClass": "db.t3.medium", "dbReaders": 1,
+                             "dbReaderAutoscalingMax": 0})
+    for inst in run.mocks.resources_of(CI):
+        assert inst.inputs["performanceInsightsEnabled"] is False
+        assert "performanceInsightsKmsKeyId" not in inst.inputs
+
+
+def test_proxy_waits_for_its_secret_policy():
+    run = run_stack("prod", {"dbProxy": True})
+    assert _depends(run, "db-proxy", "db-proxy-secret")
+
+
+def test_kms_alias_name_only_has_allowed_characters():
+    assert alias_name("aurorakit", "prod", "db") == "alias/aurorakit-prod-db"
+    assert alias_name("aurorakit", "team.prod", "db") == "alias/aurorakit-team-prod-db"
+
+
+@pytest.mark.parametrize("itype,arm", [("a1.large", True), ("t4g.small", True), ("c7gn.large", True),
+                                       ("t3.micro", False), ("m7i.large", False)])
+def test_graviton_types_get_the_arm64_ami(itype, arm):
+    host = HostSettings(itype, None, 16, "private", (), 80, None, (), None, None)
+    assert host.arm64 is arm
