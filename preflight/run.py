@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 from .analyzer import Diagnostic, PolicyPack, PolicyPackError
-from .policyconfig import PolicyConfig, PolicyConfigError, PolicyInfo, load_policy_config
+from .policyconfig import PolicyConfig, PolicyConfigError, load_policy_config
 from .stackconfig import StackConfigError, load_stack_config
 
 REPO = Path(__file__).resolve().parent.parent
