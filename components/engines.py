@@ -28,3 +28,20 @@ _MYSQL_NO_PI = re.compile(r"db\.(t2|t3)\..*|db\.t4g\.(micro|small)")
 def performance_insights_supported(engine: str, instance_class: str) -> bool:
     """Whether RDS accepts Performance Insights for `engine` on `instance_class`."""
     return not (engine == "aurora-mysql" and _MYSQL_NO_PI.fullmatch(instance_class))
+
+
+# Serverless v2 minimum 0 ACU (auto-pause): Aurora MySQL 3.08.0+, Aurora PostgreSQL 13.15+,
+# 14.12+, 15.7+, 16.3+ and every later major.
+_ZERO_ACU_PG = {13: 15, 14: 12, 15: 7, 16: 3}
+
+
+def supports_zero_acu(engine: str, version: str) -> bool:
+    """Whether a Serverless v2 minimum of 0 ACU is accepted for this engine version."""
+    if engine == "aurora-mysql":
+        found = re.fullmatch(r"8\.0\.mysql_aurora\.(\d+)\.(\d+)\.\d+", version)
+        return bool(found) and (int(found[1]), int(found[2])) >= (3, 8)
+    found = re.fullmatch(r"(\d+)\.(\d+)", version)
+    if not found:
+        return False  # a bare major resolves to a minor we cannot check here
+    major, minor = int(found[1]), int(found[2])
+    return major > 16 or (major in _ZERO_ACU_PG and minor >= _ZERO_ACU_PG[major])

@@ -17,7 +17,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from .app_host import AppHostArgs
 from .database import AuroraClusterArgs as _DB
-from .engines import DEFAULT_ENGINE_VERSIONS, ENGINES
+from .engines import DEFAULT_ENGINE_VERSIONS, ENGINES, supports_zero_acu
 from .network import NAT_MODES, NetworkArgs
 
 NAMESPACE = "aurorakit"
@@ -289,6 +289,9 @@ def _database(r: _Reader) -> DatabaseSettings:
             raise SettingsError(key, v, f"must be {low}..256 in steps of 0.5")
     if lo > hi:
         raise SettingsError("dbServerlessMinAcu", lo, f"must not exceed dbServerlessMaxAcu ({hi})")
+    if mode == "serverless" and lo == 0 and not supports_zero_acu(engine, version):
+        raise SettingsError("dbServerlessMinAcu", lo, f"0 ACU (auto-pause) needs aurora-mysql ≥ 3.08.0 or "
+                            f"aurora-postgresql ≥ 13.15/14.12/15.7/16.3 (dbEngineVersion is {version}); use ≥ 0.5")
     readers = _range("dbReaders", r.value("dbReaders", _int), 0, 15)
     name = r.value("dbName", _str)
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,62}", name):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from components.database import alias_name
-from components.engines import performance_insights_supported
+from components.engines import performance_insights_supported, supports_zero_acu
 from components.settings import HostSettings
 
 from .conftest import run_stack
@@ -119,3 +119,19 @@ def test_kms_alias_name_only_has_allowed_characters():
 def test_graviton_types_get_the_arm64_ami(itype, arm):
     host = HostSettings(itype, None, 16, "private", (), 80, None, (), None, None)
     assert host.arm64 is arm
+
+
+@pytest.mark.parametrize("engine,version,ok", [
+    ("aurora-mysql", "8.0.mysql_aurora.3.08.2", True), ("aurora-mysql", "8.0.mysql_aurora.3.07.1", False),
+    ("aurora-mysql", "5.7.mysql_aurora.2.12.4", False), ("aurora-postgresql", "16.3", True),
+    ("aurora-postgresql", "16.2", False), ("aurora-postgresql", "15.7", True),
+    ("aurora-postgresql", "17.4", True), ("aurora-postgresql", "16", False),
+])
+def test_zero_acu_needs_an_auto_pause_version(engine, version, ok):
+    assert supports_zero_acu(engine, version) is ok
+
+
+def test_zero_acu_on_a_supported_version_is_accepted():
+    run = run_stack("dev", {"dbServerlessMinAcu": 0})
+    scaling = run.mocks.only("aws:rds/cluster:Cluster").inputs["serverlessv2ScalingConfiguration"]
+    assert scaling["minCapacity"] == 0
