@@ -90,6 +90,8 @@ class _Analyzer(threading.Thread):
                 if reg is _DONE:
                     return
                 res = reg.as_resource("analyze", self.providers)
+                # The engine calls Remediate before Analyze for every resource; the Python
+                # server only remediates at level "remediate", so the call is skipped otherwise.
                 if self.pack.remediates:
                     res, diags = self.pack.remediate(res)
                     self.diagnostics.extend(diags)
@@ -231,6 +233,12 @@ def run_with_pack(pack: PolicyPack, cfg, main: Path, program_dir: Path, file_con
     except Exception as exc:  # noqa: BLE001 - any program failure is reported on one line
         worker.inbox.put(_DONE)
         _drop_leftovers()
+        worker.join()  # nothing of this run may still be in flight when the pack is reused
+        for pending in worker.pending:
+            try:
+                pending.result()
+            except PolicyPackError:
+                pass
         raise _program_error(exc, main) from exc
     finally:
         worker.inbox.put(_DONE)
