@@ -157,7 +157,7 @@ RULES = [
         check=_user_data,
         description="Checks whether user data is free of passwords, keys and tokens.",
         level=MANDATORY, severity=Severity.CRITICAL, anchors=("CKV_AWS_46",),
-        unknown="user data unknown (built from outputs): advisory 'not checked', checked at update"),
+        unknown="user data built from outputs: advisory 'not checked', checked at update"),
     resource_rule(
         name="ec2-instance-profile", types=(EC2_INSTANCE,), check=_profile,
         description="Checks whether instances have an IAM instance profile (SSM access, no SSH).",

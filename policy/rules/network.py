@@ -108,6 +108,8 @@ def is_world(cidr: Any) -> bool:
 def _world_ingress(ctx: Ctx) -> Iterable[str]:
     sensitive = sorted({int(p) for p in (number(x) for x in items(ctx.config.get("ports")))
                         if p is not None})
+    if ctx.type == SECURITY_GROUP:
+        ctx.known(ctx.get("ingress"), "ingress")
     for perm in permissions(ctx.props, ctx.type):
         if perm.direction != "ingress":
             continue

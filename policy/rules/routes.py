@@ -24,6 +24,7 @@ IGW = "aws:ec2/internetGateway:InternetGateway"
 EGRESS_ONLY_IGW = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
 NAT = "aws:ec2/natGateway:NatGateway"
 TABLES = (ROUTE_TABLE, DEFAULT_ROUTE_TABLE)
+_GATEWAYS = {IGW: "internet gateway", NAT: "NAT gateway", EGRESS_ONLY_IGW: "egress-only gateway"}
 
 
 def route_tables(view: StackView, subnet: Any) -> list:
@@ -62,6 +63,11 @@ def _target(view: StackView, owner: Any, dep_key: str, entry: dict) -> str:
 def default_routes(view: StackView, table: Any) -> list[tuple[Any, str]]:
     """(resource to blame, target kind) for every 0.0.0.0/0 or ::/0 route of `table`."""
     found: list[tuple[Any, str]] = []
+    if view.get(table, "routes") is UNKNOWN:
+        # A new table's computed `routes` output is unknown in preview; what the program put in
+        # it is still visible through the input's dependencies (taken as default routes).
+        found += [(table, _GATEWAYS[d.resource_type])
+                  for d in view.deps(table, "routes", *_GATEWAYS)]
     for i, entry in enumerate(items(view.get(table, "routes"))):
         if not isinstance(entry, dict):
             continue

@@ -71,6 +71,7 @@ def allows(statement: dict) -> bool:
 
 def _documents(ctx: Ctx) -> Iterable[tuple[str, Any]]:
     if ctx.type == ROLE:
+        ctx.known(ctx.get("inlinePolicies"), "inlinePolicies")
         for i, p in enumerate(items(ctx.get("inlinePolicies"))):
             if isinstance(p, dict):
                 yield f"inlinePolicies[{i}].policy", p.get("policy")

@@ -7,6 +7,7 @@ import copy
 
 import pytest
 from pulumi_policy import ResourceValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE
 
 from policy.rules import REGISTRY
 
@@ -223,3 +224,11 @@ def test_icmp_and_egress_are_not_world_ingress():
 def test_asymmetric_kms_key_needs_no_rotation():
     props = mutate(f.kms_key(), {"enableKeyRotation": DELETE, "customerMasterKeySpec": "RSA_2048"})
     assert check_resource("kms-key-rotation-enabled", f.KMS_KEY, props).ok
+
+
+def test_unknown_rule_lists_are_not_checked_rather_than_passed():
+    sg = mutate(f.sg(), {"ingress": UNKNOWN_ARRAY_VALUE})
+    out = check_resource("sg-no-world-ingress-to-sensitive-ports", f.SG, sg)
+    assert out.ok and "ingress" in out.not_checked
+    role = mutate(f.role(), {"inlinePolicies": UNKNOWN_ARRAY_VALUE})
+    assert "inlinePolicies" in check_resource("iam-no-wildcard-actions", f.ROLE, role).not_checked

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from pulumi_policy import StackValidationPolicy
-from pulumi_policy.proxy import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE
+from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE
 
 from policy.rules import REGISTRY
 
@@ -41,6 +41,11 @@ def _nat_route(s):
 def _inline_igw(s):
     s.set("net-isolated-rt", "routes", [{"cidrBlock": "0.0.0.0/0",
                                           "gatewayId": UNKNOWN_STRING_VALUE}])
+    s.find("net-isolated-rt").property_dependencies["routes"] = [s.find("net-igw")]
+
+
+def _unknown_routes_from_igw(s):
+    s.set("net-isolated-rt", "routes", UNKNOWN_ARRAY_VALUE)
     s.find("net-isolated-rt").property_dependencies["routes"] = [s.find("net-igw")]
 
 
@@ -182,6 +187,7 @@ CASES = [
     ("db-subnets-no-internet-route", _igw6_route, "internet gateway"),
     ("db-subnets-no-internet-route", _nat_route, "NAT gateway"),
     ("db-subnets-no-internet-route", _inline_igw, "internet gateway"),
+    ("db-subnets-no-internet-route", _unknown_routes_from_igw, "internet gateway"),
     ("db-subnets-no-internet-route", _literal_subnet_group, "outside this stack"),
     ("db-subnets-no-internet-route", _no_subnet_group, "no DB subnet group"),
     ("db-subnets-no-internet-route", _db_in_private, "NAT gateway"),
@@ -296,3 +302,11 @@ def test_plain_rds_instance_goes_through_the_same_stack_rules():
     assert "multiAz" in s.check("rds-multi-az").messages[0]
     assert "require_secure_transport=ON" in s.check("rds-tls-enforced").messages[0]
     assert 'RDS instance "db-mysql"' in s.check("db-subnets-no-internet-route").messages[0]
+
+
+def test_unknown_computed_routes_without_gateway_inputs_are_fine():
+    s = good_stack()
+    for table in ("net-isolated-rt", "net-public-rt"):
+        s.set(table, "routes", UNKNOWN_ARRAY_VALUE)
+    out = s.check("db-subnets-no-internet-route", ISOLATED)
+    assert out.ok and out.not_checked is None
