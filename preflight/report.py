@@ -87,12 +87,12 @@ def to_json(result) -> dict:
             "provider": r.provider, "protect": r.protect, "dependencies": list(r.dependencies),
             "propertyDependencies": {k: list(v) for k, v in r.property_dependencies.items()},
             "inputs": _clean(json_format.MessageToDict(r.inputs)),
-        } for r in regs],
+        } for r in sorted(regs, key=lambda r: r.urn)],
         "diagnostics": [{
             "policyName": d.policy_name, "policyPackName": d.policy_pack_name,
             "policyPackVersion": d.policy_pack_version, "enforcementLevel": d.enforcement_level,
             "severity": d.severity, "urn": d.urn, "message": d.message, "description": d.description,
-        } for d in result.diagnostics],
+        } for d in sorted(result.diagnostics, key=lambda d: (d.policy_name, d.urn, d.message))],
         "summary": {
             "resources": len(regs), "customResources": sum(1 for r in regs if r.custom),
             "analyzeCalls": result.calls.get("Analyze", 0),
@@ -126,14 +126,17 @@ def _tree(result):
 
     top = Tree(f"[bold]{result.project}-{result.stack}[/]")
 
-    def add(node, r, depth=0):
-        branch = node.add(label(r))
-        for child in children.get(r.urn, []):
-            add(branch, child, depth + 1)
+    def ordered(items):  # components first, then by name: stable whatever the registration order
+        return sorted(items, key=lambda r: (r.custom, r.name, r.type))
 
-    for r in roots:
+    def add(node, r):
+        branch = node.add(label(r))
+        for child in ordered(children.get(r.urn, [])):
+            add(branch, child)
+
+    for r in ordered(roots):
         if r.type == "pulumi:pulumi:Stack":
-            for child in children.get(r.urn, []):
+            for child in ordered(children.get(r.urn, [])):
                 add(top, child)
         else:
             add(top, r)
