@@ -60,7 +60,8 @@ class AuroraClusterArgs:
     deletion_protection: bool = True
     """RDS deletion protection. Default: True."""
     backtrack_hours: int = 0
-    """Aurora MySQL backtrack window (hours). Default: 0."""
+    """Aurora MySQL backtrack window (hours); RDS enables backtrack only when the cluster is
+    created (turning it on later needs a restore into a new cluster). Default: 0."""
     monitoring_interval: int = 60
     """Enhanced monitoring interval in seconds (0 = off). Default: 60."""
     performance_insights_retention_days: int = 7
@@ -96,10 +97,13 @@ def alias_name(project: str, stack: str, name: str) -> str:
 
 
 def identifier_prefix(name: str) -> str:
-    """`<name>-`: the cluster identifier is this plus 8 random hex digits (RDS naming rules)."""
-    if not re.fullmatch(r"[a-z](-?[a-z0-9])*", name) or len(name) > 50:
+    """`<name>-`: the cluster identifier is this plus 8 random hex digits (RDS naming rules).
+
+    ≤ 40 chars keeps every derived name legal: instance ids `<name>-reader-15-<7>` ≤ 63 and the
+    IAM role `<name>-monitoring-role-<7>` ≤ 64."""
+    if not re.fullmatch(r"[a-z](-?[a-z0-9])*", name) or len(name) > 40:
         raise ValueError(f"AuroraCluster name {name!r}: must be lowercase letters, digits and single "
-                         "hyphens, start with a letter, ≤ 50 chars (it prefixes the cluster identifier)")
+                         "hyphens, start with a letter, ≤ 40 chars (it prefixes the cluster identifier)")
     return f"{name}-"
 
 

@@ -53,7 +53,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "dbManagedPassword": (_DB.managed_password, "RDS manages the master password in Secrets Manager (false = RandomPassword + secret)"),
     "dbBackupRetentionDays": (_DB.backup_retention_days, "automated backup retention 1..35"),
     "dbDeletionProtection": (_DB.deletion_protection, "RDS deletion protection (false is an explicit dev opt-out)"),
-    "dbBacktrackHours": (_DB.backtrack_hours, "aurora-mysql backtrack window in hours 0..72"),
+    "dbBacktrackHours": (_DB.backtrack_hours, "aurora-mysql backtrack window in hours 0..72 (set at cluster creation: RDS cannot turn it on later)"),
     "dbMonitoringInterval": (_DB.monitoring_interval, "enhanced monitoring seconds: 0, 1, 5, 10, 15, 30, 60"),
     "dbPerformanceInsightsRetentionDays": (_DB.performance_insights_retention_days, "Performance Insights retention: 7 or a multiple of 31 up to 731"),
     "dbReaderAutoscalingMax": (_DB.reader_autoscaling_max, "0 = off; else max readers by Application Auto Scaling (≥ dbReaders, ≤ 15)"),

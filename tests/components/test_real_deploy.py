@@ -135,3 +135,12 @@ def test_zero_acu_on_a_supported_version_is_accepted():
     run = run_stack("dev", {"dbServerlessMinAcu": 0})
     scaling = run.mocks.only("aws:rds/cluster:Cluster").inputs["serverlessv2ScalingConfiguration"]
     assert scaling["minCapacity"] == 0
+
+
+def test_cluster_name_leaves_room_for_derived_names():
+    from components.database import identifier_prefix
+    longest = "a" * 40
+    assert identifier_prefix(longest) == longest + "-"
+    assert len(f"{longest}-reader-15-abcdefg") <= 63 and len(f"{longest}-monitoring-role-abcdefg") <= 64
+    with pytest.raises(ValueError, match="≤ 40 chars"):
+        identifier_prefix("a" * 41)
