@@ -32,7 +32,7 @@ _TIER_ORDER = ("public", "private", "app", "isolated", "db", "data")
 
 class _Graph:
     def __init__(self, result):
-        self.regs = [r for r in result.registrations if r.custom]
+        self.regs = sorted((r for r in result.registrations if r.custom), key=lambda r: r.urn)
         self.by_urn = {r.urn: r for r in self.regs}
         self.by_type = defaultdict(list)
         for r in self.regs:
