@@ -47,6 +47,7 @@ def clean(fixture_result):
 
 
 def test_clean_run_passes_and_json_is_valid(clean):
+    jsonschema.Draft7Validator.check_schema(SCHEMA)  # the published schema is itself valid
     assert clean.exit_code == 0 and clean.mandatory == []
     doc = report.to_json(clean)
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
