@@ -9,8 +9,10 @@ ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"
            "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
                                  "tls": {"rds.force_ssl": "1"}}}
 DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
+# Cluster-level and dynamic; the slowquery export needs the slow log written to FILE (AWS's
+# Database Insights guide sets exactly these in the DB cluster parameter group).
 MYSQL_AUDIT = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
-               "slow_query_log": "1"}
+               "slow_query_log": "1", "log_output": "FILE"}
 
 
 def parameter_group_family(engine: str, version: str) -> str:

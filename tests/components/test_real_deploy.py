@@ -144,3 +144,10 @@ def test_cluster_name_leaves_room_for_derived_names():
     assert len(f"{longest}-reader-15-abcdefg") <= 63 and len(f"{longest}-monitoring-role-abcdefg") <= 64
     with pytest.raises(ValueError, match="≤ 40 chars"):
         identifier_prefix("a" * 41)
+
+
+def test_mysql_slow_log_is_written_to_file_so_the_export_has_data(prod):
+    params = prod.mocks.only("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs["parameters"]
+    values = {p["name"]: p["value"] for p in params}
+    assert values["slow_query_log"] == "1" and values["log_output"] == "FILE"
+    assert "slowquery" in prod.mocks.only("aws:rds/cluster:Cluster").inputs["enabledCloudwatchLogsExports"]
