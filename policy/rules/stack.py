@@ -88,19 +88,29 @@ def _app_host_groups(view: StackView, config: dict) -> set:
     return urns
 
 
-def _ingress_of(view: StackView, sg: Any) -> Iterable[tuple[Any, Permission, list]]:
-    """(declaring resource, permission, source SG resources) for every ingress of `sg`."""
-    inline_sources = view.deps(sg, "ingress", SECURITY_GROUP)
+def _ingress_of(view: StackView, sg: Any) -> Iterable[tuple[Any, Permission, list, list]]:
+    """(declaring resource, permission, source SGs of this stack, unresolved sources) for every
+    ingress of `sg`. Sources are resolved through the input's dependencies; a refreshed SG's
+    `ingress` output also mirrors standalone rules, whose source ids resolve to stack SGs."""
+    def sources(owner: Any, perm: Permission, key: str) -> tuple[list, list]:
+        deps = view.deps(owner, key, SECURITY_GROUP)
+        if deps:
+            return deps, []
+        by_id = view.by_output("id", SECURITY_GROUP)
+        resolved = [by_id[s] for s in perm.sources if isinstance(s, str) and s in by_id]
+        return resolved, [s for s in perm.sources if s is not UNKNOWN and not (
+            isinstance(s, str) and s in by_id)]
+
     for perm in permissions(view.props(sg), SECURITY_GROUP):
         if perm.direction == "ingress":
-            yield sg, perm, inline_sources
+            yield (sg, perm, *sources(sg, perm, "ingress"))
     for rule in view.referrers(sg, SG_RULE, "securityGroupId"):
         for perm in permissions(view.props(rule), SG_RULE):
             if perm.direction == "ingress":
-                yield rule, perm, view.deps(rule, "sourceSecurityGroupId", SECURITY_GROUP)
+                yield (rule, perm, *sources(rule, perm, "sourceSecurityGroupId"))
     for rule in view.referrers(sg, VPC_INGRESS, "securityGroupId"):
         for perm in permissions(view.props(rule), VPC_INGRESS):
-            yield rule, perm, view.deps(rule, "referencedSecurityGroupId", SECURITY_GROUP)
+            yield (rule, perm, *sources(rule, perm, "referencedSecurityGroupId"))
 
 
 def _db_ingress(view: StackView, config: dict) -> Result:
@@ -114,15 +124,14 @@ def _db_ingress(view: StackView, config: dict) -> Result:
             continue
         port = engine_port(view, db)
         for sg in groups:
-            for owner, perm, sources in _ingress_of(view, sg):
+            for owner, perm, sources, unresolved in _ingress_of(view, sg):
                 where = f"{label(sg)} ({label(owner)} {perm.path})" if owner is not sg else (
                     f"{label(sg)} {perm.path}")
                 if perm.cidrs:
                     yield (f"{label(db)} accepts CIDR sources on {where}; allow only the app "
                            "hosts' security groups."), owner.urn
                 foreign = [s for s in sources if s.urn not in app_groups]
-                literal = [s for s in perm.sources if s is not UNKNOWN] if not sources else []
-                if foreign or literal:
+                if foreign or unresolved:
                     names = ", ".join(label(s) for s in foreign) or "a source not in this stack"
                     yield (f"{label(db)} accepts {names} on {where}; only security groups "
                            "attached to app hosts may reach the database."), owner.urn

@@ -40,7 +40,7 @@ class StackView:
         for r in self.resources:
             self._by_type[r.resource_type].append(r)
         self._props: dict[int, dict] = {}
-        self._refs: dict[tuple, dict[str, list]] = {}
+        self._refs: dict[tuple, dict] = {}
         self.unknown: list[str] = []
 
     def of(self, *types: str) -> list:
@@ -76,6 +76,14 @@ class StackView:
                     index[dep.urn].append(r)
             self._refs[index_key] = index
         return self._refs[index_key].get(target.urn, [])
+
+    def by_output(self, key: str, *types: str) -> dict[str, Any]:
+        """Resources of `types` by a known string output (e.g. their `id`), built once."""
+        index_key = ("output", key, types)
+        if index_key not in self._refs:
+            self._refs[index_key] = {v: r for r in self.of(*types)
+                                     if isinstance(v := self.get(r, key), str) and v}
+        return self._refs[index_key]
 
     def note(self, what: str) -> None:
         """Record something the rule could not check (reported as advisory)."""

@@ -310,3 +310,15 @@ def test_unknown_computed_routes_without_gateway_inputs_are_fine():
         s.set(table, "routes", UNKNOWN_ARRAY_VALUE)
     out = s.check("db-subnets-no-internet-route", ISOLATED)
     assert out.ok and out.not_checked is None
+
+
+def test_refreshed_sg_ingress_mirroring_the_link_rule_is_fine():
+    """After `pulumi refresh` a SecurityGroup's `ingress` output lists standalone rules too."""
+    s = good_stack()
+    s.set("app-sg", "id", "sg-0app0000000000001")
+    s.set("db-sg", "ingress", [{"protocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0,
+                                "securityGroups": ["sg-0app0000000000001"]}])
+    assert s.check("db-ingress-only-from-app-hosts").ok
+    s.set("db-sg", "ingress", [{"protocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0,
+                                "securityGroups": ["sg-0elsewhere00000001"]}])
+    assert "a source not in this stack" in s.check("db-ingress-only-from-app-hosts").messages[0]
