@@ -53,6 +53,9 @@ def test_clean_run_passes_and_json_is_valid(clean):
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
     assert doc["summary"]["verdict"] == "passed"
     assert doc["summary"]["analyzeStackCalls"] == 1
+    doc["diagnostics"].append({"policyName": "x", "enforcementLevel": "loud"})
+    with pytest.raises(jsonschema.ValidationError):  # the schema does reject a bad report
+        jsonschema.Draft7Validator(SCHEMA).validate(doc)
 
 
 def test_every_resource_analyzed_exactly_once(clean):
