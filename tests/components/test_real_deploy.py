@@ -151,3 +151,20 @@ def test_mysql_slow_log_is_written_to_file_so_the_export_has_data(prod):
     values = {p["name"]: p["value"] for p in params}
     assert values["slow_query_log"] == "1" and values["log_output"] == "FILE"
     assert "slowquery" in prod.mocks.only("aws:rds/cluster:Cluster").inputs["enabledCloudwatchLogsExports"]
+
+
+SG_DESCRIPTION = r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}"   # EC2 rejects anything else
+
+
+@pytest.mark.parametrize("stack,overrides", [("dev", {}), ("prod", {"dbProxy": True}),
+                                             ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "198.51.100.7/32"})])
+def test_descriptions_use_only_characters_aws_accepts(stack, overrides):
+    import re
+    m = run_stack(stack, overrides).mocks
+    types = ("aws:ec2/securityGroup:SecurityGroup",
+             "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+             "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    for r in [r for t in types for r in m.resources_of(t)]:
+        assert re.fullmatch(SG_DESCRIPTION, r.inputs["description"]), (r.name, r.inputs["description"])
+    for r in m.resources_of("aws:iam/role:Role"):
+        assert re.fullmatch(r"[\t\n\r\x20-\x7e\xa1-\xff]{0,1000}", r.inputs.get("description", "")), r.name
