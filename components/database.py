@@ -164,7 +164,10 @@ class AuroraCluster(pulumi.ComponentResource):
                         "Action": ENCRYPT_ACTIONS, "Resource": "*",
                         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                                   f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*"}}}])),
-                tags={**tags, "Name": f"{name}-key"}, opts=keep)
+                tags={**tags, "Name": f"{name}-key"},
+                # Kept on `pulumi destroy`: the final snapshot is encrypted with it and cannot be
+                # restored once the key is deleted (schedule its deletion by hand when done).
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=True))
             aws.kms.Alias(f"{name}-key-alias", target_key_id=key.key_id,
                           name=alias_name(pulumi.get_project(), pulumi.get_stack(), name), opts=child)
             key_arn = key.arn

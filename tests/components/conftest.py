@@ -21,11 +21,13 @@ class ProtectMonitor(MockMonitor):
         self.protect: dict[str, bool] = {}
         self.dependencies: dict[str, list[str]] = {}
         self.ignore_changes: dict[str, list[str]] = {}
+        self.retain_on_delete: dict[str, bool] = {}
 
     def RegisterResource(self, request):
         self.protect[request.name] = request.protect
         self.dependencies[request.name] = list(request.dependencies)
         self.ignore_changes[request.name] = list(request.ignoreChanges)
+        self.retain_on_delete[request.name] = request.retainOnDelete
         return super().RegisterResource(request)
 
 

@@ -168,3 +168,11 @@ def test_descriptions_use_only_characters_aws_accepts(stack, overrides):
         assert re.fullmatch(SG_DESCRIPTION, r.inputs["description"]), (r.name, r.inputs["description"])
     for r in m.resources_of("aws:iam/role:Role"):
         assert re.fullmatch(r"[\t\n\r\x20-\x7e\xa1-\xff]{0,1000}", r.inputs.get("description", "")), r.name
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_cluster_key_outlives_the_stack_like_the_final_snapshot_it_encrypts(stack, prod):
+    run = prod if stack == "prod" else run_stack("dev")
+    assert run.monitor.retain_on_delete["db-key"] is True
+    assert run.mocks.only("aws:rds/cluster:Cluster").inputs["skipFinalSnapshot"] is False
+    assert run.monitor.retain_on_delete["db-cluster"] is False
