@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 APT_PACKAGES := mariadb-server postgresql chromium chromium-driver graphviz cloud-init systemd
 
-.PHONY: deps apt venv preview preflight-all test bench clean
+.PHONY: deps apt venv preview test bench docs clean
 
 deps: apt venv
 
@@ -32,6 +32,10 @@ test: deps
 
 bench: deps
 	$(PY) bench/run.py
+
+# Regenerate the README's generated tables (config keys, policy rules).
+docs: venv
+	$(PY) docs/sync_readme.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
