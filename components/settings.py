@@ -312,7 +312,7 @@ def _database(r: _Reader) -> DatabaseSettings:
         raise SettingsError("dbReaderAutoscalingMax", scale_max,
                             f"must be 0 (off) or between max(dbReaders, 1)={max(readers, 1)} and 15")
     kms = r.value("dbKmsKeyArn", _str)
-    if kms and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}", kms):
+    if kms and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})", kms):
         raise SettingsError("dbKmsKeyArn", kms, "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
     app_user = r.value("appDbUser", _str)
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", app_user) or app_user == user.lower():

@@ -176,3 +176,12 @@ def test_cluster_key_outlives_the_stack_like_the_final_snapshot_it_encrypts(stac
     assert run.monitor.retain_on_delete["db-key"] is True
     assert run.mocks.only("aws:rds/cluster:Cluster").inputs["skipFinalSnapshot"] is False
     assert run.monitor.retain_on_delete["db-cluster"] is False
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                                 "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"])
+def test_given_kms_key_arn_single_or_multi_region_is_used_everywhere(arn):
+    m = run_stack("dev", {"dbKmsKeyArn": arn}).mocks
+    assert m.resources_of("aws:kms/key:Key") == [m.by_name("network-flow-logs-key")]
+    assert m.only("aws:rds/cluster:Cluster").inputs["kmsKeyId"] == arn
+    assert m.only("aws:ec2/instance:Instance").inputs["rootBlockDevice"]["kmsKeyId"] == arn
