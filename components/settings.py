@@ -267,9 +267,12 @@ def _network(r: _Reader, region: str) -> NetworkSettings:
 
 
 def _region_azs(region: str) -> list[str]:
-    """Fallback when availabilityZones is not configured (needs an AWS call at preview)."""
+    """Fallback when availabilityZones is not configured (needs an AWS call at preview).
+    Only the region's own AZs: opted-in Local/Wavelength Zones lack Aurora and NAT gateways."""
     import pulumi_aws as aws
-    return sorted(aws.get_availability_zones(state="available").names)
+    found = aws.get_availability_zones(state="available", filters=[aws.GetAvailabilityZonesFilterArgs(
+        name="opt-in-status", values=["opt-in-not-required"])])
+    return sorted(n for n in found.names if re.fullmatch(re.escape(region) + r"[a-z]", n))
 
 
 def _database(r: _Reader) -> DatabaseSettings:

@@ -130,6 +130,18 @@ def test_azs_fall_back_to_the_region_invoke():
     assert s.network.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 
 
+def test_az_fallback_asks_only_for_the_regions_own_zones():
+    from preflight.mocks import RecordingMocks
+    mocks = RecordingMocks(region="eu-west-1")
+    config = load_stack_config("dev", ROOT).with_overrides({"availabilityZones": None})
+    install_mocks(config, stack="dev", mocks=mocks)
+    from components.settings import load_settings
+    load_settings()
+    call = next(c for c in mocks.calls if c.token.endswith("getAvailabilityZones"))
+    assert call.args["state"] == "available"
+    assert call.args["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+
+
 def test_graviton_instance_types_use_arm64():
     assert _settings("dev", {"hostInstanceType": "t4g.small"}).host.arm64
     assert not _settings("dev", {"hostInstanceType": "t3.small"}).host.arm64
