@@ -270,6 +270,3 @@ def run_with_pack(pack: PolicyPack, cfg, main: Path, program_dir: Path, file_con
                  "analyze_wait": round(t_an - t_prog_done, 3),
                  "analyze_stack": round(t_end - t_an, 3),
                  "total": round(t_end - t0, 3)})
-
-
-_run_with_pack = run_with_pack  # the name tests/policy used first

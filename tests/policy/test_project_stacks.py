@@ -13,7 +13,7 @@ import pytest
 
 from preflight.analyzer import PolicyPack
 from preflight.policyconfig import load_policy_config
-from preflight.run import REPO, _run_with_pack
+from preflight.run import REPO, run_with_pack
 from preflight.stackconfig import load_stack_config
 
 from . import variants
@@ -59,7 +59,7 @@ def prod_pack(packs):
 def _run(pack, stack, main, overrides=None, preview=False):
     cfg = load_stack_config(stack, REPO).with_overrides(overrides or {})
     config = load_policy_config(str(REPO / "policy" / "config" / f"{stack}.json"))
-    return _run_with_pack(pack, cfg, main, REPO, config, preview, time.perf_counter())
+    return run_with_pack(pack, cfg, main, REPO, config, preview, time.perf_counter())
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
