@@ -145,12 +145,12 @@ class AppHost(pulumi.ComponentResource):
             lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"), opts=child)
         db_access = aws.iam.RolePolicy(f"{name}-db-access", role=role.id, policy=pulumi.Output.all(
             db.secret_arn, db.kms_key_arn, db.cluster_resource_id, ctx.partition, ctx.region,
-            ctx.account_id).apply(lambda a: document([
+            ctx.account_id, ctx.service_host("secretsmanager")).apply(lambda a: document([
                 {"Sid": "ReadThisStacksDbSecret", "Effect": "Allow",
                  "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": [a[0]]},
                 {"Sid": "DecryptWithThisStacksKey", "Effect": "Allow", "Action": ["kms:Decrypt"],
                  "Resource": [a[1]],
-                 "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{a[4]}.amazonaws.com"}}},
+                 "Condition": {"StringEquals": {"kms:ViaService": a[6]}}},
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
                  "Resource": [f"arn:{a[3]}:rds-db:{a[4]}:{a[5]}:dbuser:{a[2]}/{args.app_db_user}"]}])),
             opts=child)

@@ -153,14 +153,14 @@ class AuroraCluster(pulumi.ComponentResource):
             key = aws.kms.Key(
                 f"{name}-key", description=f"{name}: Aurora storage, Performance Insights, secret, alarms",
                 enable_key_rotation=True, deletion_window_in_days=30,
-                policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
+                policy=pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region, ctx.service_host("logs")).apply(
                     lambda a: key_policy(a[0], a[1], [{
                         "Sid": "AllowCloudWatchAlarmsToEncryptedTopic", "Effect": "Allow",
                         "Principal": {"Service": "cloudwatch.amazonaws.com"},
                         "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
                         "Condition": {"StringEquals": {"aws:SourceAccount": a[0]}}}, {
                         "Sid": "AllowCloudWatchLogsForDbLogExports", "Effect": "Allow",
-                        "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
+                        "Principal": {"Service": a[3]},
                         "Action": ENCRYPT_ACTIONS, "Resource": "*",
                         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                                   f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*"}}}])),

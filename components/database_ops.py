@@ -52,10 +52,10 @@ def proxy(name: str, parent: pulumi.Resource, args, cluster: aws.rds.Cluster, db
     role = aws.iam.Role(f"{name}-proxy-role", description=f"{name}: RDS Proxy reads the master secret",
                         assume_role_policy=assume_role_policy("rds.amazonaws.com"), tags=tags, opts=child)
     read_secret = aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=pulumi.Output.all(
-        secret_arn, key_arn, ctx.region).apply(lambda a: document([
+        secret_arn, key_arn, ctx.service_host("secretsmanager")).apply(lambda a: document([
             {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [a[0]]},
             {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [a[1]],
-             "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{a[2]}.amazonaws.com"}}}])),
+             "Condition": {"StringEquals": {"kms:ViaService": a[2]}}}])),
         opts=child)
     sg = aws.ec2.SecurityGroup(f"{name}-proxy-sg", vpc_id=args.vpc_id,
                                description=f"{name}: RDS Proxy (ingress only via SecurityGroupLink)",

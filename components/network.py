@@ -139,7 +139,7 @@ class Network(pulumi.ComponentResource):
         ctx = AccountContext(pulumi.InvokeOptions(parent=self))
         aws.ec2.VpcEndpoint(
             f"{name}-s3-gateway", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
-            service_name=ctx.region.apply(lambda r: f"com.amazonaws.{r}.s3"),
+            service_name=ctx.endpoint_service("s3"),
             route_table_ids=[rt.id for rt in private_rts], tags=tagged("s3-gateway"), opts=child)
         self.endpoint_security_group_id: Optional[pulumi.Output[str]] = None
         if args.interface_endpoints:
@@ -181,7 +181,7 @@ class Network(pulumi.ComponentResource):
         for service in INTERFACE_ENDPOINT_SERVICES:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service}-endpoint", vpc_id=vpc.id, vpc_endpoint_type="Interface",
-                service_name=ctx.region.apply(lambda r, s=service: f"com.amazonaws.{r}.{s}"),
+                service_name=ctx.endpoint_service(service),
                 private_dns_enabled=True, subnet_ids=[s.id for s in subnets],
                 security_group_ids=[sg.id], tags=tagged(f"{service}-endpoint"), opts=child)
         return sg.id
@@ -189,10 +189,10 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name, vpc, args, ctx, tagged, child) -> aws.ec2.FlowLog:
         # An explicit group name makes the role policy's ARNs known at preview (policy-checkable).
         group_name = f"/vpc-flow-logs/{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
-        policy = pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region).apply(
+        policy = pulumi.Output.all(ctx.account_id, ctx.partition, ctx.region, ctx.service_host("logs")).apply(
             lambda a: key_policy(a[0], a[1], [{
                 "Sid": "AllowCloudWatchLogs", "Effect": "Allow",
-                "Principal": {"Service": f"logs.{a[2]}.amazonaws.com"},
+                "Principal": {"Service": a[3]},
                 "Action": ENCRYPT_ACTIONS, "Resource": "*",
                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                           f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:{group_name}"}}}]))

@@ -23,7 +23,9 @@ def assume_role_policy(service: str, source_account: Optional[str] = None) -> st
 
 
 class AccountContext:
-    """Account id, partition and region as Outputs (one set of invokes per component)."""
+    """Account id, partition, region and the partition's DNS names as Outputs (one set of
+    invokes per component). China uses `*.amazonaws.com.cn` hosts and `cn.com.amazonaws.*`
+    endpoint service names, so neither is hard-coded."""
 
     def __init__(self, opts: pulumi.InvokeOptions):
         identity = aws.get_caller_identity_output(opts=opts)
@@ -32,6 +34,17 @@ class AccountContext:
         self.account_id: pulumi.Output[str] = identity.account_id
         self.partition: pulumi.Output[str] = partition.partition
         self.region: pulumi.Output[str] = region.region
+        self.dns_suffix: pulumi.Output[str] = partition.dns_suffix
+        self.reverse_dns_prefix: pulumi.Output[str] = partition.reverse_dns_prefix
+
+    def service_host(self, service: str) -> pulumi.Output[str]:
+        """`<service>.<region>.<dns suffix>`: regional service principals and kms:ViaService values."""
+        return pulumi.Output.all(self.region, self.dns_suffix).apply(lambda a: f"{service}.{a[0]}.{a[1]}")
+
+    def endpoint_service(self, service: str) -> pulumi.Output[str]:
+        """`<reverse dns prefix>.<region>.<service>`: a VPC endpoint service name."""
+        return pulumi.Output.all(self.reverse_dns_prefix, self.region).apply(
+            lambda a: f"{a[0]}.{a[1]}.{service}")
 
 
 def key_policy(account_id: str, partition: str, service_statements: list[dict]) -> str:

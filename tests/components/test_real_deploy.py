@@ -2,14 +2,20 @@
 (IAM permissions before the resource that uses them), drift AWS causes (AMI releases), values
 AWS rejects (PI on small MySQL classes, KMS alias characters) and policies the services check."""
 import json
+import re
+import runpy
 
+import pulumi
 import pytest
 
 from components.database import alias_name
 from components.engines import performance_insights_supported, supports_zero_acu
 from components.settings import HostSettings
 
-from .conftest import run_stack
+from preflight.mocks import RecordingMocks, install_mocks
+from preflight.stackconfig import load_stack_config
+
+from .conftest import ROOT, run_stack
 
 CI = "aws:rds/clusterInstance:ClusterInstance"
 
@@ -159,7 +165,6 @@ SG_DESCRIPTION = r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}"   # EC2 rejects 
 @pytest.mark.parametrize("stack,overrides", [("dev", {}), ("prod", {"dbProxy": True}),
                                              ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "198.51.100.7/32"})])
 def test_descriptions_use_only_characters_aws_accepts(stack, overrides):
-    import re
     m = run_stack(stack, overrides).mocks
     types = ("aws:ec2/securityGroup:SecurityGroup",
              "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -185,3 +190,37 @@ def test_given_kms_key_arn_single_or_multi_region_is_used_everywhere(arn):
     assert m.resources_of("aws:kms/key:Key") == [m.by_name("network-flow-logs-key")]
     assert m.only("aws:rds/cluster:Cluster").inputs["kmsKeyId"] == arn
     assert m.only("aws:ec2/instance:Instance").inputs["rootBlockDevice"]["kmsKeyId"] == arn
+
+
+class _ChinaMocks(RecordingMocks):
+    """The mocks, answering getPartition as the aws-cn partition does."""
+
+    def call(self, args):
+        result, failures = super().call(args)
+        if args.token == "aws:index/getPartition:getPartition":
+            result = {**result, "partition": "aws-cn", "dnsSuffix": "amazonaws.com.cn",
+                      "reverseDnsPrefix": "cn.com.amazonaws"}
+        return result, failures
+
+
+def test_service_names_follow_the_partition():
+    config = load_stack_config("prod", ROOT).with_overrides(
+        {"aws:region": "cn-north-1", "availabilityZones": ["cn-north-1a", "cn-north-1b"], "natMode": "single",
+         "dbProxy": True})
+    m = _ChinaMocks(region="cn-north-1")
+    install_mocks(config, stack="prod", mocks=m)
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+    program()
+    endpoints = sorted(r.inputs["serviceName"] for r in m.resources_of("aws:ec2/vpcEndpoint:VpcEndpoint"))
+    assert "cn.com.amazonaws.cn-north-1.s3" in endpoints and "cn.com.amazonaws.cn-north-1.ssm" in endpoints
+    flow_key = json.loads(m.by_name("network-flow-logs-key").inputs["policy"])["Statement"]
+    assert flow_key[0]["Principal"] == {"AWS": "arn:aws-cn:iam::123456789012:root"}
+    assert flow_key[1]["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}
+    for role_policy in ("app-db-access", "db-proxy-secret"):
+        doc = json.loads(m.by_name(role_policy).inputs["policy"])["Statement"]
+        via = [s["Condition"]["StringEquals"]["kms:ViaService"] for s in doc if "Condition" in s]
+        assert via == ["secretsmanager.cn-north-1.amazonaws.com.cn"], role_policy
+    assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
