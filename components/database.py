@@ -38,7 +38,10 @@ class AuroraClusterArgs:
     engine: str = "aurora-mysql"
     """"aurora-mysql" or "aurora-postgresql". Default: "aurora-mysql"."""
     engine_version: Optional[str] = None
-    """Engine version (must match the engine). Default: None (the engine's DEFAULT_ENGINE_VERSIONS entry)."""
+    """Engine version at creation (must match the engine). AWS then applies minor upgrades
+    (auto minor version upgrade is on) and they are not reverted: RDS cannot downgrade, so a
+    pinned older version would fail every later `up`.
+    Default: None (the engine's DEFAULT_ENGINE_VERSIONS entry)."""
     serverless: bool = False
     """Serverless v2 (instance class db.serverless) instead of provisioned. Default: False."""
     instance_class: str = "db.t4g.medium"
@@ -221,7 +224,8 @@ class AuroraCluster(pulumi.ComponentResource):
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=args.serverless_min_acu, max_capacity=args.serverless_max_acu)
             if args.serverless else None,
-            tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups))
+            tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups,
+                                                   ignore_changes=["engine_version"]))
 
         if secret is not None:
             aws.secretsmanager.SecretVersion(

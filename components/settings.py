@@ -42,7 +42,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "interfaceEndpoints": (NetworkArgs.interface_endpoints, "interface endpoints (ssm, ssmmessages, ec2messages, secretsmanager, kms): that traffic stays in the VPC"),
     "logRetentionDays": (NetworkArgs.flow_log_retention_days, "CloudWatch retention of VPC flow logs and exported DB logs (a CloudWatch-allowed value)"),
     "dbEngine": (_DB.engine, "aurora-mysql | aurora-postgresql"),
-    "dbEngineVersion": (None, "engine version; absent = " + " / ".join(DEFAULT_ENGINE_VERSIONS.values())),
+    "dbEngineVersion": (None, "engine version at creation (later AWS minor upgrades are kept, never reverted); absent = " + " / ".join(DEFAULT_ENGINE_VERSIONS.values())),
     "dbMode": ("provisioned", "provisioned | serverless (Serverless v2, instance class db.serverless)"),
     "dbInstanceClass": (_DB.instance_class, "provisioned instance class, e.g. db.r7g.large"),
     "dbServerlessMinAcu": (_DB.serverless_min_acu, "Serverless v2 minimum ACU, 0..256 in steps of 0.5"),

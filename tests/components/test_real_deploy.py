@@ -224,3 +224,10 @@ def test_service_names_follow_the_partition():
         via = [s["Condition"]["StringEquals"]["kms:ViaService"] for s in doc if "Condition" in s]
         assert via == ["secretsmanager.cn-north-1.amazonaws.com.cn"], role_policy
     assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
+
+
+def test_aws_minor_upgrades_are_not_reverted(prod):
+    # RDS auto-applies minor versions and cannot downgrade: a diff back to the configured
+    # version would fail every later `up` (pulumi-aws#5756, terraform-aws-rds-aurora#228).
+    assert prod.monitor.ignore_changes["db-cluster"] == ["engineVersion"]
+    assert all(i.inputs["autoMinorVersionUpgrade"] is True for i in prod.mocks.resources_of(CI))
