@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 APT_PACKAGES := mariadb-server postgresql chromium chromium-driver graphviz cloud-init systemd
 
-.PHONY: deps apt venv preview test bench docs clean
+.PHONY: deps apt venv preview diagram test bench docs clean
 
 deps: apt venv
 
@@ -26,6 +26,10 @@ venv: $(VENV)/.installed
 # The main job: engine-free preview + policy check of the dev stack.
 preview: deps
 	$(PY) -m preflight --stack $(STACK) --diagram docs/architecture-$(STACK).svg
+
+# The README's picture: prod's architecture as preflight records it.
+diagram: deps
+	$(PY) -m preflight --stack prod --quiet --diagram docs/architecture.svg
 
 test: deps
 	$(PY) -m pytest
