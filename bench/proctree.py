@@ -9,7 +9,8 @@ a `Measurement`:
 - `hwm_sum`: the sum over every process seen of its last VmHWM (each process's own peak RSS,
   as the kernel records it) - an upper bound of the tree's peak that sampling cannot miss,
   unless a process lives less than one interval;
-- `main_maxrss`: ru_maxrss of the direct child from os.wait4 (that process only).
+- `main_maxrss`: ru_maxrss from os.wait4 of the direct child: on Linux the largest peak of that
+  process and of every descendant it reaped - a max over single processes, not a sum.
 All sizes are bytes. Linux only (/proc).
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 @dataclass
 class Measurement:
     cmd: list
+    pid: int
     returncode: int
     wall: float
     peak_rss: int
@@ -85,6 +87,7 @@ def measure(cmd: list, *, env: dict | None = None, cwd: str | None = None,
         time.sleep(interval)
     proc.returncode = os.waitstatus_to_exitcode(status)
     main_max = usage.ru_maxrss * 1024
-    hwm[proc.pid] = (hwm.get(proc.pid, ("", 0))[0], max(main_max, hwm.get(proc.pid, ("", 0))[1]))
-    return Measurement(list(cmd), proc.returncode, wall, peak, sum(h for _, h in hwm.values()),
+    if proc.pid not in hwm:  # exited before the first sample
+        hwm[proc.pid] = ("", main_max)
+    return Measurement(list(cmd), proc.pid, proc.returncode, wall, peak, sum(h for _, h in hwm.values()),
                        main_max, len(hwm), hwm)
