@@ -37,7 +37,7 @@ host = AppHost("app", AppHostArgs(
         writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port,
         db_name=dbs.db_name, engine=dbs.engine, secret_arn=db.master_user_secret_arn,
         kms_key_arn=db.kms_key_arn, cluster_resource_id=db.cluster_resource_id),
-    kms_key_arn=db.kms_key_arn, public=public, ingress_cidrs=hs.ingress_cidrs,
+    kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready, public=public, ingress_cidrs=hs.ingress_cidrs,
     load_balancer_subnet_ids=None if public else network.public_subnet_ids,
     load_balancer_ingress_cidrs=hs.alb_ingress_cidrs, certificate_arn=hs.alb_certificate_arn,
     load_balancer_deletion_protection=dbs.protect,

@@ -68,6 +68,9 @@ class AppHostArgs:
     """Endpoints, secret ARN and key ARN of the database. Required."""
     kms_key_arn: pulumi.Input[str]
     """CMK for the root volume. Required."""
+    egress_ready: Optional[pulumi.Input[bool]] = None
+    """`Network.egress_ready`: the instance launches only after the subnet's route exists
+    (cloud-init installs packages on first boot). Default: None (no wait)."""
     public: bool = False
     """Public host with a public IP (explicit opt-in). Default: False."""
     ingress_cidrs: Sequence[str] = ()
@@ -176,7 +179,9 @@ class AppHost(pulumi.ComponentResource):
         ami = args.ami_id or aws.ssm.get_parameter_output(
             name=AL2023_PARAMETER.format(arch="arm64" if args.arm64 else "x86_64"),
             opts=pulumi.InvokeOptions(parent=self)).value
-        user_data = pulumi.Output.all(ctx.region, db.secret_arn, db.writer_endpoint, db.reader_endpoint).apply(
+        # egress_ready rides along only for its dependencies (the routes the first boot needs).
+        user_data = pulumi.Output.all(ctx.region, db.secret_arn, db.writer_endpoint, db.reader_endpoint,
+                                      args.egress_ready).apply(
             lambda a: checked_user_data(render_user_data(
                 region=a[0], secret_arn=a[1], writer_endpoint=a[2], reader_endpoint=a[3], port=db.port,
                 db_name=db.db_name, engine=db.engine, app_port=args.app_port)))

@@ -83,6 +83,9 @@ class Network(pulumi.ComponentResource):
     """NAT gateway ids (empty when natMode is none)."""
     flow_log_id: pulumi.Output[str]
     """The VPC flow log id."""
+    egress_ready: pulumi.Output[bool]
+    """Resolves once every default route and route-table association exists; pass it to
+    `AppHostArgs.egress_ready` so a host's first boot (cloud-init) has its internet path."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("aurorakit:index:Network", name, None, opts)
@@ -108,9 +111,9 @@ class Network(pulumi.ComponentResource):
                 tags={**tagged(f"{tier}-{az}"), "Tier": tier}, opts=child) for i, az in enumerate(azs)]
 
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags=tagged("public-rt"), opts=child)
-        aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id,
-                      destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)
-        self._associate(name, "public", subnets["public"], [public_rt] * len(azs), child)
+        routes = [aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id,
+                                destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)]
+        routes += self._associate(name, "public", subnets["public"], [public_rt] * len(azs), child)
 
         nats = []
         nat_count = {"none": 0, "single": 1, "per-az": len(azs)}[args.nat_mode]
@@ -124,12 +127,12 @@ class Network(pulumi.ComponentResource):
         for i, az in enumerate(azs):
             rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id,
                                     tags=tagged(f"private-rt-{az}"), opts=child)
-            if nats:
-                aws.ec2.Route(f"{name}-private-default-{i}", route_table_id=rt.id,
-                              destination_cidr_block="0.0.0.0/0",
-                              nat_gateway_id=nats[i % len(nats)].id, opts=child)
+            if nats:  # the Route waits until its NAT gateway is available
+                routes.append(aws.ec2.Route(f"{name}-private-default-{i}", route_table_id=rt.id,
+                                            destination_cidr_block="0.0.0.0/0",
+                                            nat_gateway_id=nats[i % len(nats)].id, opts=child))
             private_rts.append(rt)
-        self._associate(name, "private", subnets["private"], private_rts, child)
+        routes += self._associate(name, "private", subnets["private"], private_rts, child)
 
         # The isolated (db) tier: its own route table with no route at all.
         isolated_rt = aws.ec2.RouteTable(f"{name}-isolated-rt", vpc_id=vpc.id,
@@ -157,18 +160,20 @@ class Network(pulumi.ComponentResource):
         self.isolated_route_table_id = isolated_rt.id
         self.nat_gateway_ids = [n.id for n in nats]
         self.flow_log_id = flow_log.id
+        self.egress_ready = pulumi.Output.all(*[r.id for r in routes]).apply(lambda ids: all(ids))
         self.register_outputs({
             "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr,
             "availability_zones": self.availability_zones,
             "public_subnet_ids": self.public_subnet_ids, "private_subnet_ids": self.private_subnet_ids,
             "isolated_subnet_ids": self.isolated_subnet_ids,
             "isolated_route_table_id": self.isolated_route_table_id,
-            "nat_gateway_ids": self.nat_gateway_ids, "flow_log_id": self.flow_log_id})
+            "nat_gateway_ids": self.nat_gateway_ids, "flow_log_id": self.flow_log_id,
+            "egress_ready": self.egress_ready})
 
-    def _associate(self, name, tier, subnets, tables, child) -> None:
-        for i, (subnet, table) in enumerate(zip(subnets, tables)):
-            aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{i}", subnet_id=subnet.id,
-                                          route_table_id=table.id, opts=child)
+    def _associate(self, name, tier, subnets, tables, child) -> list[aws.ec2.RouteTableAssociation]:
+        return [aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{i}", subnet_id=subnet.id,
+                                              route_table_id=table.id, opts=child)
+                for i, (subnet, table) in enumerate(zip(subnets, tables))]
 
     def _interface_endpoints(self, name, vpc, cidr, subnets, ctx, tagged, child):
         sg = aws.ec2.SecurityGroup(

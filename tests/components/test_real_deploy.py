@@ -231,3 +231,10 @@ def test_aws_minor_upgrades_are_not_reverted(prod):
     # version would fail every later `up` (pulumi-aws#5756, terraform-aws-rds-aurora#228).
     assert prod.monitor.ignore_changes["db-cluster"] == ["engineVersion"]
     assert all(i.inputs["autoMinorVersionUpgrade"] is True for i in prod.mocks.resources_of(CI))
+
+
+@pytest.mark.parametrize("stack,route", [("dev", "network-public-default"), ("prod", "network-private-default-0")])
+def test_host_first_boot_waits_for_its_internet_route(stack, route, prod):
+    run = prod if stack == "prod" else run_stack("dev")
+    assert _depends(run, "app-instance", route)
+    assert _depends(run, "app-instance", "network-private-rta-0" if stack == "prod" else "network-public-rta-0")
