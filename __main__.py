@@ -40,7 +40,7 @@ host = AppHost("app", AppHostArgs(
     kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready, public=public, ingress_cidrs=hs.ingress_cidrs,
     load_balancer_subnet_ids=None if public else network.public_subnet_ids,
     load_balancer_ingress_cidrs=hs.alb_ingress_cidrs, certificate_arn=hs.alb_certificate_arn,
-    load_balancer_deletion_protection=dbs.protect,
+    load_balancer_deletion_protection=dbs.protect, load_balancer_access_logs_bucket=hs.alb_access_logs_bucket,
     instance_type=hs.instance_type, arm64=hs.arm64, ami_id=hs.ami_id,
     root_volume_gb=hs.root_volume_gb, app_port=hs.app_port, app_db_user=dbs.app_db_user,
     key_pair_name=hs.key_pair_name, admin_cidr=hs.admin_cidr, tags=s.tags))

@@ -81,6 +81,9 @@ class AppHostArgs:
     """CIDRs allowed to the ALB listeners. Default: ("0.0.0.0/0",)."""
     load_balancer_deletion_protection: bool = False
     """AWS deletion protection on the ALB (prod). Default: False."""
+    load_balancer_access_logs_bucket: Optional[str] = None
+    """S3 bucket (its policy must let ELB log delivery write; SSE-S3, not KMS) for ALB access logs
+    under the prefix `<name>-alb`. Default: None (no access logs)."""
     certificate_arn: Optional[str] = None
     """ACM certificate: HTTPS listener + HTTP→HTTPS redirect. Default: None (HTTP only)."""
     instance_type: str = "t3.micro"
@@ -108,6 +111,8 @@ class AppHostArgs:
             raise ValueError("AppHostArgs.key_pair_name and admin_cidr: set both (SSH opt-in) or neither")
         if self.public and self.load_balancer_subnet_ids is not None:
             raise ValueError("AppHostArgs.public: a public host is not put behind the ALB; choose one")
+        if self.load_balancer_access_logs_bucket and self.load_balancer_subnet_ids is None:
+            raise ValueError("AppHostArgs.load_balancer_access_logs_bucket: needs load_balancer_subnet_ids (the ALB)")
         if self.certificate_arn and self.load_balancer_subnet_ids is None:
             raise ValueError("AppHostArgs.certificate_arn: needs load_balancer_subnet_ids (the ALB)")
 
@@ -241,6 +246,9 @@ class AppHost(pulumi.ComponentResource):
                                  subnets=args.load_balancer_subnet_ids, security_groups=[sg.id],
                                  drop_invalid_header_fields=True, enable_http2=True, idle_timeout=60,
                                  enable_deletion_protection=args.load_balancer_deletion_protection,
+                                 access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+                                     bucket=args.load_balancer_access_logs_bucket, prefix=f"{name}-alb",
+                                     enabled=True) if args.load_balancer_access_logs_bucket else None,
                                  desync_mitigation_mode="strictest", tags=tags, opts=child)
         group = aws.lb.TargetGroup(
             f"{name}-targets", port=args.app_port, protocol="HTTP", target_type="instance",

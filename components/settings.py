@@ -70,6 +70,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "appPort": (AppHostArgs.app_port, "port the app serves HTTP on, 1..65535 (not 22/3306/5432)"),
     "albCertificateArn": (None, "ACM certificate ARN: HTTPS listener + HTTP→HTTPS redirect"),
     "albIngressCidrs": (list(AppHostArgs.load_balancer_ingress_cidrs), "CIDRs allowed to the ALB listeners"),
+    "albAccessLogsBucket": (AppHostArgs.load_balancer_access_logs_bucket, "S3 bucket for ALB access logs (its policy must allow ELB log delivery); absent = off"),
     "hostKeyPairName": (None, "EC2 key pair (explicit opt-in; needs hostAdminCidr)"),
     "hostAdminCidr": (None, "CIDR allowed to port 22 when hostKeyPairName is set (not 0.0.0.0/0)"),
     "tags": ({}, "extra tags (object of string -> string) on every taggable resource"),
@@ -130,6 +131,7 @@ class HostSettings:
     app_port: int
     alb_certificate_arn: Optional[str]
     alb_ingress_cidrs: tuple[str, ...]
+    alb_access_logs_bucket: Optional[str]
     key_pair_name: Optional[str]
     admin_cidr: Optional[str]
 
@@ -369,6 +371,11 @@ def _host(r: _Reader, nat_mode: str) -> HostSettings:
         raise SettingsError("albCertificateArn", cert, "must be an ACM certificate ARN")
     if cert and placement == "public":
         raise SettingsError("albCertificateArn", cert, "needs hostPlacement private (the ALB terminates TLS)")
+    bucket = r.value("albAccessLogsBucket", _str)
+    if bucket and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise SettingsError("albAccessLogsBucket", bucket, "must be an S3 bucket name (3-63 lowercase letters, digits, . -)")
+    if bucket and placement == "public":
+        raise SettingsError("albAccessLogsBucket", bucket, "needs hostPlacement private (there is no ALB)")
     key_pair, admin = r.value("hostKeyPairName", _str), r.value("hostAdminCidr", _str)
     if key_pair and not admin:
         raise SettingsError("hostAdminCidr", None, "required when hostKeyPairName is set (SSH opt-in)")
@@ -381,6 +388,7 @@ def _host(r: _Reader, nat_mode: str) -> HostSettings:
         root_volume_gb=_range("hostRootVolumeGb", r.value("hostRootVolumeGb", _int), 8, 1024),
         placement=placement, ingress_cidrs=ingress, app_port=port, alb_certificate_arn=cert or None,
         alb_ingress_cidrs=_cidr_list("albIngressCidrs", r.value("albIngressCidrs", _json(list)), True),
+        alb_access_logs_bucket=bucket or None,
         key_pair_name=key_pair or None, admin_cidr=admin or None)
 
 

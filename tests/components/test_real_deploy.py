@@ -123,7 +123,7 @@ def test_kms_alias_name_only_has_allowed_characters():
 @pytest.mark.parametrize("itype,arm", [("a1.large", True), ("t4g.small", True), ("c7gn.large", True),
                                        ("t3.micro", False), ("m7i.large", False)])
 def test_graviton_types_get_the_arm64_ami(itype, arm):
-    host = HostSettings(itype, None, 16, "private", (), 80, None, (), None, None)
+    host = HostSettings(itype, None, 16, "private", (), 80, None, (), None, None, None)
     assert host.arm64 is arm
 
 
@@ -238,3 +238,9 @@ def test_host_first_boot_waits_for_its_internet_route(stack, route, prod):
     run = prod if stack == "prod" else run_stack("dev")
     assert _depends(run, "app-instance", route)
     assert _depends(run, "app-instance", "network-private-rta-0" if stack == "prod" else "network-public-rta-0")
+
+
+def test_alb_access_logs_are_an_option(prod):
+    assert "accessLogs" not in prod.mocks.only("aws:lb/loadBalancer:LoadBalancer").inputs
+    lb = run_stack("prod", {"albAccessLogsBucket": "acme-alb-logs"}).mocks.only("aws:lb/loadBalancer:LoadBalancer")
+    assert lb.inputs["accessLogs"] == {"bucket": "acme-alb-logs", "prefix": "app-alb", "enabled": True}

@@ -51,6 +51,8 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"hostKeyPairName": "ops"}, "hostAdminCidr", "required when hostKeyPairName is set"),
     ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "0.0.0.0/0"}, "hostAdminCidr", "0.0.0.0/0 is not allowed"),
     ("dev", {"appPort": 3306}, "appPort", "must not be an admin or database port"),
+    ("prod", {"albAccessLogsBucket": "Logs_Bucket"}, "albAccessLogsBucket", "must be an S3 bucket name"),
+    ("dev", {"albAccessLogsBucket": "my-alb-logs"}, "albAccessLogsBucket", "needs hostPlacement private"),
     ("prod", {"albCertificateArn": "arn:aws:iam::1:cert/x"}, "albCertificateArn", "ACM certificate ARN"),
     ("dev", {"dbKmsKeyArn": "alias/mine"}, "dbKmsKeyArn", "KMS key ARN"),
     ("dev", {"tags": {"Team": 1}}, "tags", "string -> string"),
