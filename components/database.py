@@ -244,7 +244,9 @@ class AuroraCluster(pulumi.ComponentResource):
         if args.monitoring_interval:
             monitoring_role = aws.iam.Role(
                 f"{name}-monitoring-role", description=f"{name}: RDS enhanced monitoring",
-                assume_role_policy=assume_role_policy("monitoring.rds.amazonaws.com"), tags=tags, opts=child)
+                # RDS documents aws:SourceAccount for this role (confused-deputy protection).
+                assume_role_policy=ctx.account_id.apply(
+                    lambda acct: assume_role_policy("monitoring.rds.amazonaws.com", acct)), tags=tags, opts=child)
             monitoring_policy = aws.iam.RolePolicyAttachment(
                 f"{name}-monitoring-policy", role=monitoring_role.name,
                 policy_arn=ctx.partition.apply(

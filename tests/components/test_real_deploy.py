@@ -244,3 +244,12 @@ def test_alb_access_logs_are_an_option(prod):
     assert "accessLogs" not in prod.mocks.only("aws:lb/loadBalancer:LoadBalancer").inputs
     lb = run_stack("prod", {"albAccessLogsBucket": "acme-alb-logs"}).mocks.only("aws:lb/loadBalancer:LoadBalancer")
     assert lb.inputs["accessLogs"] == {"bucket": "acme-alb-logs", "prefix": "app-alb", "enabled": True}
+
+
+def test_monitoring_role_trusts_rds_monitoring_of_this_account_only(prod):
+    trust = json.loads(prod.mocks.by_name("db-monitoring-role").inputs["assumeRolePolicy"])["Statement"]
+    assert trust == [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                      "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                      "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
+    attached = prod.mocks.by_name("db-monitoring-policy").inputs["policyArn"]
+    assert attached == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
