@@ -185,8 +185,9 @@ class AuroraCluster(pulumi.ComponentResource):
         param_group = aws.rds.ClusterParameterGroup(
             f"{name}-params", family=parameter_group_family(args.engine, version),
             description=f"{name}: TLS enforced",
-            # Every parameter here is dynamic: "immediate" applies a later change without a reboot.
-            parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method="immediate")
+            # "pending-reboot" is valid for static and dynamic parameters ("immediate" is rejected
+            # for static ones); a new cluster starts with these values either way.
+            parameters=[aws.rds.ClusterParameterGroupParameterArgs(name=k, value=v, apply_method="pending-reboot")
                         for k, v in params.items()], tags=tags, opts=child)
         suffix = random.RandomId(f"{name}-id-suffix", byte_length=4, opts=child)
         identifier = suffix.hex.apply(lambda h: f"{prefix}{h}")

@@ -82,9 +82,10 @@ def test_cluster_key_lets_cloudwatch_alarms_publish_to_the_encrypted_topic(prod)
     assert topic["kmsMasterKeyId"] == key.outputs["arn"]
 
 
-def test_tls_parameters_apply_immediately(prod):
+def test_parameters_use_the_apply_method_rds_accepts_for_any_parameter(prod):
+    # ModifyDBClusterParameterGroup: "immediate" only for dynamic parameters, "pending-reboot" for both.
     params = prod.mocks.only("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs["parameters"]
-    assert {p["name"]: p["applyMethod"] for p in params}["require_secure_transport"] == "immediate"
+    assert {p["applyMethod"] for p in params} == {"pending-reboot"}
 
 
 def test_prod_alb_has_deletion_protection(prod):
