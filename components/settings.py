@@ -81,7 +81,8 @@ _RETENTION = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 109
 _VERSION_RE = {"aurora-mysql": r"(5\.7|8\.0)\.mysql_aurora\.\d+\.\d+\.\d+",
                "aurora-postgresql": r"\d{2}(\.\d+)?"}
 _INSTANCE_TYPE_RE = re.compile(r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge)")
-_DB_CLASS_RE = re.compile(r"db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(micro|small|medium|large|\d*xlarge)")
+# Aurora has no micro/small classes (smallest: db.t3.medium / db.t4g.medium).
+_DB_CLASS_RE = re.compile(r"db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(medium|large|\d*xlarge)")
 _RESERVED_USERS = {"admin", "root", "postgres", "rdsadmin", "rdsrepladmin", "mysql", "master"}
 _FORBIDDEN_APP_PORTS = {22, 3306, 3389, 5432}
 
@@ -287,7 +288,7 @@ def _database(r: _Reader) -> DatabaseSettings:
     klass = r.value("dbInstanceClass", _str)
     if not _DB_CLASS_RE.fullmatch(klass):
         raise SettingsError("dbInstanceClass", klass,
-                            "must be an RDS instance class like db.r7g.large or db.t4g.medium")
+                            "must be an Aurora instance class like db.r7g.large or db.t4g.medium (no micro/small)")
     lo, hi = r.value("dbServerlessMinAcu", _float), r.value("dbServerlessMaxAcu", _float)
     for key, v, low in (("dbServerlessMinAcu", lo, 0), ("dbServerlessMaxAcu", hi, 1)):
         if not low <= v <= 256 or (v * 2) != int(v * 2):
