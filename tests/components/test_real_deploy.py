@@ -254,3 +254,17 @@ def test_monitoring_role_trusts_rds_monitoring_of_this_account_only(prod):
                       "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]
     attached = prod.mocks.by_name("db-monitoring-policy").inputs["policyArn"]
     assert attached == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def test_per_az_nat_keeps_private_traffic_in_its_own_az(prod):
+    # Cross-AZ NAT routing costs data transfer and dies with the other AZ.
+    m = prod.mocks
+    subnets = {s.id: s.inputs["availabilityZone"] for s in m.resources_of("aws:ec2/subnet:Subnet")}
+    nat_az = {n.id: subnets[n.inputs["subnetId"]] for n in m.resources_of("aws:ec2/natGateway:NatGateway")}
+    route_nat = {r.inputs["routeTableId"]: r.inputs["natGatewayId"]
+                 for r in m.resources_of("aws:ec2/route:Route") if "natGatewayId" in r.inputs}
+    private = [a for a in m.resources_of("aws:ec2/routeTableAssociation:RouteTableAssociation")
+               if a.name.startswith("network-private-rta-")]
+    assert len(private) == len(nat_az) == 3
+    for assoc in private:
+        assert nat_az[route_nat[assoc.inputs["routeTableId"]]] == subnets[assoc.inputs["subnetId"]], assoc.name
