@@ -25,7 +25,8 @@ db = AuroraCluster("db", AuroraClusterArgs(
     monitoring_interval=dbs.monitoring_interval,
     performance_insights_retention_days=dbs.performance_insights_retention_days,
     reader_autoscaling_max=dbs.reader_autoscaling_max,
-    reader_autoscaling_cpu_target=dbs.reader_autoscaling_cpu_target, proxy=dbs.proxy,
+    reader_autoscaling_cpu_target=dbs.reader_autoscaling_cpu_target,
+    alarm_emails=dbs.alarm_emails, proxy=dbs.proxy,
     log_retention_days=net.log_retention_days,
     kms_key_arn=dbs.kms_key_arn, protect=dbs.protect, tags=s.tags))
 

@@ -75,6 +75,8 @@ class AuroraClusterArgs:
     """Target average reader CPU %. Default: 70."""
     log_retention_days: int = 30
     """Retention of the exported DB log groups (created here, encrypted with the CMK). Default: 30."""
+    alarm_emails: Sequence[str] = ()
+    """E-mail addresses subscribed to the alarm topic (each confirms by mail). Default: () (none)."""
     proxy: bool = False
     """Create an RDS Proxy (TLS + IAM auth required). Default: False."""
     kms_key_arn: Optional[str] = None

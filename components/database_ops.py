@@ -25,6 +25,9 @@ def alarms(name: str, cluster: aws.rds.Cluster, topic: aws.sns.Topic, args, tags
             dimensions={"DBClusterIdentifier": cluster.cluster_identifier},
             alarm_description=f"{name}: {metric} {op} {threshold}",
             alarm_actions=[topic.arn], ok_actions=[topic.arn], tags=tags, opts=child)
+    for i, email in enumerate(args.alarm_emails):
+        aws.sns.TopicSubscription(f"{name}-alarms-email-{i}", topic=topic.arn, protocol="email",
+                                  endpoint=email, opts=child)
 
 def reader_autoscaling(name: str, parent: pulumi.Resource, cluster: aws.rds.Cluster, args,
                    instances: list, child: pulumi.ResourceOptions) -> None:

@@ -58,6 +58,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "dbPerformanceInsightsRetentionDays": (_DB.performance_insights_retention_days, "Performance Insights retention: 7 or a multiple of 31 up to 731"),
     "dbReaderAutoscalingMax": (_DB.reader_autoscaling_max, "0 = off; else max readers by Application Auto Scaling (≥ dbReaders, ≤ 15)"),
     "dbReaderAutoscalingCpuTarget": (_DB.reader_autoscaling_cpu_target, "reader autoscaling target CPU % 10..90"),
+    "dbAlarmEmails": (list(_DB.alarm_emails), "e-mail addresses subscribed to the alarm topic (CPU, memory, connections, replica lag)"),
     "dbProxy": (_DB.proxy, "create an RDS Proxy (TLS required, IAM auth) in front of the cluster"),
     "dbKmsKeyArn": (None, "use this KMS key ARN instead of creating a CMK"),
     "appDbUser": (AppHostArgs.app_db_user, "database user the host may connect as with IAM auth (rds-db:connect)"),
@@ -116,6 +117,7 @@ class DatabaseSettings:
     performance_insights_retention_days: int
     reader_autoscaling_max: int
     reader_autoscaling_cpu_target: int
+    alarm_emails: tuple[str, ...]
     proxy: bool
     kms_key_arn: Optional[str]
     app_db_user: str
@@ -320,6 +322,9 @@ def _database(r: _Reader) -> DatabaseSettings:
     kms = r.value("dbKmsKeyArn", _str)
     if kms and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})", kms):
         raise SettingsError("dbKmsKeyArn", kms, "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+    emails = r.value("dbAlarmEmails", _json(list))
+    if not all(isinstance(e, str) and re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", e) for e in emails):
+        raise SettingsError("dbAlarmEmails", emails, "must be a list of e-mail addresses like ops@example.com")
     app_user = r.value("appDbUser", _str)
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,15}", app_user) or app_user == user.lower():
         raise SettingsError("appDbUser", app_user,
@@ -335,7 +340,7 @@ def _database(r: _Reader) -> DatabaseSettings:
         performance_insights_retention_days=pi, reader_autoscaling_max=scale_max,
         reader_autoscaling_cpu_target=_range("dbReaderAutoscalingCpuTarget",
                                              r.value("dbReaderAutoscalingCpuTarget", _int), 10, 90),
-        proxy=r.value("dbProxy", _bool), kms_key_arn=kms or None, app_db_user=app_user,
+        alarm_emails=tuple(emails), proxy=r.value("dbProxy", _bool), kms_key_arn=kms or None, app_db_user=app_user,
         protect=r.value("protect", _bool))
 
 

@@ -101,6 +101,16 @@ def test_single_writer_has_no_replica_lag_alarm_and_alarms_go_to_encrypted_topic
     policy = json.loads(mocks.only("aws:kms/key:Key").inputs["policy"])
     assert any(s["Principal"].get("Service") == "cloudwatch.amazonaws.com" for s in policy["Statement"])
 
+    assert mocks.resources_of("aws:sns/topicSubscription:TopicSubscription") == []
+
+
+def test_alarm_emails_subscribe_to_the_topic(mocks):
+    build(alarm_emails=("ops@example.com", "dba@example.com"))
+    topic = mocks.only("aws:sns/topic:Topic")
+    subs = mocks.resources_of("aws:sns/topicSubscription:TopicSubscription")
+    assert [(s.inputs["protocol"], s.inputs["endpoint"], s.inputs["topic"]) for s in subs] == [
+        ("email", "ops@example.com", topic.outputs["arn"]), ("email", "dba@example.com", topic.outputs["arn"])]
+
 
 def test_serverless_v2(mocks):
     build(serverless=True, serverless_min_acu=0.5, serverless_max_acu=8)

@@ -56,6 +56,7 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"albAccessLogsBucket": "my-alb-logs"}, "albAccessLogsBucket", "needs hostPlacement private"),
     ("prod", {"albCertificateArn": "arn:aws:iam::1:cert/x"}, "albCertificateArn", "ACM certificate ARN"),
     ("dev", {"dbKmsKeyArn": "alias/mine"}, "dbKmsKeyArn", "KMS key ARN"),
+    ("dev", {"dbAlarmEmails": ["ops"]}, "dbAlarmEmails", "list of e-mail addresses"),
     ("dev", {"tags": {"Team": 1}}, "tags", "string -> string"),
     ("dev", {"aws:region": None}, "aws:region", "must be set to an AWS region"),
 ]
