@@ -9,10 +9,12 @@ from typing import Any, Iterable, Optional
 from pulumi_policy import Severity
 
 from .base import ADVISORY, MANDATORY, Ctx, is_set, items, resource_rule, target, text
+from .stackview import StackView, label, stack_rule
 
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 EBS_VOLUME = "aws:ebs/volume:Volume"
+SUBNET = "aws:ec2/subnet:Subnet"
 KIND = {EC2_INSTANCE: "EC2 instance", LAUNCH_TEMPLATE: "Launch template", EBS_VOLUME: "EBS volume"}
 
 
@@ -22,6 +24,9 @@ def _true(value: Any) -> bool:
 
 
 def _imdsv2(ctx: Ctx) -> Iterable[str]:
+    endpoint = ctx.get("metadataOptions", "httpEndpoint")
+    if ctx.known(endpoint, "metadataOptions.httpEndpoint") and endpoint == "disabled":
+        return  # no metadata service at all: nothing to steal tokens from
     tokens = ctx.get("metadataOptions", "httpTokens")
     if ctx.known(tokens, "metadataOptions.httpTokens") and tokens != "required":
         yield (f"{KIND[ctx.type]} must require IMDSv2: set `metadataOptions.httpTokens` to "
@@ -52,11 +57,13 @@ def _volumes(ctx: Ctx) -> Iterable[str]:
                 d, dict) else None) for i, d in enumerate(items(devices))]
     else:
         mappings = ctx.get("blockDeviceMappings")
+        # only EBS mappings hold data: instance-store (virtualName) and noDevice entries do not
         checks = [] if not ctx.known(mappings, "blockDeviceMappings") else [
             (f"blockDeviceMappings[{i}].ebs.encrypted",
-             m.get("ebs", {}).get("encrypted") if isinstance(m, dict) and isinstance(
-                 m.get("ebs"), dict) else None)
-            for i, m in enumerate(items(mappings))]
+             m.get("ebs", {}).get("encrypted") if isinstance(m.get("ebs"), dict) else None)
+            for i, m in enumerate(items(mappings)) if isinstance(m, dict) and (
+                m.get("ebs") is not None or not (is_set(m.get("virtualName"))
+                                                 or "noDevice" in m))]
     for path, value in checks:
         if ctx.known(value, path) and not _true(value):
             yield f"{kind} must encrypt its volumes: set `{path}: true` (absent means unencrypted)."
@@ -130,16 +137,52 @@ def _profile(ctx: Ctx) -> Iterable[str]:
 
 
 def _public_ip(ctx: Ctx) -> Iterable[str]:
-    value = ctx.get("associatePublicIpAddress")
-    if not ctx.known(value, "associatePublicIpAddress") or value is not True:
-        return
     if ctx.config.get("allowPublicHost") is True:
         return
-    yield ("EC2 instance must not get a public IP address: set `associatePublicIpAddress: false` "
-           "and put it in a private subnet behind a load balancer (or allow it for this stack "
-           "with the rule's `allowPublicHost` option).")
+    if ctx.type == LAUNCH_TEMPLATE:
+        interfaces = ctx.get("networkInterfaces")
+        ctx.known(interfaces, "networkInterfaces")
+        found = [(f"networkInterfaces[{i}].associatePublicIpAddress",
+                  n.get("associatePublicIpAddress"))
+                 for i, n in enumerate(items(interfaces)) if isinstance(n, dict)]
+    else:
+        found = [("associatePublicIpAddress", ctx.get("associatePublicIpAddress"))]
+    for path, value in found:
+        if ctx.known(value, path) and _true(value):
+            yield (f"{KIND[ctx.type]} must not give instances a public IP address: set `{path}: "
+                   "false` and use a private subnet behind a load balancer (or allow it for "
+                   "this stack with the rule's `allowPublicHost` option).")
 
 
+def _public_via_subnet(view: StackView, config: dict):
+    if config.get("allowPublicHost") is True:
+        return
+    for host in view.of(EC2_INSTANCE):
+        explicit = view.get(host, "associatePublicIpAddress")
+        if view.is_unknown(explicit, host, "associatePublicIpAddress") or explicit is False:
+            continue  # an explicit false wins over the subnet's default
+        if explicit is True or text(view.get(host, "publicIp")):
+            # after an update the outputs say what AWS did, whatever the inputs asked for
+            yield (f"{label(host)} has a public IP address: set `associatePublicIpAddress: "
+                   "false` and use a private subnet behind a load balancer."), host.urn
+            continue
+        if is_set(view.get(host, "networkInterfaces")):
+            continue  # the attached interfaces decide, not a subnet default
+        subnets = view.deps(host, "subnetId", SUBNET)
+        if not subnets and view.get(host, "subnetId") in (None, ""):
+            yield (f"{label(host)} has no `subnetId`: it launches in the default VPC, whose "
+                   "subnets give every instance a public IP; set `subnetId` to a private "
+                   "subnet."), host.urn
+        for subnet in subnets:
+            mapped = view.get(subnet, "mapPublicIpOnLaunch")
+            if not view.is_unknown(mapped, subnet, "mapPublicIpOnLaunch") and mapped is True:
+                yield (f"{label(host)} gets a public IP from {label(subnet)} "
+                       "(`mapPublicIpOnLaunch: true`): set `associatePublicIpAddress: false` or "
+                       "use a private subnet."), host.urn
+
+
+_ALLOW_PUBLIC = {"allowPublicHost": {"type": "boolean", "default": False,
+                                     "description": "Allow a public IP on app hosts (dev)."}}
 RULES = [
     resource_rule(
         name="ec2-imdsv2-required", types=(EC2_INSTANCE, LAUNCH_TEMPLATE), check=_imdsv2,
@@ -164,10 +207,18 @@ RULES = [
         level=ADVISORY, severity=Severity.LOW, anchors=("CKV2_AWS_41", "SSM.1"),
         unknown="set-ness only; an unknown value counts as set"),
     resource_rule(
-        name="ec2-no-public-ip", types=(EC2_INSTANCE,), check=_public_ip,
-        description="Checks whether instances do not get a public IP address (unless the stack "
-                    "allows a public app host).",
+        name="ec2-no-public-ip", types=(EC2_INSTANCE, LAUNCH_TEMPLATE), check=_public_ip,
+        description="Checks whether instances (and launch templates' network interfaces) do not "
+                    "ask for a public IP address (unless the stack allows a public app host).",
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_88", "EC2.9"),
-        config={"allowPublicHost": {"type": "boolean", "default": False,
-                                    "description": "Allow a public IP on app hosts (dev)."}}),
+        config=_ALLOW_PUBLIC),
+    stack_rule(
+        name="ec2-no-public-ip-from-subnet", types=(EC2_INSTANCE,), check=_public_via_subnet,
+        description="Checks whether instances end up without a public IP: not in a subnet that "
+                    "maps public IPs on launch (or the default VPC) unless "
+                    "associatePublicIpAddress is false, and no publicIp output after an update.",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("EC2.9", "CKV_AWS_88"),
+        unknown="unknown associatePublicIpAddress or mapPublicIpOnLaunch: advisory 'not "
+                "checked'; the instance-to-subnet relation uses dependencies",
+        config=_ALLOW_PUBLIC),
 ]

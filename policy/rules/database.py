@@ -15,9 +15,11 @@ from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, reso
 CLUSTER = "aws:rds/cluster:Cluster"
 CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 DB_INSTANCE = "aws:rds/instance:Instance"
+PROXY = "aws:rds/proxy:Proxy"
 STORAGE = (CLUSTER, DB_INSTANCE)
 INSTANCES = (CLUSTER_INSTANCE, DB_INSTANCE)
-KIND = {CLUSTER: "Aurora cluster", CLUSTER_INSTANCE: "Aurora instance", DB_INSTANCE: "RDS instance"}
+KIND = {CLUSTER: "Aurora cluster", CLUSTER_INSTANCE: "Aurora instance", DB_INSTANCE: "RDS instance",
+        PROXY: "RDS Proxy"}
 MYSQL_ENGINES = ("aurora", "aurora-mysql", "mysql", "mariadb")
 POSTGRES_ENGINES = ("aurora-postgresql", "postgres")
 
@@ -230,4 +232,10 @@ RULES = [
         name="rds-auto-minor-version-upgrade", types=INSTANCES, check=_minor_upgrades,
         description="Checks whether database instances take automatic minor version upgrades.",
         level=ADVISORY, severity=Severity.LOW, anchors=("CKV_AWS_226", "RDS.13")),
+    resource_rule(
+        name="rds-proxy-require-tls", types=(PROXY,),
+        check=_flag("requireTls", "require TLS for every client connection"),
+        description="Checks whether RDS Proxies require TLS (absent = not required).",
+        level=MANDATORY, severity=Severity.HIGH,
+        anchors=("AWS Config rds-proxy-tls-encryption",)),
 ]

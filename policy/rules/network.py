@@ -36,11 +36,13 @@ class Permission:
 def _ports(protocol: Any, low: Any, high: Any) -> Any:
     if protocol is UNKNOWN or low is UNKNOWN or high is UNKNOWN:
         return UNKNOWN
-    proto = str(protocol).lower() if protocol is not None else ""
-    if proto in ("-1", "all", "-1.0"):
+    proto = str(protocol).lower().strip() if protocol is not None else ""
+    if number(proto) is not None:  # protocol numbers: "6", 6.0 and "6.0" are all TCP
+        proto = str(int(number(proto)))
+    if proto in ("-1", "all"):
         return ALL_PORTS
-    if proto in _NO_PORTS:
-        return None
+    if proto in _NO_PORTS or (proto.lstrip("-").isdigit() and proto not in ("6", "17")):
+        return None  # AWS: ports apply only to TCP/UDP (other protocols carry no port)
     low_n, high_n = number(low), number(high)
     if low_n is None and high_n is None:
         return ALL_PORTS

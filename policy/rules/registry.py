@@ -42,11 +42,11 @@ class Registry:
 
 
 def build_registry() -> Registry:
-    from . import (compute, database, database_stack, dynamodb, network, network_stack,
-                   security, stack)
+    from . import (compute, database, database_stack, dynamodb, loadbalancer, network,
+                   network_stack, observability, security, stack)
     registry = Registry()
-    for module in (database, database_stack, compute, network, network_stack, security,
-                   dynamodb, stack):
+    for module in (database, database_stack, compute, network, network_stack, loadbalancer,
+                   security, observability, dynamodb, stack):
         for rule in module.RULES:
             registry.add(rule)
     return registry

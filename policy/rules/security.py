@@ -1,20 +1,28 @@
 """KMS keys, Secrets Manager secrets and IAM policy/trust documents."""
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any, Iterable, Optional
 
 from pulumi_policy import Severity
 
 from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, resource_rule
+from .stackview import StackView, label, stack_rule
 
 KMS_KEY = "aws:kms/key:Key"
 SECRET = "aws:secretsmanager/secret:Secret"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 MANAGED_POLICY = "aws:iam/policy:Policy"
-POLICY_TYPES = (ROLE, ROLE_POLICY, MANAGED_POLICY, "aws:iam/userPolicy:UserPolicy",
-                "aws:iam/groupPolicy:GroupPolicy")
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+POLICY_TYPES = (ROLE, ROLE_POLICY, MANAGED_POLICY, USER_POLICY, "aws:iam/groupPolicy:GroupPolicy")
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+USER_ATTACHMENT = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+ATTACHMENTS = (ROLE_ATTACHMENT, USER_ATTACHMENT, GROUP_ATTACHMENT, POLICY_ATTACHMENT)
+SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 
 
 def _rotation(ctx: Ctx) -> Iterable[str]:
@@ -127,6 +135,62 @@ def _trust(ctx: Ctx) -> Iterable[str]:
                    f"are {', '.join(sorted(allowed))} (the rule's `allowedServices` option).")
 
 
+def _pass_role(ctx: Ctx) -> Iterable[str]:
+    for path, raw in _documents(ctx):
+        if not ctx.known(raw, path) or raw is None:
+            continue
+        doc, _ = document(raw)
+        for i, st in enumerate(statements(doc) if doc else []):
+            actions = [a for a in listed(st.get("Action")) if a.lower().startswith("iam:")]
+            if not allows(st) or not any(fnmatch.fnmatchcase("iam:passrole", a.lower())
+                                         for a in actions):
+                continue
+            if st.get("Resource") is UNKNOWN or UNKNOWN in items(st.get("Resource")):
+                ctx.known(UNKNOWN, f"{path} statement {i} Resource")
+                continue
+            broad = [r for r in listed(st.get("Resource")) if r == "*" or r.endswith("role/*")]
+            if broad or "NotResource" in st:
+                yield (f"IAM policy `{path}` statement {i} allows iam:PassRole on "
+                       f"{', '.join(broad) or 'NotResource'}: list the role ARNs it may pass "
+                       "(and condition on iam:PassedToService).")
+
+
+def _attached_arns(ctx: Ctx) -> list[tuple[str, Any]]:
+    if ctx.type == ROLE:
+        arns = ctx.get("managedPolicyArns")
+        if not ctx.known(arns, "managedPolicyArns"):
+            return []
+        return [(f"managedPolicyArns[{i}]", a) for i, a in enumerate(items(arns))]
+    return [("policyArn", ctx.get("policyArn"))]
+
+
+def _admin_policies(ctx: Ctx) -> Iterable[str]:
+    forbidden = [str(p) for p in items(ctx.config.get("forbiddenPolicies"))]
+    for path, arn in _attached_arns(ctx):
+        if not ctx.known(arn, path) or not isinstance(arn, str):
+            continue
+        if any(fnmatch.fnmatchcase(arn, pattern) for pattern in forbidden):
+            yield (f"IAM attachment `{path}` grants {arn.rsplit('/', 1)[-1]}: attach a policy "
+                   "that lists only the actions the workload needs.")
+
+
+def _user_policies(ctx: Ctx) -> Iterable[str]:
+    if ctx.type == POLICY_ATTACHMENT:
+        users = ctx.get("users")
+        if not ctx.known(users, "users") or not items(users):
+            return
+    yield ("IAM policies must not be attached to users: attach them to a group or a role "
+           "the user assumes (`users` / aws.iam.UserPolicy / UserPolicyAttachment).")
+
+
+def _secret_rotation(view: StackView, config: dict):
+    for secret in view.of(SECRET):
+        if not view.referrers(secret, SECRET_ROTATION, "secretId"):
+            yield (f"{label(secret)} has no rotation: add an aws.secretsmanager.SecretRotation "
+                   "with `secretId` from this secret (or let RDS manage the password with "
+                   "`manageMasterUserPassword`, which rotates it)."), secret.urn
+
+
 RULES = [
     resource_rule(
         name="kms-key-rotation-enabled", types=(KMS_KEY,), check=_rotation,
@@ -163,4 +227,37 @@ RULES = [
             "default": ["ec2.amazonaws.com", "monitoring.rds.amazonaws.com",
                         "vpc-flow-logs.amazonaws.com", "rds.amazonaws.com"],
             "description": "Service principals roles may trust."}}),
+    resource_rule(
+        name="iam-no-passrole-wildcard", types=POLICY_TYPES, check=_pass_role,
+        description="Checks whether IAM policy documents allow iam:PassRole only on named roles "
+                    "(not on * or every role).",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_286",),
+        unknown="document or Resource built from outputs: advisory 'not checked', checked at "
+                "update"),
+    resource_rule(
+        name="iam-no-admin-managed-policy", types=(ROLE, *ATTACHMENTS), check=_admin_policies,
+        description="Checks whether roles, users and groups are not attached AWS's "
+                    "administrator-level managed policies.",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_274",),
+        unknown="unknown policyArn: advisory 'not checked', checked at update",
+        config={"forbiddenPolicies": {
+            "type": "array", "items": {"type": "string"},
+            "default": ["arn:*:iam::aws:policy/AdministratorAccess",
+                        "arn:*:iam::aws:policy/PowerUserAccess",
+                        "arn:*:iam::aws:policy/IAMFullAccess"],
+            "description": "Managed policy ARNs (glob patterns) never to attach."}}),
+    resource_rule(
+        name="iam-no-user-policies", types=(USER_POLICY, USER_ATTACHMENT, POLICY_ATTACHMENT),
+        check=_user_policies,
+        description="Checks whether IAM policies are attached to groups and roles, never "
+                    "directly to users.",
+        level=MANDATORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_40", "IAM.2"),
+        unknown="unknown `users` list: advisory 'not checked'"),
+    stack_rule(
+        name="secret-rotation-configured", types=(SECRET,), check=_secret_rotation,
+        description="Checks whether Secrets Manager secrets of this stack have a rotation "
+                    "(RDS-managed master secrets rotate on their own and are not stack "
+                    "resources).",
+        level=ADVISORY, severity=Severity.MEDIUM, anchors=("CKV2_AWS_57", "SecretsManager.1"),
+        unknown="uses dependencies only; never blocked by unknown values"),
 ]

@@ -24,6 +24,18 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 MANAGED_POLICY = "aws:iam/policy:Policy"
 TABLE = "aws:dynamodb/table:Table"
+TOPIC = "aws:sns/topic:Topic"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LB = "aws:lb/loadBalancer:LoadBalancer"
+ALB = "aws:alb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+PROXY = "aws:rds/proxy:Proxy"
+ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+CERT_ARN = f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+LB_ARN = (f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:loadbalancer/app/app-alb-1a2b3c4/"
+          "50dc6c495c0c9188")
 
 USER_DATA = f"""#cloud-config
 write_files:
@@ -153,7 +165,48 @@ def table() -> dict:
             "pointInTimeRecovery": {"enabled": True}, "deletionProtectionEnabled": True}
 
 
+def topic() -> dict:
+    return {"name": "db-alarms-1a2b3c4", "kmsMasterKeyId": KEY_ARN}
+
+
+def log_group() -> dict:
+    return {"name": "/aws/rds/cluster/db-1a2b3c4d/audit", "retentionInDays": 90.0,
+            "kmsKeyId": KEY_ARN}
+
+
+def load_balancer() -> dict:
+    return {"loadBalancerType": "application", "internal": False,
+            "subnets": ["subnet-0a1b2c3d4e5f60718", "subnet-0b1c2d3e4f5061728"],
+            "dropInvalidHeaderFields": True, "enableDeletionProtection": True,
+            "desyncMitigationMode": "strictest",
+            "accessLogs": {"bucket": "aurorakit-alb-logs", "prefix": "app-alb", "enabled": True}}
+
+
+def listener() -> dict:
+    return {"loadBalancerArn": LB_ARN, "port": 443.0, "protocol": "HTTPS",
+            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06", "certificateArn": CERT_ARN,
+            "defaultActions": [{"type": "forward", "targetGroupArn": LB_ARN + "-tg"}]}
+
+
+def proxy() -> dict:
+    return {"engineFamily": "MYSQL", "requireTls": True, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/p",
+            "vpcSubnetIds": ["subnet-0a1b2c3d4e5f60718"], "auths": [
+                {"authScheme": "SECRETS", "secretArn": SECRET_ARN, "iamAuth": "REQUIRED"}]}
+
+
+def role_attachment() -> dict:
+    return {"role": "app-role", "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}
+
+
+def policy_attachment() -> dict:
+    return {"name": "ssm-core", "roles": ["app-role"], "groups": [],
+            "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}
+
+
 HAPPY = {CLUSTER: cluster, CLUSTER_INSTANCE: cluster_instance, DB_INSTANCE: db_instance,
          EC2: ec2, LAUNCH_TEMPLATE: launch_template, VOLUME: volume, SG: sg, SG_RULE: sg_rule,
          VPC_INGRESS: vpc_ingress, VPC_EGRESS: vpc_egress, KMS_KEY: kms_key, SECRET: secret,
-         ROLE: role, ROLE_POLICY: role_policy, MANAGED_POLICY: managed_policy, TABLE: table}
+         ROLE: role, ROLE_POLICY: role_policy, MANAGED_POLICY: managed_policy, TABLE: table,
+         TOPIC: topic, LOG_GROUP: log_group, LB: load_balancer, ALB: load_balancer,
+         LISTENER: listener, PROXY: proxy, ROLE_ATTACHMENT: role_attachment,
+         POLICY_ATTACHMENT: policy_attachment}

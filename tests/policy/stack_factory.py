@@ -28,6 +28,8 @@ T = {
     "role": f.ROLE, "rp": f.ROLE_POLICY, "profile": "aws:iam/instanceProfile:InstanceProfile",
     "att": "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "policy": f.MANAGED_POLICY,
     "random": "random:index/randomPassword:RandomPassword",
+    "lb": f.LB, "listener": f.LISTENER, "lrule": "aws:lb/listenerRule:ListenerRule",
+    "rotation": "aws:secretsmanager/secretRotation:SecretRotation",
 }
 APP_POLICY = f.doc(f.READ_SECRET, f.DECRYPT)
 
@@ -108,6 +110,19 @@ def good_stack() -> Stack:
     s.add(T["ec2"], "app-host", f.ec2(), {
         "iamInstanceProfile": [profile], "vpcSecurityGroupIds": [app_sg],
         "subnetId": [s.find("net-private-0")], "rootBlockDevice": [key]})
+    alb = s.add(T["lb"], "app-alb", f.load_balancer(), {"subnets": [s.find("net-public-0"),
+                                                                    s.find("net-public-1")]})
+    s.add(T["listener"], "app-https", f.listener(), {"loadBalancerArn": [alb]})
+    s.add(T["listener"], "app-http-redirect", {
+        "loadBalancerArn": f.LB_ARN, "port": 80.0, "protocol": "HTTP", "defaultActions": [
+            {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443",
+                                              "statusCode": "HTTP_301"}}]},
+        {"loadBalancerArn": [alb]})
+    api_secret = s.add(T["secret"], "app-api-secret", {**f.secret(), "arn": f.SECRET_ARN + "-api"},
+                       {"kmsKeyId": [key]}, protect=True)
+    s.add(T["rotation"], "app-api-secret-rotation", {
+        "secretId": f.SECRET_ARN + "-api", "rotationRules": {"automaticallyAfterDays": 30.0}},
+        {"secretId": [api_secret]})
     return s
 
 

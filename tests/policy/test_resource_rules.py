@@ -165,6 +165,49 @@ CASES = [
      "point-in-time recovery", None),
     ("dynamodb-deletion-protection", f.TABLE, {"deletionProtectionEnabled": DELETE},
      "deletion protection", None),
+    ("ec2-no-public-ip", f.LAUNCH_TEMPLATE, {"networkInterfaces": [
+        {"associatePublicIpAddress": "true"}]}, "networkInterfaces[0]", None),
+    ("rds-proxy-require-tls", f.PROXY, {"requireTls": DELETE}, "RDS Proxy must require TLS",
+     None),
+    ("sns-topic-encrypted", f.TOPIC, {"kmsMasterKeyId": DELETE}, "kmsMasterKeyId", None),
+    ("cloudwatch-log-group-encrypted", f.LOG_GROUP, {"kmsKeyId": ""}, "customer-managed", None),
+    ("cloudwatch-log-group-retention", f.LOG_GROUP, {"retentionInDays": DELETE}, "forever",
+     None),
+    ("cloudwatch-log-group-retention", f.LOG_GROUP, {"retentionInDays": 0.0}, "forever", None),
+    ("cloudwatch-log-group-retention", f.LOG_GROUP, {"retentionInDays": 14.0},
+     "at least 30 days", {"minimumDays": 30.0}),
+    ("alb-drop-invalid-header-fields", f.LB, {"dropInvalidHeaderFields": DELETE},
+     "drop invalid HTTP header fields", None),
+    ("alb-drop-invalid-header-fields", f.ALB, {"loadBalancerType": DELETE,
+                                               "dropInvalidHeaderFields": False},
+     "dropInvalidHeaderFields", None),
+    ("alb-deletion-protection", f.LB, {"enableDeletionProtection": DELETE},
+     "enableDeletionProtection", None),
+    ("alb-desync-mitigation", f.ALB, {"desyncMitigationMode": "monitor"}, '"monitor"', None),
+    ("alb-access-logs", f.LB, {"accessLogs": DELETE}, "access logs", None),
+    ("alb-access-logs", f.LB, {"accessLogs.enabled": False}, "access logs", None),
+    ("lb-listener-modern-tls", f.LISTENER, {"sslPolicy": DELETE},
+     "unset (ELBSecurityPolicy-2016-08)", None),
+    ("lb-listener-modern-tls", f.LISTENER, {"sslPolicy": "ELBSecurityPolicy-TLS13-1-0-2021-06"},
+     "TLS 1.2+", None),
+    ("lb-listener-modern-tls", f.LISTENER, {"protocol": "TLS",
+                                            "sslPolicy": "ELBSecurityPolicy-FS-2018-06"},
+     "TLS listener", None),
+    ("iam-no-passrole-wildcard", f.ROLE_POLICY, {"policy": f.doc(
+        {"Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"], "Resource": "*"})},
+     "iam:PassRole on *", None),
+    ("iam-no-passrole-wildcard", f.ROLE, {"inlinePolicies.0.policy": f.doc(
+        {"Effect": "Allow", "Action": "iam:Pass*",
+         "Resource": f"arn:aws:iam::{f.ACCOUNT}:role/*"})}, "role/*", None),
+    ("iam-no-admin-managed-policy", f.ROLE_ATTACHMENT,
+     {"policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, "AdministratorAccess", None),
+    ("iam-no-admin-managed-policy", f.POLICY_ATTACHMENT,
+     {"policyArn": "arn:aws-cn:iam::aws:policy/PowerUserAccess"}, "PowerUserAccess", None),
+    ("iam-no-admin-managed-policy", f.ROLE, {"managedPolicyArns": [
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        "arn:aws:iam::aws:policy/IAMFullAccess"]}, "managedPolicyArns[1]", None),
+    ("iam-no-user-policies", f.POLICY_ATTACHMENT, {"users": ["alice"]}, "not be attached to users",
+     None),
 ]
 
 
@@ -232,3 +275,63 @@ def test_unknown_rule_lists_are_not_checked_rather_than_passed():
     assert out.ok and "ingress" in out.not_checked
     role = mutate(f.role(), {"inlinePolicies": UNKNOWN_ARRAY_VALUE})
     assert "inlinePolicies" in check_resource("iam-no-wildcard-actions", f.ROLE, role).not_checked
+
+
+def test_user_inline_policy_is_reported():
+    props = {"user": "alice", "policy": f.managed_policy()["policy"]}
+    out = check_resource("iam-no-user-policies", f.USER_POLICY, props)
+    assert len(out.messages) == 1 and "group or a role" in out.messages[0]
+
+
+def test_disabled_metadata_service_needs_no_tokens():
+    props = mutate(f.ec2(), {"metadataOptions": {"httpEndpoint": "disabled",
+                                                 "httpTokens": "optional"}})
+    assert check_resource("ec2-imdsv2-required", f.EC2, props).ok
+
+
+@pytest.mark.parametrize("protocol,ports,flagged", [
+    ("6", (22.0, 22.0), True), (6.0, (20.0, 25.0), True), ("TCP", (3300.0, 3310.0), True),
+    ("17", (3389.0, 3389.0), True), ("1", (-1.0, -1.0), False), (1.0, (-1.0, -1.0), False),
+    ("58", (-1.0, -1.0), False), ("50", (22.0, 22.0), False), ("tcp", (23.0, 1432.0), False),
+])
+def test_protocol_numbers_and_port_ranges(protocol, ports, flagged):
+    props = mutate(f.sg(), {"ingress.0.protocol": protocol, "ingress.0.fromPort": ports[0],
+                            "ingress.0.toPort": ports[1]})
+    out = check_resource("sg-no-world-ingress-to-sensitive-ports", f.SG, props)
+    assert out.ok is not flagged, out.messages
+
+
+def test_egress_type_security_group_rule_is_not_ingress():
+    props = mutate(f.sg_rule(), {"type": "egress", "sourceSecurityGroupId": DELETE,
+                                 "cidrBlocks": ["0.0.0.0/0"], "fromPort": 22.0, "toPort": 22.0})
+    assert check_resource("sg-no-world-ingress-to-sensitive-ports", f.SG_RULE, props).ok
+
+
+def test_instance_store_and_no_device_mappings_hold_no_ebs_data():
+    props = mutate(f.launch_template(), {"blockDeviceMappings": [
+        {"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}},
+        {"deviceName": "/dev/sdb", "virtualName": "ephemeral0"},
+        {"deviceName": "/dev/sdc", "noDevice": ""}]})
+    assert check_resource("ec2-volumes-encrypted", f.LAUNCH_TEMPLATE, props).ok
+
+
+def test_network_load_balancer_needs_no_http_settings():
+    props = {"loadBalancerType": "network", "enableDeletionProtection": True}
+    for rule in ("alb-drop-invalid-header-fields", "alb-desync-mitigation", "alb-access-logs"):
+        assert check_resource(rule, f.LB, props).ok
+
+
+def test_http_listener_needs_no_tls_policy_and_never_expiring_logs_can_be_allowed():
+    http = mutate(f.listener(), {"protocol": "HTTP", "port": 80.0, "sslPolicy": DELETE})
+    assert check_resource("lb-listener-modern-tls", f.LISTENER, http).ok
+    forever = mutate(f.log_group(), {"retentionInDays": DELETE})
+    assert check_resource("cloudwatch-log-group-retention", f.LOG_GROUP, forever,
+                          {"allowNeverExpire": True}).ok
+
+
+def test_passrole_on_named_roles_is_fine():
+    props = mutate(f.role_policy(), {"policy": f.doc({
+        "Effect": "Allow", "Action": "iam:PassRole",
+        "Resource": f"arn:aws:iam::{f.ACCOUNT}:role/app-role",
+        "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}})})
+    assert check_resource("iam-no-passrole-wildcard", f.ROLE_POLICY, props).ok

@@ -28,18 +28,23 @@ TYPES = sorted({t for r in REGISTRY for t in r.types} | set(f.HAPPY) | {
     "aws:rds/subnetGroup:SubnetGroup", "aws:ec2/internetGateway:InternetGateway",
     "aws:iam/instanceProfile:InstanceProfile", "aws:ec2/vpc:Vpc",
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
-    "aws:rds/clusterParameterGroup:ClusterParameterGroup"})
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup", "aws:lb/listenerRule:ListenerRule",
+    "aws:secretsmanager/secretRotation:SecretRotation"})
 # every key any rule reads, so random props hit the interesting paths
 KEYS = sorted({k for factory in f.HAPPY.values() for k in factory()} | {
     "routes", "subnetIds", "mapPublicIpOnLaunch", "parameters", "destinationCidrBlock",
     "destinationIpv6CidrBlock", "gatewayId", "natGatewayId", "cidrIpv4", "cidrIpv6", "type",
     "ipv6CidrBlocks", "cidrBlocks", "masterPassword", "masterUserSecrets", "blockDeviceMappings",
     "userDataBase64", "keySpec", "customerMasterKeySpec", "subnetId", "routeTableId", "vpcId",
-    "securityGroupId", "role", "policyArn", "availabilityZone", "clusterIdentifier"})
+    "securityGroupId", "role", "policyArn", "availabilityZone", "clusterIdentifier",
+    "networkInterfaces", "publicIp", "associatePublicIpAddress", "managedPolicyArns", "users",
+    "defaultActions", "actions", "listenerArn", "loadBalancerArn", "secretId", "logGroupClass",
+    "retentionInDays", "kmsMasterKeyId", "requireTls", "sslPolicy", "loadBalancerType"})
 NESTED = ["protocol", "fromPort", "toPort", "cidrBlocks", "ipv6CidrBlocks", "description",
           "encrypted", "enabled", "httpTokens", "Statement", "Effect", "Action", "Resource",
           "Principal", "cidrBlock", "ipv6CidrBlock", "gatewayId", "natGatewayId", "name",
-          "value", "policy", "ebs", "secretArn", "securityGroups", "self"]
+          "value", "policy", "ebs", "secretArn", "securityGroups", "self", "type", "redirect",
+          "associatePublicIpAddress", "virtualName", "noDevice", "httpEndpoint", "bucket"]
 UNKNOWNS = st.sampled_from([UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE,
                             UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE])
 EDGE_NUMBERS = st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, -1.0, 0.0,
@@ -47,6 +52,8 @@ EDGE_NUMBERS = st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308
 SCALARS = st.one_of(EDGE_NUMBERS, st.none(), st.booleans(), st.integers(-70000, 70000),
                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
                     st.sampled_from(["0.0.0.0/0", "::/0", "-1", "tcp", "required", "igw-1",
+                                     "HTTP", "HTTPS", "redirect", "disabled", "application",
+                                     "iam:PassRole", "arn:aws:iam::aws:policy/AdministratorAccess",
                                      "{\"Statement\": [{\"Action\": \"*\"}]}", "aurora-mysql",
                                      "postgres", "ON", "not/a/cidr", float("inf"),
                                      float("-inf"), float("nan"), 1e308, -1.0, 65535.0]),

@@ -182,7 +182,48 @@ def _open_default_sg(s):
     s.set("net-default-sg", "egress", [{"protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}])
 
 
+def _http_forwards(s):
+    s.set("app-http-redirect", "defaultActions", [{"type": "forward", "targetGroupArn": "tg"}])
+
+
+def _redirect_keeps_http(s):
+    s.set("app-http-redirect", "defaultActions", [{"type": "redirect", "redirect": {
+        "protocol": "#{protocol}", "port": "80"}}])
+
+
+def _http_rule_forwards(s):
+    s.add(T["lrule"], "app-http-api", {"listenerArn": "arn:listener", "actions": [
+        {"type": "forward", "targetGroupArn": "tg"}]},
+        {"listenerArn": [s.find("app-http-redirect")]})
+
+
+def _secret_without_rotation(s):
+    s.remove("app-api-secret-rotation")
+
+
+def _host_in_public_subnet(s):
+    s.set("app-host", "associatePublicIpAddress", None)
+    s.find("app-host").property_dependencies["subnetId"] = [s.find("net-public-0")]
+
+
+def _host_in_default_vpc(s):
+    s.set("app-host", "associatePublicIpAddress", None)
+    s.find("app-host").property_dependencies["subnetId"] = []
+
+
+def _host_got_public_ip(s):
+    s.set("app-host", "associatePublicIpAddress", None)
+    s.set("app-host", "publicIp", "203.0.113.44")
+
+
 CASES = [
+    ("alb-http-redirects-to-https", _http_forwards, 'HTTP listener "app-http-redirect"'),
+    ("alb-http-redirects-to-https", _redirect_keeps_http, 'protocol: "HTTPS"'),
+    ("alb-http-redirects-to-https", _http_rule_forwards, 'Listener rule "app-http-api"'),
+    ("secret-rotation-configured", _secret_without_rotation, 'secret "app-api-secret"'),
+    ("ec2-no-public-ip-from-subnet", _host_in_public_subnet, 'from subnet "net-public-0"'),
+    ("ec2-no-public-ip-from-subnet", _host_in_default_vpc, "default VPC"),
+    ("ec2-no-public-ip-from-subnet", _host_got_public_ip, "has a public IP"),
     ("db-subnets-no-internet-route", _igw_route, "internet gateway"),
     ("db-subnets-no-internet-route", _igw6_route, "internet gateway"),
     ("db-subnets-no-internet-route", _nat_route, "NAT gateway"),
@@ -322,3 +363,27 @@ def test_refreshed_sg_ingress_mirroring_the_link_rule_is_fine():
     s.set("db-sg", "ingress", [{"protocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0,
                                 "securityGroups": ["sg-0elsewhere00000001"]}])
     assert "a source not in this stack" in s.check("db-ingress-only-from-app-hosts").messages[0]
+
+
+def test_explicit_false_wins_over_a_public_subnet_and_dev_may_allow_it():
+    s = good_stack()
+    s.find("app-host").property_dependencies["subnetId"] = [s.find("net-public-0")]
+    assert s.check("ec2-no-public-ip-from-subnet").ok  # associatePublicIpAddress: false
+    _host_in_public_subnet(s)
+    assert s.check("ec2-no-public-ip-from-subnet", {"allowPublicHost": True}).ok
+
+
+def test_http_only_load_balancer_is_flagged_only_when_https_is_required():
+    s = good_stack()
+    s.remove("app-https")
+    _http_forwards(s)
+    assert s.check("alb-http-redirects-to-https").ok
+    out = s.check("alb-http-redirects-to-https", {"requireHttps": True})
+    assert len(out.messages) == 1 and "requireHttps" in out.messages[0]
+
+
+def test_unknown_listener_actions_are_not_checked():
+    s = good_stack()
+    s.set("app-http-redirect", "defaultActions", UNKNOWN_ARRAY_VALUE)
+    out = s.check("alb-http-redirects-to-https")
+    assert out.ok and "defaultActions" in out.not_checked

@@ -31,8 +31,18 @@ class Variant:
     also: tuple = ()                              # other mandatory rules this defect trips
 
 
-_CAPTURE = {"network-igw", "app-sg", "network-nat-0"}
+_CAPTURE = {"network-igw", "app-sg", "network-nat-0", "network-public-0"}
 _UNSET = object()
+
+
+@dataclass(frozen=True)
+class _Lazy:
+    """A change computed when the transformation runs (e.g. from a captured resource)."""
+
+    make: Callable[[], Any]
+
+    def __call__(self) -> Any:
+        return self.make()
 
 
 def transformation(args: pulumi.ResourceTransformationArgs):
@@ -44,6 +54,7 @@ def transformation(args: pulumi.ResourceTransformationArgs):
         return None
     props = dict(args.props)
     for key, value in variant.changes.get(args.name, {}).items():
+        value = value() if isinstance(value, _Lazy) else value
         if value is _UNSET:
             props.pop(key, None)
         else:
@@ -73,6 +84,25 @@ STAR_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 ANYONE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}]})
+PASSROLE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"], "Resource": "*"}]})
+CERT_ARN = ("arn:aws:acm:eu-west-1:123456789012:certificate/"
+            "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
+PUBLIC_SUBNET = _Lazy(lambda: CAPTURED["network-public-0"].id)
+
+
+def _user_with_policy() -> None:
+    user = aws.iam.User("bad-user", name="ops-alice")
+    aws.iam.UserPolicyAttachment("bad-user-policy", user=user.name,
+                                 policy_arn="arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess")
+
+
+def _plain_http() -> list:
+    return [aws.lb.ListenerDefaultActionArgs(
+        type="fixed-response", fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+            content_type="text/plain", status_code="200", message_body="ok"))]
+
+
 SECRET_USER_DATA = "#cloud-config\nruncmd:\n  - echo DB_PASSWORD=hunter2hunter2 > /etc/app.env\n"
 
 VARIANTS = [
@@ -97,7 +127,8 @@ VARIANTS = [
     Variant("public-db-instance", "rds-not-publicly-accessible", "db-writer",
             changes={"db-writer": {"publicly_accessible": True}}),
     Variant("single-az", "rds-multi-az", "db-cluster", overrides={"dbReaders": 0}),
-    Variant("unprotected", "stack-deletion-safety", "db-cluster", overrides={"protect": False}),
+    Variant("unprotected", "stack-deletion-safety", "db-cluster", overrides={"protect": False},
+            also=("alb-deletion-protection",)),  # the ALB follows the stack's protect flag
     Variant("imdsv1", "ec2-imdsv2-required", "app-instance",
             changes={"app-instance": {"metadata_options": {"http_tokens": "optional"}}}),
     Variant("unencrypted-root", "ec2-volumes-encrypted", "app-instance",
@@ -107,7 +138,8 @@ VARIANTS = [
     Variant("secret-in-user-data", "ec2-no-secrets-in-user-data", "app-instance",
             changes={"app-instance": {"user_data": SECRET_USER_DATA}}),
     Variant("public-host", "ec2-no-public-ip", "app-instance",
-            overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"]}),
+            overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"]},
+            also=("ec2-no-public-ip-from-subnet",)),
     Variant("world-ssh", "sg-no-world-ingress-to-sensitive-ports", "bad-world-ssh",
             extra=_world_ssh),
     Variant("db-ingress-from-cidr", "db-ingress-only-from-app-hosts", "app-to-db-ingress",
@@ -127,7 +159,8 @@ VARIANTS = [
     Variant("trust-anyone", "iam-trust-only-services", "app-role",
             changes={"app-role": {"assume_role_policy": ANYONE_TRUST}}),
     Variant("admin-managed-policy", "app-role-least-privilege", "app-ssm-core",
-            changes={"app-ssm-core": {"policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}}),
+            changes={"app-ssm-core": {"policy_arn": "arn:aws:iam::aws:policy/AdministratorAccess"}},
+            also=("iam-no-admin-managed-policy",)),
     Variant("external-kms-key", "encryption-uses-stack-cmk", "db-cluster",
             overrides={"dbKmsKeyArn": "arn:aws:kms:eu-west-1:210987654321:key/"
                                       "11111111-2222-3333-4444-555555555555"},
@@ -136,6 +169,37 @@ VARIANTS = [
             overrides={"dbManagedPassword": False},
             changes={"db-master-secret": {"kms_key_id": _UNSET}},
             also=("encryption-uses-stack-cmk",)),
+    Variant("topic-unencrypted", "sns-topic-encrypted", "db-alarms",
+            changes={"db-alarms": {"kms_master_key_id": _UNSET}}),
+    Variant("log-group-unencrypted", "cloudwatch-log-group-encrypted", "db-log-audit",
+            changes={"db-log-audit": {"kms_key_id": _UNSET}},
+            also=("encryption-uses-stack-cmk",)),
+    Variant("log-group-short-retention", "cloudwatch-log-group-retention", "network-flow-logs",
+            changes={"network-flow-logs": {"retention_in_days": 7}}),
+    Variant("alb-keeps-invalid-headers", "alb-drop-invalid-header-fields", "app-alb",
+            changes={"app-alb": {"drop_invalid_header_fields": False}}),
+    Variant("alb-deletable", "alb-deletion-protection", "app-alb",
+            changes={"app-alb": {"enable_deletion_protection": False}}),
+    Variant("alb-desync-monitor", "alb-desync-mitigation", "app-alb",
+            changes={"app-alb": {"desync_mitigation_mode": "monitor"}}),
+    Variant("https-tls10", "lb-listener-modern-tls", "app-https",
+            overrides={"albCertificateArn": CERT_ARN},
+            changes={"app-https": {"ssl_policy": "ELBSecurityPolicy-2016-08"}}),
+    Variant("http-beside-https", "alb-http-redirects-to-https", "app-http-redirect",
+            overrides={"albCertificateArn": CERT_ARN},
+            changes={"app-http-redirect": {"default_actions": _Lazy(_plain_http)}}),
+    Variant("proxy-without-tls", "rds-proxy-require-tls", "db-proxy",
+            overrides={"dbProxy": True}, changes={"db-proxy": {"require_tls": False}}),
+    Variant("passrole-anywhere", "iam-no-passrole-wildcard", "app-db-access",
+            changes={"app-db-access": {"policy": PASSROLE_POLICY}}),
+    Variant("poweruser-monitoring", "iam-no-admin-managed-policy", "db-monitoring-policy",
+            changes={"db-monitoring-policy": {
+                "policy_arn": "arn:aws:iam::aws:policy/PowerUserAccess"}}),
+    Variant("user-with-policy", "iam-no-user-policies", "bad-user-policy",
+            extra=_user_with_policy),
+    Variant("host-in-public-subnet", "ec2-no-public-ip-from-subnet", "app-instance",
+            changes={"app-instance": {"subnet_id": PUBLIC_SUBNET,
+                                      "associate_public_ip_address": _UNSET}}),
     Variant("flow-log-elsewhere", "vpc-flow-logs-enabled", "network-vpc",
             changes={"network-flow-log": {"vpc_id": "vpc-0fedcba9876543210"}}),
 ]

@@ -1,0 +1,163 @@
+"""Elastic Load Balancing v2 (`aws.lb` and its `aws.alb` aliases): load balancers and listeners.
+
+Absent means the provider default: `loadBalancerType` application, `dropInvalidHeaderFields` and
+`enableDeletionProtection` false, `desyncMitigationMode` defensive, no access logs, listener
+`sslPolicy` ELBSecurityPolicy-2016-08 (allows TLS 1.0), redirect `protocol` "#{protocol}".
+"""
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, Iterable
+
+from pulumi_policy import Severity
+
+from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, resource_rule, text
+from .stackview import StackView, stack_rule
+
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"
+MODERN_TLS = ["ELBSecurityPolicy-TLS13-1-2-*", "ELBSecurityPolicy-TLS13-1-3-*",
+              "ELBSecurityPolicy-TLS-1-2-*", "ELBSecurityPolicy-FS-1-2-*"]
+
+
+def _kind(ctx: Ctx) -> Any:
+    """'application', 'network', 'gateway' or UNKNOWN (noted)."""
+    kind = ctx.get("loadBalancerType")
+    if not ctx.known(kind, "loadBalancerType"):
+        return UNKNOWN
+    return kind if isinstance(kind, str) and kind else "application"
+
+
+def _alb_flag(key: str, message: str):
+    """An ALB check: props[key] must be true (absent = provider default false)."""
+    def check(ctx: Ctx) -> Iterable[str]:
+        if _kind(ctx) != "application":
+            return
+        value = ctx.get(key)
+        if ctx.known(value, key) and value is not True:
+            yield f"Application Load Balancer must {message} (set `{key}: true`)."
+    return check
+
+
+def _deletion(ctx: Ctx) -> Iterable[str]:
+    value = ctx.get("enableDeletionProtection")
+    if ctx.known(value, "enableDeletionProtection") and value is not True:
+        yield ("Load balancer must have deletion protection: set `enableDeletionProtection: "
+               "true` (a deleted load balancer's DNS name cannot be recovered).")
+
+
+def _desync(ctx: Ctx) -> Iterable[str]:
+    if _kind(ctx) != "application":
+        return
+    mode = ctx.get("desyncMitigationMode")
+    if ctx.known(mode, "desyncMitigationMode") and mode not in (None, "defensive", "strictest"):
+        yield ("Application Load Balancer must mitigate HTTP desync: set "
+               '`desyncMitigationMode` to "defensive" or "strictest" (not "monitor").')
+
+
+def _access_logs(ctx: Ctx) -> Iterable[str]:
+    if _kind(ctx) != "application":
+        return
+    enabled, bucket = ctx.get("accessLogs", "enabled"), ctx.get("accessLogs", "bucket")
+    if ctx.known(enabled, "accessLogs.enabled") and (enabled is not True or not is_set(bucket)):
+        yield ("Application Load Balancer should write access logs: set `accessLogs` with a "
+               "`bucket` and `enabled: true`.")
+
+
+def _tls_policy(ctx: Ctx) -> Iterable[str]:
+    protocol, policy = ctx.get("protocol"), ctx.get("sslPolicy")
+    if not ctx.known(protocol, "protocol") or protocol not in ("HTTPS", "TLS"):
+        return
+    if not ctx.known(policy, "sslPolicy"):
+        return
+    allowed = [str(p) for p in items(ctx.config.get("allowedPolicies"))]
+    name = text(policy) or DEFAULT_SSL_POLICY
+    if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed):
+        shown = name if text(policy) else f"unset ({DEFAULT_SSL_POLICY})"
+        yield (f"{protocol} listener must use a TLS 1.2+ security policy: `sslPolicy` is {shown}; "
+               "use e.g. ELBSecurityPolicy-TLS13-1-2-2021-06.")
+
+
+def _redirects_to_https(actions: Any) -> bool:
+    """Every action is a redirect to HTTPS (an empty list redirects nothing)."""
+    found = [a for a in items(actions) if isinstance(a, dict)]
+    return bool(found) and all(a.get("type") == "redirect" and isinstance(a.get("redirect"), dict)
+                               and a["redirect"].get("protocol") == "HTTPS" for a in found)
+
+
+def _http_redirect(view: StackView, config: dict):
+    require = config.get("requireHttps") is True
+    for listener in view.of(*LISTENERS):
+        protocol = view.get(listener, "protocol")
+        if view.is_unknown(protocol, listener, "protocol") or protocol not in (None, "HTTP"):
+            continue
+        balancers = view.deps(listener, "loadBalancerArn", *LOAD_BALANCERS)
+        if any(view.get(lb, "loadBalancerType") not in (None, "application") for lb in balancers):
+            continue  # network/gateway listeners carry no HTTP
+        siblings = [s for lb in balancers for s in view.referrers(lb, LISTENERS[0],
+                                                                  "loadBalancerArn")
+                    + view.referrers(lb, LISTENERS[1], "loadBalancerArn")]
+        has_https = any(view.get(s, "protocol") == "HTTPS" for s in siblings)
+        if not (has_https or require):
+            continue
+        actions = view.get(listener, "defaultActions")
+        if view.is_unknown(actions, listener, "defaultActions"):
+            continue
+        rules = [r for t in LISTENER_RULES for r in view.referrers(listener, t, "listenerArn")]
+        forwarding = [r for r in rules if not _redirects_to_https(view.get(r, "actions"))
+                      and view.get(r, "actions") is not UNKNOWN]
+        why = ("its load balancer has an HTTPS listener" if has_https else
+               "the rule's `requireHttps` option is on")
+        if not _redirects_to_https(actions):
+            yield (f'HTTP listener "{listener.name}" must redirect to HTTPS ({why}): make its '
+                   '`defaultActions` a redirect with `protocol: "HTTPS"`.'), listener.urn
+        for rule in forwarding:
+            yield (f'Listener rule "{rule.name}" on HTTP listener "{listener.name}" serves plain '
+                   f"HTTP ({why}): redirect to HTTPS instead."), rule.urn
+
+
+_FIELD = "unknown value: advisory 'not checked', checked at update"
+RULES = [
+    resource_rule(
+        name="alb-drop-invalid-header-fields", types=LOAD_BALANCERS,
+        check=_alb_flag("dropInvalidHeaderFields", "drop invalid HTTP header fields"),
+        description="Checks whether Application Load Balancers drop invalid HTTP header fields.",
+        level=MANDATORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_131", "ELB.4")),
+    resource_rule(
+        name="alb-deletion-protection", types=LOAD_BALANCERS, check=_deletion,
+        description="Checks whether load balancers have deletion protection.",
+        level=MANDATORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_150", "ELB.6")),
+    resource_rule(
+        name="alb-desync-mitigation", types=LOAD_BALANCERS, check=_desync,
+        description="Checks whether Application Load Balancers mitigate HTTP desync in "
+                    "defensive or strictest mode.",
+        level=MANDATORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_328", "ELB.12")),
+    resource_rule(
+        name="alb-access-logs", types=LOAD_BALANCERS, check=_access_logs,
+        description="Checks whether Application Load Balancers write access logs to S3.",
+        level=ADVISORY, severity=Severity.LOW, anchors=("CKV_AWS_91", "ELB.5"),
+        unknown="unknown accessLogs.enabled: advisory 'not checked'; bucket: set-ness only"),
+    resource_rule(
+        name="lb-listener-modern-tls", types=LISTENERS, check=_tls_policy,
+        description="Checks whether HTTPS/TLS listeners use a security policy with TLS 1.2 or "
+                    "later (absent = ELBSecurityPolicy-2016-08, which allows TLS 1.0).",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_103", "ELB.17"),
+        unknown=_FIELD,
+        config={"allowedPolicies": {"type": "array", "items": {"type": "string"},
+                                    "default": MODERN_TLS,
+                                    "description": "sslPolicy names (glob patterns) accepted."}}),
+    stack_rule(
+        name="alb-http-redirects-to-https", types=LISTENERS, check=_http_redirect,
+        description="Checks whether HTTP listeners (and their listener rules) redirect to HTTPS "
+                    "when their load balancer has an HTTPS listener (or always, when "
+                    "configured).",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV2_AWS_20", "ELB.1"),
+        unknown="unknown protocol or actions: advisory 'not checked' for that listener; the "
+                "listener-to-load-balancer relation uses dependencies",
+        config={"requireHttps": {"type": "boolean", "default": False,
+                                 "description": "Flag HTTP listeners that do not redirect even "
+                                                "when the load balancer has no HTTPS listener "
+                                                "(no certificate)."}}),
+]
