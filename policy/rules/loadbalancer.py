@@ -11,8 +11,10 @@ from typing import Any, Iterable
 
 from pulumi_policy import Severity
 
-from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, resource_rule, text
-from .stackview import StackView, stack_rule
+from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, resource_rule, text
+from .network import SECURITY_GROUP, is_world
+from .stack import ingress_of
+from .stackview import StackView, label, stack_rule
 
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
@@ -118,6 +120,46 @@ def _http_redirect(view: StackView, config: dict):
                    f"HTTP ({why}): redirect to HTTPS instead."), rule.urn
 
 
+def _listener_ports(view: StackView, lb: Any) -> Any:
+    """The known ports `lb` listens on, or UNKNOWN (noted) when one is unknown."""
+    ports: set = set()
+    for listener in view.referrers(lb, LISTENERS[0], "loadBalancerArn") + view.referrers(
+            lb, LISTENERS[1], "loadBalancerArn"):
+        port = view.get(listener, "port")
+        if view.is_unknown(port, listener, "port"):
+            return UNKNOWN
+        if number(port) is not None:
+            ports.add(int(number(port)))
+    return ports
+
+
+def _exposed_ports(view: StackView, config: dict):
+    for lb in view.of(*LOAD_BALANCERS):
+        internal = view.get(lb, "internal")
+        if view.is_unknown(internal, lb, "internal") or internal is True:
+            continue
+        groups = view.deps(lb, "securityGroups", SECURITY_GROUP)
+        if not groups:
+            continue
+        ports = _listener_ports(view, lb)
+        if ports is UNKNOWN:
+            continue
+        shown = ", ".join(map(str, sorted(ports))) or "no port"
+        for sg in groups:
+            for owner, perm, _, _ in ingress_of(view, sg):
+                world = sorted({str(c) for c in perm.cidrs if c is not UNKNOWN and is_world(c)})
+                if not world or view.is_unknown(perm.ports, owner, f"{perm.path} ports"):
+                    continue
+                low, high = perm.ports if perm.ports is not None else (None, None)
+                if low is not None and high - low < 65535 and all(
+                        p in ports for p in range(low, high + 1)):
+                    continue
+                opened = "(all traffic of its protocol)" if low is None else f"{low}-{high}"
+                yield (f'Internet-facing load balancer "{lb.name}" lets {", ".join(world)} reach '
+                       f"ports {opened} through {label(sg)} ({label(owner)}), but listens only "
+                       f"on {shown}: open only the listener ports."), owner.urn
+
+
 _FIELD = "unknown value: advisory 'not checked', checked at update"
 RULES = [
     resource_rule(
@@ -160,4 +202,11 @@ RULES = [
                                  "description": "Flag HTTP listeners that do not redirect even "
                                                 "when the load balancer has no HTTPS listener "
                                                 "(no certificate)."}}),
+    stack_rule(
+        name="lb-world-ingress-only-listener-ports", types=LOAD_BALANCERS, check=_exposed_ports,
+        description="Checks whether internet-facing load balancers' security groups let the "
+                    "internet reach only the ports the load balancer listens on.",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("EC2.19",),
+        unknown="unknown listener port, rule ports or `internal`: advisory 'not checked' for "
+                "that load balancer; relations use dependencies"),
 ]

@@ -88,7 +88,7 @@ def _app_host_groups(view: StackView, config: dict) -> set:
     return urns
 
 
-def _ingress_of(view: StackView, sg: Any) -> Iterable[tuple[Any, Permission, list, list]]:
+def ingress_of(view: StackView, sg: Any) -> Iterable[tuple[Any, Permission, list, list]]:
     """(declaring resource, permission, source SGs of this stack, unresolved sources) for every
     ingress of `sg`. Sources are resolved through the input's dependencies; a refreshed SG's
     `ingress` output also mirrors standalone rules, whose source ids resolve to stack SGs."""
@@ -124,7 +124,7 @@ def _db_ingress(view: StackView, config: dict) -> Result:
             continue
         port = engine_port(view, db)
         for sg in groups:
-            for owner, perm, sources, unresolved in _ingress_of(view, sg):
+            for owner, perm, sources, unresolved in ingress_of(view, sg):
                 where = f"{label(sg)} ({label(owner)} {perm.path})" if owner is not sg else (
                     f"{label(sg)} {perm.path}")
                 if perm.cidrs:

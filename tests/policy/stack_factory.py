@@ -110,8 +110,14 @@ def good_stack() -> Stack:
     s.add(T["ec2"], "app-host", f.ec2(), {
         "iamInstanceProfile": [profile], "vpcSecurityGroupIds": [app_sg],
         "subnetId": [s.find("net-private-0")], "rootBlockDevice": [key]})
-    alb = s.add(T["lb"], "app-alb", f.load_balancer(), {"subnets": [s.find("net-public-0"),
-                                                                    s.find("net-public-1")]})
+    alb_sg = s.add(T["sg"], "alb-sg", {"description": "ALB", "vpcId": "vpc-0a1b"},
+                   {"vpcId": [vpc]})
+    for port in (80.0, 443.0):
+        s.add(T["ingress"], f"alb-ingress-{port:g}", {
+            "ipProtocol": "tcp", "fromPort": port, "toPort": port, "cidrIpv4": "0.0.0.0/0",
+            "description": f"listener {port:g}"}, {"securityGroupId": [alb_sg]})
+    alb = s.add(T["lb"], "app-alb", f.load_balancer(), {
+        "subnets": [s.find("net-public-0"), s.find("net-public-1")], "securityGroups": [alb_sg]})
     s.add(T["listener"], "app-https", f.listener(), {"loadBalancerArn": [alb]})
     s.add(T["listener"], "app-http-redirect", {
         "loadBalancerArn": f.LB_ARN, "port": 80.0, "protocol": "HTTP", "defaultActions": [

@@ -216,7 +216,20 @@ def _host_got_public_ip(s):
     s.set("app-host", "publicIp", "203.0.113.44")
 
 
+def _alb_world_ssh(s):
+    s.add(T["ingress"], "alb-ssh", {"ipProtocol": "tcp", "fromPort": 22.0, "toPort": 22.0,
+                                    "cidrIpv6": "::/0"},
+          {"securityGroupId": [s.find("alb-sg")]})
+
+
+def _alb_all_traffic(s):
+    s.set("alb-sg", "ingress", [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0,
+                                 "cidrBlocks": ["0.0.0.0/0"]}])
+
+
 CASES = [
+    ("lb-world-ingress-only-listener-ports", _alb_world_ssh, "ports 22-22"),
+    ("lb-world-ingress-only-listener-ports", _alb_all_traffic, "ports 0-65535"),
     ("alb-http-redirects-to-https", _http_forwards, 'HTTP listener "app-http-redirect"'),
     ("alb-http-redirects-to-https", _redirect_keeps_http, 'protocol: "HTTPS"'),
     ("alb-http-redirects-to-https", _http_rule_forwards, 'Listener rule "app-http-api"'),
@@ -387,3 +400,10 @@ def test_unknown_listener_actions_are_not_checked():
     s.set("app-http-redirect", "defaultActions", UNKNOWN_ARRAY_VALUE)
     out = s.check("alb-http-redirects-to-https")
     assert out.ok and "defaultActions" in out.not_checked
+
+
+def test_internal_load_balancer_may_open_other_ports():
+    s = good_stack()
+    _alb_world_ssh(s)
+    s.set("app-alb", "internal", True)
+    assert s.check("lb-world-ingress-only-listener-ports").ok

@@ -31,7 +31,7 @@ class Variant:
     also: tuple = ()                              # other mandatory rules this defect trips
 
 
-_CAPTURE = {"network-igw", "app-sg", "network-nat-0", "network-public-0"}
+_CAPTURE = {"network-igw", "app-sg", "network-nat-0", "network-public-0", "app-alb-sg"}
 _UNSET = object()
 
 
@@ -95,6 +95,12 @@ def _user_with_policy() -> None:
     user = aws.iam.User("bad-user", name="ops-alice")
     aws.iam.UserPolicyAttachment("bad-user-policy", user=user.name,
                                  policy_arn="arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess")
+
+
+def _alb_admin_port() -> None:
+    aws.vpc.SecurityGroupIngressRule(
+        "bad-alb-8080", security_group_id=CAPTURED["app-alb-sg"].id, ip_protocol="tcp",
+        from_port=8080, to_port=8080, cidr_ipv4="0.0.0.0/0", description="debug port")
 
 
 def _plain_http() -> list:
@@ -200,6 +206,8 @@ VARIANTS = [
     Variant("host-in-public-subnet", "ec2-no-public-ip-from-subnet", "app-instance",
             changes={"app-instance": {"subnet_id": PUBLIC_SUBNET,
                                       "associate_public_ip_address": _UNSET}}),
+    Variant("alb-extra-world-port", "lb-world-ingress-only-listener-ports", "bad-alb-8080",
+            extra=_alb_admin_port),
     Variant("flow-log-elsewhere", "vpc-flow-logs-enabled", "network-vpc",
             changes={"network-flow-log": {"vpc_id": "vpc-0fedcba9876543210"}}),
 ]
