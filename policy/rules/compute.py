@@ -23,10 +23,18 @@ def _true(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
+def _from_template(ctx: Ctx, key: str) -> bool:
+    """An instance launched from a launch template takes `key` from it when it does not set it
+    itself; the template is judged by the same rule."""
+    return ctx.type == EC2_INSTANCE and ctx.get(key) is None and is_set(ctx.get("launchTemplate"))
+
+
 def _imdsv2(ctx: Ctx) -> Iterable[str]:
     endpoint = ctx.get("metadataOptions", "httpEndpoint")
     if ctx.known(endpoint, "metadataOptions.httpEndpoint") and endpoint == "disabled":
         return  # no metadata service at all: nothing to steal tokens from
+    if _from_template(ctx, "metadataOptions"):
+        return
     tokens = ctx.get("metadataOptions", "httpTokens")
     if ctx.known(tokens, "metadataOptions.httpTokens") and tokens != "required":
         yield (f"{KIND[ctx.type]} must require IMDSv2: set `metadataOptions.httpTokens` to "
@@ -50,7 +58,8 @@ def _volumes(ctx: Ctx) -> Iterable[str]:
     if ctx.type == EBS_VOLUME:
         checks = [("encrypted", ctx.get("encrypted"))]
     elif ctx.type == EC2_INSTANCE:
-        checks = [("rootBlockDevice.encrypted", ctx.get("rootBlockDevice", "encrypted"))]
+        checks = [] if _from_template(ctx, "rootBlockDevice") else [
+            ("rootBlockDevice.encrypted", ctx.get("rootBlockDevice", "encrypted"))]
         devices = ctx.get("ebsBlockDevices")
         if ctx.known(devices, "ebsBlockDevices"):
             checks += [(f"ebsBlockDevices[{i}].encrypted", d.get("encrypted") if isinstance(
@@ -166,8 +175,9 @@ def _public_via_subnet(view: StackView, config: dict):
             yield (f"{label(host)} has a public IP address: set `associatePublicIpAddress: "
                    "false` and use a private subnet behind a load balancer."), host.urn
             continue
-        if is_set(view.get(host, "networkInterfaces")):
-            continue  # the attached interfaces decide, not a subnet default
+        if is_set(view.get(host, "networkInterfaces")) or (
+                view.get(host, "subnetId") is None and is_set(view.get(host, "launchTemplate"))):
+            continue  # the attached interfaces (or the template's) decide, not a subnet default
         subnets = view.deps(host, "subnetId", SUBNET)
         if not subnets and view.get(host, "subnetId") in (None, ""):
             yield (f"{label(host)} has no `subnetId`: it launches in the default VPC, whose "
@@ -189,12 +199,16 @@ RULES = [
         description="Checks whether instances require IMDSv2 session tokens (remediable: level "
                     "'remediate' sets metadataOptions.httpTokens).",
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_79", "EC2.8"),
+        unknown="unknown value: advisory 'not checked'; an instance without metadataOptions "
+                "launched from a launch template is judged on the template",
         remediate=_imdsv2_fix),
     resource_rule(
         name="ec2-volumes-encrypted", types=(EC2_INSTANCE, LAUNCH_TEMPLATE, EBS_VOLUME),
         check=_volumes,
         description="Checks whether root and EBS volumes are encrypted.",
-        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_8", "EC2.3")),
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_8", "EC2.3"),
+        unknown="unknown value: advisory 'not checked'; an instance without rootBlockDevice "
+                "launched from a launch template is judged on the template"),
     resource_rule(
         name="ec2-no-secrets-in-user-data", types=(EC2_INSTANCE, LAUNCH_TEMPLATE),
         check=_user_data,

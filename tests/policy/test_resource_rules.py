@@ -335,3 +335,13 @@ def test_passrole_on_named_roles_is_fine():
         "Resource": f"arn:aws:iam::{f.ACCOUNT}:role/app-role",
         "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}})})
     assert check_resource("iam-no-passrole-wildcard", f.ROLE_POLICY, props).ok
+
+
+def test_instance_from_launch_template_is_judged_on_the_template():
+    props = mutate(f.ec2(), {"metadataOptions": DELETE, "rootBlockDevice": DELETE,
+                             "launchTemplate": {"id": "lt-0a1b2c3d4e5f60718",
+                                                "version": "$Latest"}})
+    for rule in ("ec2-imdsv2-required", "ec2-volumes-encrypted"):
+        assert check_resource(rule, f.EC2, props).ok
+    props["metadataOptions"] = {"httpTokens": "optional"}  # its own setting wins over the template
+    assert not check_resource("ec2-imdsv2-required", f.EC2, props).ok

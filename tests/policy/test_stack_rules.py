@@ -407,3 +407,10 @@ def test_internal_load_balancer_may_open_other_ports():
     _alb_world_ssh(s)
     s.set("app-alb", "internal", True)
     assert s.check("lb-world-ingress-only-listener-ports").ok
+
+
+def test_instance_from_launch_template_takes_its_network_from_the_template():
+    s = good_stack()
+    _host_in_default_vpc(s)
+    s.set("app-host", "launchTemplate", {"id": "lt-0a1b2c3d4e5f60718"})
+    assert s.check("ec2-no-public-ip-from-subnet").ok
