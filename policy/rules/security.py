@@ -23,6 +23,9 @@ GROUP_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 ATTACHMENTS = (ROLE_ATTACHMENT, USER_ATTACHMENT, GROUP_ATTACHMENT, POLICY_ATTACHMENT)
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+RESOURCE_POLICY_TYPES = (KMS_KEY, "aws:kms/keyPolicy:KeyPolicy", SECRET,
+                         "aws:secretsmanager/secretPolicy:SecretPolicy", "aws:sns/topic:Topic",
+                         "aws:sns/topicPolicy:TopicPolicy")
 
 
 def _rotation(ctx: Ctx) -> Iterable[str]:
@@ -183,6 +186,24 @@ def _user_policies(ctx: Ctx) -> Iterable[str]:
            "the user assumes (`users` / aws.iam.UserPolicy / UserPolicyAttachment).")
 
 
+def _everyone(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and "*" in listed(principal.get("AWS"))
+
+
+def _public_resource_policy(ctx: Ctx) -> Iterable[str]:
+    raw = ctx.get("policy")
+    if not ctx.known(raw, "policy") or raw in (None, ""):
+        return
+    doc, _ = document(raw)
+    for i, st in enumerate(statements(doc) if doc else []):
+        if allows(st) and _everyone(st.get("Principal")) and not st.get("Condition"):
+            yield (f"Resource policy statement {i} allows any AWS principal (`*`) without a "
+                   "`Condition`: name the account or roles, or condition it (e.g. "
+                   "kms:CallerAccount, aws:PrincipalAccount).")
+
+
 def _secret_rotation(view: StackView, config: dict):
     for secret in view.of(SECRET):
         if not view.referrers(secret, SECRET_ROTATION, "secretId"):
@@ -260,4 +281,11 @@ RULES = [
                     "resources).",
         level=ADVISORY, severity=Severity.MEDIUM, anchors=("CKV2_AWS_57", "SecretsManager.1"),
         unknown="uses dependencies only; never blocked by unknown values"),
+    resource_rule(
+        name="resource-policy-no-public-principal", types=RESOURCE_POLICY_TYPES,
+        check=_public_resource_policy,
+        description="Checks whether KMS key, secret and SNS topic policies do not allow every "
+                    "AWS principal (`*`) without a condition.",
+        level=MANDATORY, severity=Severity.CRITICAL, anchors=("CKV_AWS_33", "KMS.5"),
+        unknown="policy built from outputs: advisory 'not checked', checked at update"),
 ]

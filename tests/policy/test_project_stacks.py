@@ -29,10 +29,16 @@ def _summary(diags) -> list[str]:
 def test_dev_relaxes_only_what_it_may():
     dev = load_policy_config(str(REPO / "policy" / "config" / "dev.json"))
     assert dev["ec2-no-public-ip"].properties == {"allowPublicHost": True}
+    assert dev["ec2-no-public-ip-from-subnet"].properties == {"allowPublicHost": True}
     for never_relaxed in ("rds-storage-encrypted", "rds-customer-managed-key",
                           "rds-not-publicly-accessible", "sg-no-world-ingress-to-sensitive-ports",
                           "db-subnets-no-internet-route", "db-ingress-only-from-app-hosts",
-                          "encryption-uses-stack-cmk", "ec2-volumes-encrypted"):
+                          "encryption-uses-stack-cmk", "ec2-volumes-encrypted",
+                          "sns-topic-encrypted", "cloudwatch-log-group-encrypted",
+                          "rds-proxy-require-tls", "lb-listener-modern-tls",
+                          "alb-http-redirects-to-https", "lb-world-ingress-only-listener-ports",
+                          "resource-policy-no-public-principal", "iam-no-passrole-wildcard",
+                          "iam-no-admin-managed-policy"):
         assert never_relaxed not in dev or dev[never_relaxed].enforcement_level == "mandatory"
 
 

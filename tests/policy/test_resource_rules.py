@@ -206,6 +206,12 @@ CASES = [
     ("iam-no-admin-managed-policy", f.ROLE, {"managedPolicyArns": [
         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
         "arn:aws:iam::aws:policy/IAMFullAccess"]}, "managedPolicyArns[1]", None),
+    ("resource-policy-no-public-principal", f.KMS_KEY, {"policy": f.doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"})},
+     "any AWS principal", None),
+    ("resource-policy-no-public-principal", f.TOPIC, {"policy": f.doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"})},
+     "statement 0", None),
     ("iam-no-user-policies", f.POLICY_ATTACHMENT, {"users": ["alice"]}, "not be attached to users",
      None),
 ]
@@ -345,3 +351,13 @@ def test_instance_from_launch_template_is_judged_on_the_template():
         assert check_resource(rule, f.EC2, props).ok
     props["metadataOptions"] = {"httpTokens": "optional"}  # its own setting wins over the template
     assert not check_resource("ec2-imdsv2-required", f.EC2, props).ok
+
+
+def test_conditioned_or_named_principals_are_not_public():
+    props = mutate(f.secret(), {"policy": f.doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "secretsmanager:GetSecretValue",
+         "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": f.ACCOUNT}}},
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{f.ACCOUNT}:root"},
+         "Action": "secretsmanager:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"})})
+    assert check_resource("resource-policy-no-public-principal", f.SECRET, props).ok

@@ -86,6 +86,8 @@ ANYONE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}]})
 PASSROLE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"], "Resource": "*"}]})
+PUBLIC_KEY_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]})
 CERT_ARN = ("arn:aws:acm:eu-west-1:123456789012:certificate/"
             "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
 PUBLIC_SUBNET = _Lazy(lambda: CAPTURED["network-public-0"].id)
@@ -208,6 +210,8 @@ VARIANTS = [
                                       "associate_public_ip_address": _UNSET}}),
     Variant("alb-extra-world-port", "lb-world-ingress-only-listener-ports", "bad-alb-8080",
             extra=_alb_admin_port),
+    Variant("public-key-policy", "resource-policy-no-public-principal", "db-key",
+            changes={"db-key": {"policy": PUBLIC_KEY_POLICY}}),
     Variant("flow-log-elsewhere", "vpc-flow-logs-enabled", "network-vpc",
             changes={"network-flow-log": {"vpc_id": "vpc-0fedcba9876543210"}}),
 ]
