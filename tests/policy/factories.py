@@ -189,7 +189,8 @@ def listener() -> dict:
 
 
 def proxy() -> dict:
-    return {"engineFamily": "MYSQL", "requireTls": True, "roleArn": f"arn:aws:iam::{ACCOUNT}:role/p",
+    return {"engineFamily": "MYSQL", "requireTls": True,
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/db-proxy-role",
             "vpcSubnetIds": ["subnet-0a1b2c3d4e5f60718"], "auths": [
                 {"authScheme": "SECRETS", "secretArn": SECRET_ARN, "iamAuth": "REQUIRED"}]}
 

@@ -29,6 +29,24 @@ class Variant:
     opts: dict = field(default_factory=dict)      # resource name -> {option: value}
     extra: Optional[Callable[[], None]] = None
     also: tuple = ()                              # other mandatory rules this defect trips
+    shared: bool = False                          # run together with the other shared ones
+
+
+def merged(variants: list) -> Variant:
+    """One program run carrying every defect of `variants` (they touch disjoint inputs)."""
+    overrides: dict = {}
+    changes: dict = {}
+    extras = [v.extra for v in variants if v.extra is not None]
+    for v in variants:
+        for key, value in v.overrides.items():
+            assert overrides.setdefault(key, value) == value, f"conflicting override {key}"
+        for resource, inputs in v.changes.items():
+            for key, value in inputs.items():
+                assert key not in changes.get(resource, {}), f"{resource}.{key} changed twice"
+                changes.setdefault(resource, {})[key] = value
+    return Variant("+".join(v.name for v in variants), "", "", overrides=overrides,
+                   changes=changes, extra=(lambda: [e() for e in extras]) if extras else None,
+                   also=tuple(sorted({r for v in variants for r in (v.expected_rule, *v.also)})))
 
 
 _CAPTURE = {"network-igw", "app-sg", "network-nat-0", "network-public-0", "app-alb-sg"}
@@ -178,40 +196,40 @@ VARIANTS = [
             changes={"db-master-secret": {"kms_key_id": _UNSET}},
             also=("encryption-uses-stack-cmk",)),
     Variant("topic-unencrypted", "sns-topic-encrypted", "db-alarms",
-            changes={"db-alarms": {"kms_master_key_id": _UNSET}}),
+            changes={"db-alarms": {"kms_master_key_id": _UNSET}}, shared=True),
     Variant("log-group-unencrypted", "cloudwatch-log-group-encrypted", "db-log-audit",
             changes={"db-log-audit": {"kms_key_id": _UNSET}},
-            also=("encryption-uses-stack-cmk",)),
+            also=("encryption-uses-stack-cmk",), shared=True),
     Variant("log-group-short-retention", "cloudwatch-log-group-retention", "network-flow-logs",
-            changes={"network-flow-logs": {"retention_in_days": 7}}),
+            changes={"network-flow-logs": {"retention_in_days": 7}}, shared=True),
     Variant("alb-keeps-invalid-headers", "alb-drop-invalid-header-fields", "app-alb",
-            changes={"app-alb": {"drop_invalid_header_fields": False}}),
+            changes={"app-alb": {"drop_invalid_header_fields": False}}, shared=True),
     Variant("alb-deletable", "alb-deletion-protection", "app-alb",
-            changes={"app-alb": {"enable_deletion_protection": False}}),
+            changes={"app-alb": {"enable_deletion_protection": False}}, shared=True),
     Variant("alb-desync-monitor", "alb-desync-mitigation", "app-alb",
-            changes={"app-alb": {"desync_mitigation_mode": "monitor"}}),
+            changes={"app-alb": {"desync_mitigation_mode": "monitor"}}, shared=True),
     Variant("https-tls10", "lb-listener-modern-tls", "app-https",
             overrides={"albCertificateArn": CERT_ARN},
-            changes={"app-https": {"ssl_policy": "ELBSecurityPolicy-2016-08"}}),
+            changes={"app-https": {"ssl_policy": "ELBSecurityPolicy-2016-08"}}, shared=True),
     Variant("http-beside-https", "alb-http-redirects-to-https", "app-http-redirect",
             overrides={"albCertificateArn": CERT_ARN},
-            changes={"app-http-redirect": {"default_actions": _Lazy(_plain_http)}}),
+            changes={"app-http-redirect": {"default_actions": _Lazy(_plain_http)}}, shared=True),
     Variant("proxy-without-tls", "rds-proxy-require-tls", "db-proxy",
-            overrides={"dbProxy": True}, changes={"db-proxy": {"require_tls": False}}),
+            overrides={"dbProxy": True}, changes={"db-proxy": {"require_tls": False}}, shared=True),
     Variant("passrole-anywhere", "iam-no-passrole-wildcard", "app-db-access",
-            changes={"app-db-access": {"policy": PASSROLE_POLICY}}),
+            changes={"app-db-access": {"policy": PASSROLE_POLICY}}, shared=True),
     Variant("poweruser-monitoring", "iam-no-admin-managed-policy", "db-monitoring-policy",
             changes={"db-monitoring-policy": {
-                "policy_arn": "arn:aws:iam::aws:policy/PowerUserAccess"}}),
+                "policy_arn": "arn:aws:iam::aws:policy/PowerUserAccess"}}, shared=True),
     Variant("user-with-policy", "iam-no-user-policies", "bad-user-policy",
-            extra=_user_with_policy),
+            extra=_user_with_policy, shared=True),
     Variant("host-in-public-subnet", "ec2-no-public-ip-from-subnet", "app-instance",
             changes={"app-instance": {"subnet_id": PUBLIC_SUBNET,
-                                      "associate_public_ip_address": _UNSET}}),
+                                      "associate_public_ip_address": _UNSET}}, shared=True),
     Variant("alb-extra-world-port", "lb-world-ingress-only-listener-ports", "bad-alb-8080",
-            extra=_alb_admin_port),
+            extra=_alb_admin_port, shared=True),
     Variant("public-key-policy", "resource-policy-no-public-principal", "db-key",
-            changes={"db-key": {"policy": PUBLIC_KEY_POLICY}}),
+            changes={"db-key": {"policy": PUBLIC_KEY_POLICY}}, shared=True),
     Variant("flow-log-elsewhere", "vpc-flow-logs-enabled", "network-vpc",
             changes={"network-flow-log": {"vpc_id": "vpc-0fedcba9876543210"}}),
 ]
