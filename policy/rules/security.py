@@ -132,7 +132,9 @@ def _trust(ctx: Ctx) -> Iterable[str]:
         if others:
             yield (f"IAM role trust statement {i} must trust only AWS services, not "
                    f"{', '.join(others)} principals.")
-        unknown = sorted(set(listed(principal.get("Service"))) - allowed)
+        # China's partition names service principals with a .cn suffix (ec2.amazonaws.com.cn)
+        unknown = sorted(s for s in set(listed(principal.get("Service")))
+                         if s not in allowed and s.removesuffix(".cn") not in allowed)
         if unknown:
             yield (f"IAM role trust statement {i} trusts {', '.join(unknown)}; allowed services "
                    f"are {', '.join(sorted(allowed))} (the rule's `allowedServices` option).")

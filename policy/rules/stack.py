@@ -7,6 +7,7 @@ SDK's advisory "can't run policy ... during preview" diagnostic, after all known
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any, Iterable, Optional
 
 from pulumi_policy import Severity
@@ -231,6 +232,12 @@ def _stack_arns(view: StackView) -> set:
     return {a for a in arns if isinstance(a, str) and a}
 
 
+def _any_partition(arn: Any) -> Any:
+    """arn:aws-cn:… / arn:aws-us-gov:… compare equal to arn:aws:… (AWS managed policies exist
+    in every partition under the same name)."""
+    return re.sub(r"^arn:aws(?:-[a-z-]+)?:", "arn:aws:", arn) if isinstance(arn, str) else arn
+
+
 def _role_documents(view: StackView, role: Any, config: dict) -> Iterable[tuple[Any, str, Any]]:
     """(owner, where, raw document) for every policy attached to `role`."""
     for i, p in enumerate(items(view.get(role, "inlinePolicies"))):
@@ -238,13 +245,13 @@ def _role_documents(view: StackView, role: Any, config: dict) -> Iterable[tuple[
             yield role, f"inlinePolicies[{i}]", p.get("policy")
     for rp in view.referrers(role, ROLE_POLICY, "role"):
         yield rp, label(rp), view.get(rp, "policy")
-    allowed = set(listed(config.get("allowedManagedPolicies")))
+    allowed = {_any_partition(a) for a in listed(config.get("allowedManagedPolicies"))}
     for att in view.referrers(role, ATTACHMENT, "role"):
         managed = view.deps(att, "policyArn", MANAGED_POLICY)
         for m in managed:
             yield m, label(m), view.get(m, "policy")
         arn = view.get(att, "policyArn")
-        if not managed and arn is not UNKNOWN and arn not in allowed:
+        if not managed and arn is not UNKNOWN and _any_partition(arn) not in allowed:
             yield att, label(att), {"Statement": [{"Effect": "Allow", "Action": "*",
                                                    "Resource": "*", "Managed": str(arn)}]}
 

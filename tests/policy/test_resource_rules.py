@@ -361,3 +361,10 @@ def test_conditioned_or_named_principals_are_not_public():
          "Action": "secretsmanager:*", "Resource": "*"},
         {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"})})
     assert check_resource("resource-policy-no-public-principal", f.SECRET, props).ok
+
+
+def test_china_service_principals_match_the_allow_list():
+    props = mutate(f.role(), {"assumeRolePolicy": f.trust("ec2.amazonaws.com.cn")})
+    assert check_resource("iam-trust-only-services", f.ROLE, props).ok
+    props = mutate(f.role(), {"assumeRolePolicy": f.trust("lambda.amazonaws.com.cn")})
+    assert not check_resource("iam-trust-only-services", f.ROLE, props).ok

@@ -414,3 +414,11 @@ def test_instance_from_launch_template_takes_its_network_from_the_template():
     _host_in_default_vpc(s)
     s.set("app-host", "launchTemplate", {"id": "lt-0a1b2c3d4e5f60718"})
     assert s.check("ec2-no-public-ip-from-subnet").ok
+
+
+def test_managed_policy_allow_list_holds_in_every_partition():
+    s = good_stack()
+    s.set("app-ssm", "policyArn", "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore")
+    assert s.check("app-role-least-privilege").ok
+    s.set("app-ssm", "policyArn", "arn:aws-us-gov:iam::aws:policy/AdministratorAccess")
+    assert "AdministratorAccess" in s.check("app-role-least-privilege").messages[0]
