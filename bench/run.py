@@ -114,8 +114,10 @@ def bench_platform(sizes: list, apps: int, sequential: bool, tmp: str) -> str:
         m = run_checked(preflight_cmd(stack, out, PLATFORM, PROD_POLICY), env)
         cmd = [PY, str(REPO / "bench" / "phases.py"), "--program", str(PLATFORM), "--stack", stack,
                "--policy-config", str(PROD_POLICY)] + (["--sequential"] if sequential else [])
-        ph = json.loads(subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True,
-                                       env=env).stdout)
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: {' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
+        ph = json.loads(proc.stdout)
         n = ph["resources"]
         per = {"program": ph["preflight"]["program"] / n * 1e3, "analyze": ph["analyze_concurrent"] / n * 1e3,
                "stack": ph["analyze_stack"] / n * 1e3}
