@@ -4,17 +4,26 @@ SHELL := /bin/bash
 VENV ?= venv
 PY := $(VENV)/bin/python
 STACK ?= dev
-APT_PACKAGES := mariadb-server postgresql chromium chromium-driver graphviz cloud-init systemd
+# preview needs only graphviz (the diagram); the tests also need real MariaDB/PostgreSQL,
+# Chromium (browser test), cloud-init (`cloud-init schema`) and systemd (`systemd-analyze verify`).
+APT_PREVIEW := graphviz
+APT_TEST := $(APT_PREVIEW) mariadb-server postgresql chromium chromium-driver cloud-init systemd
 
-.PHONY: deps apt venv preview diagram test bench docs clean
+# Installs the Debian packages $(1) unless all are present already.
+define apt_install
+	@if dpkg -s $(1) >/dev/null 2>&1; then echo "apt: $(1): present"; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
+endef
+
+.PHONY: deps apt apt-preview venv preview diagram test bench docs clean
 
 deps: apt venv
 
-# Debian packages for the app tests (real MariaDB/PostgreSQL), the browser test (Chromium),
-# diagrams (graphviz), `cloud-init schema` and `systemd-analyze verify` of the app's unit. Skipped when all are already installed.
 apt:
-	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "apt: all packages present"; \
-	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
+	$(call apt_install,$(APT_TEST))
+
+apt-preview:
+	$(call apt_install,$(APT_PREVIEW))
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -23,12 +32,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 
 venv: $(VENV)/.installed
 
-# The main job: engine-free preview + policy check of the dev stack.
-preview: deps
+# The main job: engine-free preview + policy check of the dev stack (STACK=prod for prod).
+preview: apt-preview venv
 	$(PY) -m preflight --stack $(STACK) --diagram docs/architecture-$(STACK).svg
 
 # The README's picture: prod's architecture as preflight records it.
-diagram: deps
+diagram: apt-preview venv
 	$(PY) -m preflight --stack prod --quiet --diagram docs/architecture.svg
 
 test: deps

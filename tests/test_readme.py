@@ -27,3 +27,13 @@ def test_every_rule_and_config_key_is_documented():
     text = README.read_text()
     assert all(f"| `{name}` |" in text for name in REGISTRY.names())
     assert all(f"| `{key}` |" in text for key in KEYS)
+
+
+def test_every_relative_link_and_image_exists():
+    import re
+    text = README.read_text()
+    targets = re.findall(r"\]\(([^)#\s]+)\)", text)
+    local = [t for t in targets if "://" not in t]
+    assert "docs/architecture.svg" in local
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, f"README links to missing files: {missing}"
