@@ -206,7 +206,7 @@ RULES = [
         name="lb-world-ingress-only-listener-ports", types=LOAD_BALANCERS, check=_exposed_ports,
         description="Checks whether internet-facing load balancers' security groups let the "
                     "internet reach only the ports the load balancer listens on.",
-        level=MANDATORY, severity=Severity.HIGH, anchors=("EC2.19",),
+        level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule",),
         unknown="unknown listener port, rule ports or `internal`: advisory 'not checked' for "
                 "that load balancer; relations use dependencies"),
 ]

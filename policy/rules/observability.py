@@ -61,7 +61,7 @@ RULES = [
         description="Checks whether CloudWatch log groups set a retention of at least the "
                     "configured number of days (absent or 0 = never expire).",
         level=MANDATORY, severity=Severity.LOW,
-        anchors=("CKV_AWS_66", "CKV_AWS_338", "CloudWatch.16"),
+        anchors=("CKV_AWS_66", "CKV_AWS_338", "AWS Config cw-loggroup-retention-period-check"),
         unknown="unknown retentionInDays: advisory 'not checked', checked at update",
         config={"minimumDays": {"type": "integer", "minimum": 1, "maximum": 3653, "default": 7,
                                 "description": "Minimum retentionInDays."},

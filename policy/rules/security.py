@@ -288,6 +288,7 @@ RULES = [
         check=_public_resource_policy,
         description="Checks whether KMS key, secret and SNS topic policies do not allow every "
                     "AWS principal (`*`) without a condition.",
-        level=MANDATORY, severity=Severity.CRITICAL, anchors=("CKV_AWS_33", "KMS.5"),
+        level=MANDATORY, severity=Severity.CRITICAL,
+        anchors=("CKV_AWS_33", "AWS Config kms-key-policy-no-public-access"),
         unknown="policy built from outputs: advisory 'not checked', checked at update"),
 ]
