@@ -89,8 +89,17 @@ def _redirects_to_https(actions: Any) -> bool:
                                and a["redirect"].get("protocol") == "HTTPS" for a in found)
 
 
+def _plain_http(ctx: Ctx) -> Iterable[str]:
+    protocol, actions = ctx.get("protocol"), ctx.get("defaultActions")
+    if not ctx.known(protocol, "protocol") or protocol != "HTTP":
+        return  # absent is HTTP only on an ALB; the stack rule below knows the balancer
+    if ctx.known(actions, "defaultActions") and not _redirects_to_https(actions):
+        yield ("HTTP listener should redirect to HTTPS: add an HTTPS listener with an ACM "
+               'certificate and make this one\'s `defaultActions` a redirect with `protocol: '
+               '"HTTPS"` (the stack\'s `albCertificateArn`).')
+
+
 def _http_redirect(view: StackView, config: dict):
-    require = config.get("requireHttps") is True
     for listener in view.of(*LISTENERS):
         protocol = view.get(listener, "protocol")
         if view.is_unknown(protocol, listener, "protocol") or protocol not in (None, "HTTP"):
@@ -101,17 +110,15 @@ def _http_redirect(view: StackView, config: dict):
         siblings = [s for lb in balancers for s in view.referrers(lb, LISTENERS[0],
                                                                   "loadBalancerArn")
                     + view.referrers(lb, LISTENERS[1], "loadBalancerArn")]
-        has_https = any(view.get(s, "protocol") == "HTTPS" for s in siblings)
-        if not (has_https or require):
-            continue
+        if not any(view.get(s, "protocol") == "HTTPS" for s in siblings):
+            continue  # HTTP only (no certificate): alb-listener-https says so
         actions = view.get(listener, "defaultActions")
         if view.is_unknown(actions, listener, "defaultActions"):
             continue
         rules = [r for t in LISTENER_RULES for r in view.referrers(listener, t, "listenerArn")]
         forwarding = [r for r in rules if not _redirects_to_https(view.get(r, "actions"))
                       and view.get(r, "actions") is not UNKNOWN]
-        why = ("its load balancer has an HTTPS listener" if has_https else
-               "the rule's `requireHttps` option is on")
+        why = "its load balancer has an HTTPS listener"
         if not _redirects_to_https(actions):
             yield (f'HTTP listener "{listener.name}" must redirect to HTTPS ({why}): make its '
                    '`defaultActions` a redirect with `protocol: "HTTPS"`.'), listener.urn
@@ -193,15 +200,16 @@ RULES = [
     stack_rule(
         name="alb-http-redirects-to-https", types=LISTENERS, check=_http_redirect,
         description="Checks whether HTTP listeners (and their listener rules) redirect to HTTPS "
-                    "when their load balancer has an HTTPS listener (or always, when "
-                    "configured).",
+                    "when their load balancer has an HTTPS listener.",
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV2_AWS_20", "ELB.1"),
         unknown="unknown protocol or actions: advisory 'not checked' for that listener; the "
-                "listener-to-load-balancer relation uses dependencies",
-        config={"requireHttps": {"type": "boolean", "default": False,
-                                 "description": "Flag HTTP listeners that do not redirect even "
-                                                "when the load balancer has no HTTPS listener "
-                                                "(no certificate)."}}),
+                "listener-to-load-balancer relation uses dependencies"),
+    resource_rule(
+        name="alb-listener-https", types=LISTENERS, check=_plain_http,
+        description="Checks whether HTTP listeners redirect to HTTPS (a load balancer without a "
+                    "certificate serves plain HTTP).",
+        level=ADVISORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_2", "ELB.1"),
+        unknown=_FIELD),
     stack_rule(
         name="lb-world-ingress-only-listener-ports", types=LOAD_BALANCERS, check=_exposed_ports,
         description="Checks whether internet-facing load balancers' security groups let the "

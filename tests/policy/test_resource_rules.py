@@ -193,6 +193,8 @@ CASES = [
     ("lb-listener-modern-tls", f.LISTENER, {"protocol": "TLS",
                                             "sslPolicy": "ELBSecurityPolicy-FS-2018-06"},
      "TLS listener", None),
+    ("alb-listener-https", f.LISTENER, {"protocol": "HTTP", "port": 80.0, "sslPolicy": DELETE,
+                                        "certificateArn": DELETE}, "redirect to HTTPS", None),
     ("iam-no-passrole-wildcard", f.ROLE_POLICY, {"policy": f.doc(
         {"Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"], "Resource": "*"})},
      "iam:PassRole on *", None),
@@ -368,3 +370,11 @@ def test_china_service_principals_match_the_allow_list():
     assert check_resource("iam-trust-only-services", f.ROLE, props).ok
     props = mutate(f.role(), {"assumeRolePolicy": f.trust("lambda.amazonaws.com.cn")})
     assert not check_resource("iam-trust-only-services", f.ROLE, props).ok
+
+
+def test_http_listener_that_redirects_to_https_is_fine():
+    props = mutate(f.listener(), {"protocol": "HTTP", "port": 80.0, "sslPolicy": DELETE,
+                                  "defaultActions": [{"type": "redirect", "redirect": {
+                                      "protocol": "HTTPS", "port": "443",
+                                      "statusCode": "HTTP_301"}}]})
+    assert check_resource("alb-listener-https", f.LISTENER, props).ok

@@ -386,13 +386,11 @@ def test_explicit_false_wins_over_a_public_subnet_and_dev_may_allow_it():
     assert s.check("ec2-no-public-ip-from-subnet", {"allowPublicHost": True}).ok
 
 
-def test_http_only_load_balancer_is_flagged_only_when_https_is_required():
+def test_http_only_load_balancer_is_left_to_the_advisory_rule():
     s = good_stack()
     s.remove("app-https")
     _http_forwards(s)
     assert s.check("alb-http-redirects-to-https").ok
-    out = s.check("alb-http-redirects-to-https", {"requireHttps": True})
-    assert len(out.messages) == 1 and "requireHttps" in out.messages[0]
 
 
 def test_unknown_listener_actions_are_not_checked():
