@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_keys_env,
+                                   is_config_secret)
 
 from .app_host import AppHostArgs
 from .database import AuroraClusterArgs as _DB
@@ -24,30 +25,46 @@ NAMESPACE = "aurorakit"
 
 
 class SettingsError(pulumi.RunError, ValueError):
-    """One invalid stack config value: names the key, the value and what is allowed."""
+    """One invalid stack config value: names the key, the value and what is allowed.
+    The value of a secret config key is never shown: the message says `[secret]` instead."""
 
     def __init__(self, key: str, value: Any, allowed: str):
-        self.key, self.value, self.allowed = key, value, allowed
         full = key if ":" in key else f"{NAMESPACE}:{key}"
+        if _is_secret(full):
+            value = _SECRET
+        self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"invalid stack config {full} = {value!r}: {allowed}")
+
+
+class _Secret:
+    def __repr__(self) -> str:
+        return "[secret]"
+
+
+_SECRET = _Secret()
+
+
+def _is_secret(full_key: str) -> bool:
+    """Secret per the engine's list (set_all_config) or PULUMI_CONFIG_SECRET_KEYS."""
+    return is_config_secret(full_key) or full_key in get_config_secret_keys_env()
 
 
 # key -> (default, one-line description); defaults come from the components' Args (stated once).
 KEYS: dict[str, tuple[Any, str]] = {
     "vpcCidr": (NetworkArgs.cidr_block, "IPv4 CIDR of the VPC, /16../24"),
     "availabilityZones": (None, "list of 2-3 AZ names in aws:region; absent = first azCount AZs of the region"),
-    "azCount": (3, "number of AZs when availabilityZones is absent: 2 or 3"),
+    "azCount": (3, "number of AZs when availabilityZones is absent: 2 or 3 (only without availabilityZones)"),
     "subnetPrefixLength": (NetworkArgs.subnet_prefix_length, "prefix length of every subnet (3 tiers x AZs carved from vpcCidr), ≤ 28"),
     "natMode": (NetworkArgs.nat_mode, "egress for the private tier: none | single | per-az"),
     "interfaceEndpoints": (NetworkArgs.interface_endpoints, "interface endpoints (ssm, ssmmessages, ec2messages, secretsmanager, kms): that traffic stays in the VPC"),
     "logRetentionDays": (NetworkArgs.flow_log_retention_days, "CloudWatch retention of VPC flow logs and exported DB logs (a CloudWatch-allowed value)"),
     "dbEngine": (_DB.engine, "aurora-mysql | aurora-postgresql"),
-    "dbEngineVersion": (None, "engine version at creation (later AWS minor upgrades are kept, never reverted); absent = " + " / ".join(DEFAULT_ENGINE_VERSIONS.values())),
+    "dbEngineVersion": (None, "engine version at creation; quote it in YAML ('16.10', not 16.10: other YAML readers see the number 16.1) (later AWS minor upgrades are kept, never reverted); absent = " + " / ".join(DEFAULT_ENGINE_VERSIONS.values())),
     "dbMode": ("provisioned", "provisioned | serverless (Serverless v2, instance class db.serverless)"),
-    "dbInstanceClass": (_DB.instance_class, "provisioned instance class, e.g. db.r7g.large"),
-    "dbServerlessMinAcu": (_DB.serverless_min_acu, "Serverless v2 minimum ACU, 0..256 in steps of 0.5"),
-    "dbServerlessMaxAcu": (_DB.serverless_max_acu, "Serverless v2 maximum ACU, 1..256 in steps of 0.5, ≥ min"),
-    "dbReaders": (_DB.readers, "reader instances 0..15, spread over AZs other than the writer's first"),
+    "dbInstanceClass": (_DB.instance_class, "instance class, e.g. db.r7g.large (only with dbMode provisioned)"),
+    "dbServerlessMinAcu": (_DB.serverless_min_acu, "Serverless v2 minimum ACU, 0..256 in steps of 0.5 (only with dbMode serverless)"),
+    "dbServerlessMaxAcu": (_DB.serverless_max_acu, "Serverless v2 maximum ACU, 1..256 in steps of 0.5, ≥ min (only with dbMode serverless)"),
+    "dbReaders": (_DB.readers, "reader instances 0..15; the writer is in the first AZ, readers round-robin over the other AZs (never in the writer's)"),
     "dbName": (_DB.db_name, "initial database name"),
     "dbMasterUsername": (_DB.master_username, "master user name (not admin/root/postgres/rdsadmin)"),
     "dbManagedPassword": (_DB.managed_password, "RDS manages the master password in Secrets Manager (false = RandomPassword + secret)"),
@@ -57,7 +74,7 @@ KEYS: dict[str, tuple[Any, str]] = {
     "dbMonitoringInterval": (_DB.monitoring_interval, "enhanced monitoring seconds: 0, 1, 5, 10, 15, 30, 60"),
     "dbPerformanceInsightsRetentionDays": (_DB.performance_insights_retention_days, "Performance Insights retention: 7 or a multiple of 31 up to 731"),
     "dbReaderAutoscalingMax": (_DB.reader_autoscaling_max, "0 = off; else max readers by Application Auto Scaling (≥ dbReaders, ≤ 15)"),
-    "dbReaderAutoscalingCpuTarget": (_DB.reader_autoscaling_cpu_target, "reader autoscaling target CPU % 10..90"),
+    "dbReaderAutoscalingCpuTarget": (_DB.reader_autoscaling_cpu_target, "reader autoscaling target CPU % 10..90 (only with dbReaderAutoscalingMax)"),
     "dbAlarmEmails": (list(_DB.alarm_emails), "e-mail addresses subscribed to the alarm topic (CPU, memory, connections, replica lag)"),
     "dbProxy": (_DB.proxy, "create an RDS Proxy (TLS required, IAM auth) in front of the cluster"),
     "dbKmsKeyArn": (None, "use this KMS key ARN instead of creating a CMK"),
@@ -69,8 +86,9 @@ KEYS: dict[str, tuple[Any, str]] = {
     "hostPlacement": ("private", "private (behind an ALB) | public (public subnet + public IP: explicit opt-in)"),
     "hostIngressCidrs": ([], "CIDRs allowed to the app port of a public host"),
     "appPort": (AppHostArgs.app_port, "port the app serves HTTP on, 1..65535 (not 22/3306/5432)"),
-    "albCertificateArn": (None, "ACM certificate ARN: HTTPS listener + HTTP→HTTPS redirect"),
-    "albIngressCidrs": (list(AppHostArgs.load_balancer_ingress_cidrs), "CIDRs allowed to the ALB listeners"),
+    "albCertificateArn": (None, "ACM certificate ARN: HTTPS listener + HTTP→HTTPS redirect; required for hostPlacement private unless albAllowHttp"),
+    "albAllowHttp": (False, "explicit opt-in: the ALB serves plain HTTP because there is no albCertificateArn yet (only for hostPlacement private without a certificate)"),
+    "albIngressCidrs": (list(AppHostArgs.load_balancer_ingress_cidrs), "CIDRs allowed to the ALB listeners (only for hostPlacement private)"),
     "albAccessLogsBucket": (AppHostArgs.load_balancer_access_logs_bucket, "S3 bucket for ALB access logs (its policy must allow ELB log delivery); absent = off"),
     "hostKeyPairName": (None, "EC2 key pair (explicit opt-in; needs hostAdminCidr)"),
     "hostAdminCidr": (None, "CIDR allowed to port 22 when hostKeyPairName is set (not 0.0.0.0/0)"),
@@ -137,6 +155,7 @@ class HostSettings:
     alb_access_logs_bucket: Optional[str]
     key_pair_name: Optional[str]
     admin_cidr: Optional[str]
+    alb_allow_http: bool = False
 
     @property
     def arm64(self) -> bool:
@@ -168,6 +187,12 @@ class _Reader:
 
     def raw(self, key: str) -> Optional[str]:
         return self.cfg.get(key)
+
+    def only(self, key: str, applies: bool, condition: str) -> None:
+        """A key that is SET but has no effect is an error, never silently ignored."""
+        raw = self.raw(key)
+        if raw is not None and not applies:
+            raise SettingsError(key, raw, f"only {condition}; remove the key")
 
     def value(self, key: str, convert: Callable[[str, str], Any]) -> Any:
         raw = self.raw(key)
@@ -245,6 +270,7 @@ def _network(r: _Reader, region: str) -> NetworkSettings:
     if not vpc.is_private:
         raise SettingsError("vpcCidr", str(vpc), "must be a private (RFC 1918) range")
     azs = r.value("availabilityZones", _json(list))
+    r.only("azCount", azs is None, "without availabilityZones (which already lists the AZs)")
     if azs is None:
         count = _one_of("azCount", r.value("azCount", _int), (2, 3))
         azs = _region_azs(region)[:count]
@@ -291,6 +317,9 @@ def _database(r: _Reader) -> DatabaseSettings:
     if not _DB_CLASS_RE.fullmatch(klass):
         raise SettingsError("dbInstanceClass", klass,
                             "must be an Aurora instance class like db.r7g.large or db.t4g.medium (no micro/small)")
+    r.only("dbInstanceClass", mode == "provisioned", "with dbMode provisioned (serverless uses db.serverless)")
+    for key in ("dbServerlessMinAcu", "dbServerlessMaxAcu"):
+        r.only(key, mode == "serverless", "with dbMode serverless")
     lo, hi = r.value("dbServerlessMinAcu", _float), r.value("dbServerlessMaxAcu", _float)
     for key, v, low in (("dbServerlessMinAcu", lo, 0), ("dbServerlessMaxAcu", hi, 1)):
         if not low <= v <= 256 or (v * 2) != int(v * 2):
@@ -319,6 +348,7 @@ def _database(r: _Reader) -> DatabaseSettings:
     if scale_max and not max(readers, 1) <= scale_max <= 15:
         raise SettingsError("dbReaderAutoscalingMax", scale_max,
                             f"must be 0 (off) or between max(dbReaders, 1)={max(readers, 1)} and 15")
+    r.only("dbReaderAutoscalingCpuTarget", bool(scale_max), "with dbReaderAutoscalingMax (autoscaling is off)")
     kms = r.value("dbKmsKeyArn", _str)
     if kms and not re.fullmatch(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})", kms):
         raise SettingsError("dbKmsKeyArn", kms, "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
@@ -382,6 +412,14 @@ def _host(r: _Reader, nat_mode: str) -> HostSettings:
         raise SettingsError("albAccessLogsBucket", bucket, "must be an S3 bucket name (3-63 lowercase letters, digits, . -)")
     if bucket and placement == "public":
         raise SettingsError("albAccessLogsBucket", bucket, "needs hostPlacement private (there is no ALB)")
+    r.only("albIngressCidrs", placement == "private", "for hostPlacement private (there is no ALB; "
+           "a public host uses hostIngressCidrs)")
+    allow_http = r.value("albAllowHttp", _bool)
+    r.only("albAllowHttp", placement == "private" and not cert,
+           "for hostPlacement private without albCertificateArn (the opt-in to plain HTTP)")
+    if placement == "private" and not cert and not allow_http:
+        raise SettingsError("albCertificateArn", None, "HTTPS needs an ACM certificate: set albCertificateArn, "
+                            "or set albAllowHttp: true as an explicit opt-in to plain HTTP")
     key_pair, admin = r.value("hostKeyPairName", _str), r.value("hostAdminCidr", _str)
     if key_pair and not admin:
         raise SettingsError("hostAdminCidr", None, "required when hostKeyPairName is set (SSH opt-in)")
@@ -394,7 +432,7 @@ def _host(r: _Reader, nat_mode: str) -> HostSettings:
         root_volume_gb=_range("hostRootVolumeGb", r.value("hostRootVolumeGb", _int), 8, 1024),
         placement=placement, ingress_cidrs=ingress, app_port=port, alb_certificate_arn=cert or None,
         alb_ingress_cidrs=_cidr_list("albIngressCidrs", r.value("albIngressCidrs", _json(list)), True),
-        alb_access_logs_bucket=bucket or None,
+        alb_access_logs_bucket=bucket or None, alb_allow_http=allow_http,
         key_pair_name=key_pair or None, admin_cidr=admin or None)
 
 

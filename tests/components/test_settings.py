@@ -11,6 +11,8 @@ from preflight.stackconfig import load_stack_config
 
 from .conftest import ROOT
 
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+
 BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"vpcCidr": "10.0.0.0/33"}, "vpcCidr", "IPv4 CIDR"),
     ("dev", {"vpcCidr": "10.0.0.1/16"}, "vpcCidr", "host bits zero"),
@@ -59,6 +61,18 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbAlarmEmails": ["ops"]}, "dbAlarmEmails", "list of e-mail addresses"),
     ("dev", {"tags": {"Team": 1}}, "tags", "string -> string"),
     ("dev", {"aws:region": None}, "aws:region", "must be set to an AWS region"),
+    # Secure by default: a private host without a certificate needs the explicit HTTP opt-in.
+    ("prod", {"albAllowHttp": None}, "albCertificateArn", "HTTPS needs an ACM certificate"),
+    ("prod", {"albCertificateArn": CERT}, "albAllowHttp", "only for hostPlacement private without albCertificateArn"),
+    ("dev", {"albAllowHttp": True}, "albAllowHttp", "only for hostPlacement private"),
+    ("dev", {"albAllowHttp": False}, "albAllowHttp", "only for hostPlacement private"),
+    # A key that is set but has no effect is an error, never silently ignored.
+    ("dev", {"albIngressCidrs": ["10.0.0.0/8"]}, "albIngressCidrs", "only for hostPlacement private"),
+    ("dev", {"dbInstanceClass": "db.r7g.large"}, "dbInstanceClass", "only with dbMode provisioned"),
+    ("prod", {"dbServerlessMinAcu": 1}, "dbServerlessMinAcu", "only with dbMode serverless"),
+    ("prod", {"dbServerlessMaxAcu": 4}, "dbServerlessMaxAcu", "only with dbMode serverless"),
+    ("dev", {"dbReaderAutoscalingCpuTarget": 50}, "dbReaderAutoscalingCpuTarget", "only with dbReaderAutoscalingMax"),
+    ("dev", {"azCount": 2}, "azCount", "only without availabilityZones"),
 ]
 
 
@@ -122,11 +136,44 @@ def test_prod_settings_are_safe():
 
 
 def test_defaults_apply_when_keys_are_absent():
-    s = _settings("dev", {k: None for k in ("natMode", "dbMode", "hostPlacement", "hostIngressCidrs",
-                                            "dbDeletionProtection", "interfaceEndpoints")})
+    s = _settings("dev", {**{k: None for k in ("natMode", "dbMode", "hostPlacement", "hostIngressCidrs",
+                                               "dbDeletionProtection", "interfaceEndpoints",
+                                               "dbServerlessMinAcu", "dbServerlessMaxAcu")},
+                          "albCertificateArn": CERT})
     assert s.network.nat_mode == KEYS["natMode"][0] == "single"
     assert s.database.mode == "provisioned" and s.database.deletion_protection is True
-    assert s.host.placement == "private"
+    assert s.host.placement == "private" and s.host.alb_allow_http is False
+
+
+def test_prod_plain_http_is_the_explicit_opt_in_of_the_stack_file():
+    assert _settings("prod").host.alb_allow_http is True
+    s = _settings("prod", {"albAllowHttp": None, "albCertificateArn": CERT})
+    assert s.host.alb_certificate_arn == CERT and s.host.alb_allow_http is False
+
+
+@pytest.mark.parametrize("how", ["engine", "env"])
+def test_a_secret_value_never_appears_in_the_error(how, monkeypatch):
+    secret = "alias/s3cr3t-Zq81"
+    config = load_stack_config("dev", ROOT).with_overrides({"dbKmsKeyArn": secret})
+    if how == "engine":
+        install_mocks(config, stack="dev", secret_keys=["aurorakit:dbKmsKeyArn"])
+    else:
+        install_mocks(config, stack="dev")
+        monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", '["aurorakit:dbKmsKeyArn"]')
+    from components.settings import load_settings
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith("invalid stack config aurorakit:dbKmsKeyArn = [secret]: "), message
+    assert "s3cr3t" not in message and "s3cr3t" not in repr(info.value.value)
+
+
+def test_a_plain_value_is_still_shown():
+    config = load_stack_config("dev", ROOT).with_overrides({"dbKmsKeyArn": "alias/mine"})
+    install_mocks(config, stack="dev")
+    from components.settings import load_settings
+    with pytest.raises(SettingsError, match="dbKmsKeyArn = 'alias/mine'"):
+        load_settings()
 
 
 def test_azs_fall_back_to_the_region_invoke():
