@@ -4,7 +4,8 @@ Own KMS CMK with rotation (or a given key) for storage, Performance Insights, th
 secret and the alarm topic; DB subnet group on the isolated tier; a cluster parameter group
 that enforces TLS; master password managed by RDS in Secrets Manager (default) or a
 RandomPassword stored in a Secrets Manager secret (opt-out); IAM auth; backups; final snapshot
-kept (identifier with a random suffix); writer + readers in distinct AZs with promotion tiers;
+kept (identifier with a random suffix); writer in the first AZ, readers round-robin over the
+other AZs (never in the writer's; several readers may share one), promotion tiers by round;
 enhanced monitoring; CloudWatch alarms to SNS; optional reader autoscaling and RDS Proxy.
 """
 from __future__ import annotations
@@ -34,7 +35,9 @@ class AuroraClusterArgs:
     subnet_ids: pulumi.Input[Sequence[str]]
     """Isolated-tier subnet ids for the DB subnet group (≥ 2 AZs). Required."""
     availability_zones: Sequence[str]
-    """AZs for the instances: writer in the first, readers round-robin over the others. Required."""
+    """AZs for the instances: the writer in the first; readers round-robin over the others, so no
+    reader shares the writer's AZ (with more readers than other AZs, readers share those AZs).
+    Required."""
     engine: str = "aurora-mysql"
     """"aurora-mysql" or "aurora-postgresql". Default: "aurora-mysql"."""
     engine_version: Optional[str] = None
@@ -99,6 +102,18 @@ class AuroraClusterArgs:
 def alias_name(project: str, stack: str, name: str) -> str:
     """`alias/<project>-<stack>-<name>`: KMS allows only letters, digits, / _ - (stack names may hold '.')."""
     return "alias/" + re.sub(r"[^A-Za-z0-9/_-]", "-", f"{project}-{stack}-{name}")[:250]
+
+
+def instance_az(azs: Sequence[str], index: int) -> str:
+    """AZ of instance `index` (0 = writer): the writer in azs[0]; reader k (k ≥ 1) in
+    azs[1 + (k - 1) % (len(azs) - 1)], so a writer-AZ outage never takes a reader with it."""
+    return azs[0] if index == 0 else azs[1 + (index - 1) % (len(azs) - 1)]
+
+
+def promotion_tier(azs: Sequence[str], index: int) -> int:
+    """Failover order (lower first): writer 0; the first reader in each other AZ 1, the next
+    round 2, … (max 15). Every reader is outside the writer's AZ, so failover leaves that AZ."""
+    return 0 if index == 0 else min(1 + (index - 1) // (len(azs) - 1), 15)
 
 
 def identifier_prefix(name: str) -> str:
@@ -262,14 +277,14 @@ class AuroraCluster(pulumi.ComponentResource):
         if not insights:
             pulumi.log.warn(f"{name}: {args.engine} has no Performance Insights on {klass}; "
                             "it stays off (use db.t4g.medium or larger)", resource=self)
-        instances: list[aws.rds.ClusterInstance] = []
+        instances: list[aws.rds.ClusterInstance] = []  # [writer, reader-1, reader-2, ...]
         for i in range(args.readers + 1):
             role = "writer" if i == 0 else f"reader-{i}"
             instances.append(aws.rds.ClusterInstance(
                 # No engine_version: instances run the cluster's version (a version set here
                 # is never applied and leaves a permanent diff after a cluster upgrade).
                 f"{name}-{role}", cluster_identifier=cluster.id, engine=args.engine, instance_class=klass,
-                availability_zone=azs[i % len(azs)], promotion_tier=min(i, 15),
+                availability_zone=instance_az(azs, i), promotion_tier=promotion_tier(azs, i),
                 publicly_accessible=False, db_subnet_group_name=subnet_group.name,
                 performance_insights_enabled=insights,
                 performance_insights_kms_key_id=key_arn if insights else None,

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from components import AuroraCluster, AuroraClusterArgs
-from components.database import parameter_group_family
+from components.database import instance_az, parameter_group_family, promotion_tier
 
 from .conftest import ProtectMonitor, resolve, settle
 from preflight.mocks import RecordingMocks, install_mocks
@@ -71,12 +71,35 @@ def test_tls_enforced_and_logs_per_engine(mocks, engine, version, family, param,
     assert ".cluster-ro-" in resolve(db.reader_endpoint)
 
 
+@pytest.mark.parametrize("azs,readers,placed,tiers", [
+    (AZS[:2], 3, ["a", "b", "b", "b"], [0, 1, 2, 3]),
+    (AZS, 4, ["a", "b", "c", "b", "c"], [0, 1, 1, 2, 2]),
+    (AZS[:2], 0, ["a"], [0]),
+])
+def test_no_reader_shares_the_writers_az(mocks, azs, readers, placed, tiers):
+    build(readers=readers, azs=azs)
+    instances = [i.inputs for i in mocks.resources_of(R + "clusterInstance:ClusterInstance")]
+    assert [i["availabilityZone"] for i in instances] == [f"eu-west-1{z}" for z in placed]
+    assert [i["promotionTier"] for i in instances] == tiers
+
+
+def test_placement_rule_holds_for_every_size():
+    for azs in (AZS[:2], AZS):
+        for readers in range(16):
+            zones = [instance_az(azs, i) for i in range(readers + 1)]
+            tiers = [promotion_tier(azs, i) for i in range(readers + 1)]
+            assert zones[0] == azs[0] and azs[0] not in zones[1:]
+            counts = [zones[1:].count(z) for z in azs[1:]]
+            assert max(counts) - min(counts) <= 1      # round-robin: evenly over the other AZs
+            assert tiers[0] == 0 and all(1 <= t <= 15 for t in tiers[1:]) and tiers == sorted(tiers)
+
+
 def test_writer_and_readers_in_distinct_azs_with_promotion_tiers(mocks):
     build(readers=2)
     instances = {i.name: i.inputs for i in mocks.resources_of(R + "clusterInstance:ClusterInstance")}
     assert list(instances) == ["db-writer", "db-reader-1", "db-reader-2"]
     assert [i["availabilityZone"] for i in instances.values()] == list(AZS)
-    assert [i["promotionTier"] for i in instances.values()] == [0, 1, 2]
+    assert [i["promotionTier"] for i in instances.values()] == [0, 1, 1]
     key_arn = mocks.only("aws:kms/key:Key").outputs["arn"]
     role_arn = mocks.only("aws:iam/role:Role").outputs["arn"]
     for i in instances.values():
