@@ -9,6 +9,8 @@ a `Measurement`:
 - `hwm_sum`: the sum over every process seen of its last VmHWM (each process's own peak RSS,
   as the kernel records it) - an upper bound of the tree's peak that sampling cannot miss,
   unless a process lives less than one interval;
+- `cpu`: user + system CPU seconds of the child and every descendant it reaped (os.wait4),
+  the tree's total work: unlike `wall`, it barely changes when other jobs load the machine;
 - `main_maxrss`: ru_maxrss from os.wait4 of the direct child: on Linux the largest peak of that
   process and of every descendant it reaped - a max over single processes, not a sum.
 All sizes are bytes. Linux only (/proc).
@@ -32,6 +34,7 @@ class Measurement:
     hwm_sum: int
     main_maxrss: int
     processes: int
+    cpu: float
     hwm: dict = field(default_factory=dict)  # pid -> (comm, VmHWM bytes)
 
 
@@ -90,4 +93,4 @@ def measure(cmd: list, *, env: dict | None = None, cwd: str | None = None,
     if proc.pid not in hwm:  # exited before the first sample
         hwm[proc.pid] = ("", main_max)
     return Measurement(list(cmd), proc.pid, proc.returncode, wall, peak, sum(h for _, h in hwm.values()),
-                       main_max, len(hwm), hwm)
+                       main_max, len(hwm), usage.ru_utime + usage.ru_stime, hwm)

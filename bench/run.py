@@ -87,10 +87,10 @@ def bench_stacks(stacks: list, runs: int, floor_runs: int, tmp: str) -> str:
     floor, floor_walls = median_run(FLOOR_CMD, floor_runs)
     loaded, loaded_walls = median_run(LOADED_CMD, floor_runs)
     rows = [["floor: import pulumi, pulumi_aws.ec2, pulumi_aws.rds", f"{floor.wall:.2f}",
-             " / ".join(f"{w:.2f}" for w in floor_walls), f"{floor.peak_rss / MIB:.0f}",
+             " / ".join(f"{w:.2f}" for w in floor_walls), f"{floor.cpu:.2f}", f"{floor.peak_rss / MIB:.0f}",
              f"{floor.hwm_sum / MIB:.0f}", "1.00", "", ""],
             ["(info) same + ec2/rds loaded (pulumi_aws imports lazily)", f"{loaded.wall:.2f}",
-             " / ".join(f"{w:.2f}" for w in loaded_walls), f"{loaded.peak_rss / MIB:.0f}",
+             " / ".join(f"{w:.2f}" for w in loaded_walls), f"{loaded.cpu:.2f}", f"{loaded.peak_rss / MIB:.0f}",
              f"{loaded.hwm_sum / MIB:.0f}", f"{loaded.wall / floor.wall:.2f}", "", ""]]
     for stack in stacks:
         out = os.path.join(tmp, f"{stack}.json")
@@ -98,10 +98,10 @@ def bench_stacks(stacks: list, runs: int, floor_runs: int, tmp: str) -> str:
         t = json.loads(Path(out).read_text())["summary"]["timings"]
         ratio = m.wall / floor.wall
         rows.append([f"preflight --stack {stack}", f"{m.wall:.2f}", " / ".join(f"{w:.2f}" for w in walls),
-                     f"{m.peak_rss / MIB:.0f}", f"{m.hwm_sum / MIB:.0f}", f"{ratio:.2f}",
+                     f"{m.cpu:.2f}", f"{m.peak_rss / MIB:.0f}", f"{m.hwm_sum / MIB:.0f}", f"{ratio:.2f}",
                      "met" if ratio <= TARGETS["ratio"] else "NOT met",
                      ", ".join(f"{k} {v:.2f}" for k, v in t.items())])
-    return table(["run", "wall s (median)", "all runs s", "peak RSS MiB (tree)", "Σ per-process peak MiB",
+    return table(["run", "wall s (median)", "all runs s", "CPU s (tree, median run)", "peak RSS MiB (tree)", "Σ per-process peak MiB",
                   "× floor", f"target ≤ {TARGETS['ratio']:.0f}× floor", "preflight timings s (last run)"], rows)
 
 
@@ -125,13 +125,13 @@ def bench_platform(sizes: list, apps: int, sequential: bool, tmp: str) -> str:
         policy_s = ph["analyze_concurrent"] + ph["analyze_stack"]
         seq = f"{ph['analyze_sequential'] / n * 1e3:.2f}" if "analyze_sequential" in ph else "-"
         pack_cpu = ph["analyze_pack_cpu"] + ph["analyze_stack_pack_cpu"]
-        rows.append([n, f"{m.wall:.2f}", f"{m.peak_rss / MIB:.0f}", f"{m.hwm_sum / MIB:.0f}",
+        rows.append([n, f"{m.wall:.2f}", f"{m.cpu:.2f}", f"{m.peak_rss / MIB:.0f}", f"{m.hwm_sum / MIB:.0f}",
                      f"{per['program']:.2f} ({per['program'] / base['program']:.2f}×)",
                      f"{per['analyze']:.2f} ({per['analyze'] / base['analyze']:.2f}×)", seq,
                      f"{per['stack']:.3f} ({per['stack'] / base['stack']:.2f}×)", f"{policy_s:.2f}",
                      f"{ph['analyze_pack_cpu']:.2f} + {ph['analyze_stack_pack_cpu']:.2f} = {pack_cpu:.2f}",
                      ", ".join(f"{k} {v:.2f}" for k, v in ph["preflight"].items())])
-    return table(["resources", "preflight wall s", "peak RSS MiB (tree)", "Σ per-process peak MiB",
+    return table(["resources", "preflight wall s", "CPU s (tree)", "peak RSS MiB (tree)", "Σ per-process peak MiB",
                   "program ms/res (growth)", "Analyze ms/res, concurrent (growth)", "Analyze ms/res, sequential",
                   "AnalyzeStack ms/res (growth)", "Analyze + AnalyzeStack wall s",
                   "pack CPU s: Analyze + AnalyzeStack", "preflight timings s (phases.py run)"], rows)

@@ -1,5 +1,6 @@
 """Benchmark program: `platform:apps` isolated app+cluster pairs, each the prod composition
-(Network -> AuroraCluster -> AppHost -> SecurityGroupLink) with its own VPC CIDR and name prefix.
+(Network -> AuroraCluster -> AppHost -> SecurityGroupLink, HTTPS ALB) with its own VPC CIDR and
+name prefix.
 
 Sizes are stacks (Pulumi.s500/s2000/s5000.yaml); `PLATFORM_APPS=N` overrides the count.
 Run: `python -m preflight --program bench/platform --stack s2000 --policy-config policy/config/prod.json`.
@@ -39,7 +40,7 @@ def app_pair(i: int) -> str:
         backtrack_hours=dbs.backtrack_hours, monitoring_interval=dbs.monitoring_interval,
         performance_insights_retention_days=dbs.performance_insights_retention_days,
         reader_autoscaling_max=dbs.reader_autoscaling_max,
-        reader_autoscaling_cpu_target=dbs.reader_autoscaling_cpu_target,
+        reader_autoscaling_cpu_target=dbs.reader_autoscaling_cpu_target, alarm_emails=dbs.alarm_emails,
         log_retention_days=net.log_retention_days, protect=dbs.protect, tags={**s.tags, "App": p}))
     host = AppHost(f"{p}-app", AppHostArgs(
         vpc_id=network.vpc_id, subnet_id=network.private_subnet_ids[0],
@@ -47,8 +48,10 @@ def app_pair(i: int) -> str:
             writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port,
             db_name=dbs.db_name, engine=dbs.engine, secret_arn=db.master_user_secret_arn,
             kms_key_arn=db.kms_key_arn, cluster_resource_id=db.cluster_resource_id),
-        kms_key_arn=db.kms_key_arn, public=False, load_balancer_subnet_ids=network.public_subnet_ids,
-        load_balancer_ingress_cidrs=hs.alb_ingress_cidrs, instance_type=hs.instance_type,
+        kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready, public=False,
+        load_balancer_subnet_ids=network.public_subnet_ids, load_balancer_ingress_cidrs=hs.alb_ingress_cidrs,
+        certificate_arn=hs.alb_certificate_arn, load_balancer_deletion_protection=dbs.protect,
+        load_balancer_access_logs_bucket=hs.alb_access_logs_bucket, instance_type=hs.instance_type,
         arm64=hs.arm64, root_volume_gb=hs.root_volume_gb, app_port=hs.app_port,
         app_db_user=dbs.app_db_user, tags={**s.tags, "App": p}))
     SecurityGroupLink(f"{p}-app-to-db", source=host.connections, target=db.connections)

@@ -20,6 +20,7 @@ def test_measure_counts_the_whole_process_tree():
     assert m.returncode == 3
     assert m.processes >= 2
     assert m.wall >= 0.3
+    assert 0 < m.cpu < m.wall + 1         # the child's CPU counts (it was reaped)
     assert m.hwm_sum >= 64 * MIB          # the child's peak is included
     assert m.peak_rss >= 64 * MIB         # seen while both were alive
     parent = m.hwm[m.pid][1]
@@ -39,4 +40,4 @@ def test_run_prints_the_floor_table():
     assert "× floor" in header
     floor = next(ln for ln in lines if ln.startswith("| floor: import pulumi"))
     cells = [c.strip() for c in floor.strip("|").split("|")]
-    assert float(cells[1]) > 0 and float(cells[3]) > 0 and cells[5] == "1.00"
+    assert float(cells[1]) > 0 and float(cells[2]) > 0 and float(cells[4]) > 0 and cells[6] == "1.00"
