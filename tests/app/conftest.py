@@ -1,5 +1,8 @@
 """Fixtures: one TLS MariaDB and one TLS PostgreSQL for tests/app, Secrets Manager via moto.
 
+The writer endpoint is the server itself (127.0.0.1); the reader endpoint is a counting forwarder
+on 127.0.0.2 (same port) to the same server, so tests can see which endpoint the app used.
+
 Package-scoped so the servers, moto and the AWS test env vars end with the app tests."""
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from moto import mock_aws
 
 from app.settings import Settings
 from app.web import create_app
-from tests.app.dbservers import APP_USER, SERVERS, DbServer, make_pki, provision
+from tests.app.dbservers import APP_USER, READER_HOST, SERVERS, DbServer, make_pki, provision
+from tests.app.forwarder import Forwarder
 
 REGION = "eu-west-1"
 
@@ -52,6 +56,7 @@ class Deployment:
     secret_arn: str
     password: str
     aws: object
+    reader: Forwarder  # the reader endpoint (settings.reader_host)
 
     def app(self, **overrides):
         return create_app(replace(self.settings, **overrides))
@@ -66,10 +71,17 @@ class Deployment:
 
 
 @pytest.fixture(scope="package")
-def deployment(server, aws, pki):
+def reader_endpoint(server):
+    forwarder = Forwarder((READER_HOST, server.port), (server.host, server.port))
+    yield forwarder
+    forwarder.close()
+
+
+@pytest.fixture(scope="package")
+def deployment(server, aws, pki, reader_endpoint):
     """The app user + an RDS-style managed secret for it, and matching non-secret settings."""
-    settings, arn, password = provision(server, aws, pki, REGION)
-    return Deployment(server, settings, arn, password, aws)
+    settings, arn, password = provision(server, aws, pki, REGION, reader_host=READER_HOST)
+    return Deployment(server, settings, arn, password, aws, reader_endpoint)
 
 
 @pytest.fixture(scope="package")

@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-HOST = "127.0.0.1"
+HOST = "127.0.0.1"         # the server itself, and the writer endpoint
+READER_HOST = "127.0.0.2"  # the reader endpoint: a forwarder (tests/app/forwarder.py) on the same port
 
 
 def free_port() -> int:
@@ -58,7 +59,7 @@ def _cert(subject: str, key, issuer: str, issuer_key, *, ca: bool, san=None) -> 
 class TestPKI:
     ca_file: Path          # CA that signed the servers' certificate
     other_ca_file: Path    # an unrelated CA (must be rejected)
-    cert_file: Path        # server cert: SAN IP:127.0.0.1 only (so "localhost" must be rejected)
+    cert_file: Path        # server cert: SAN IP:127.0.0.1 + IP:127.0.0.2 only ("localhost" must be rejected)
     key_file: Path
 
 
@@ -71,7 +72,7 @@ def make_pki(directory: Path) -> TestPKI:
     ca_key, ca_cert = files["ca"]
     key = ec.generate_private_key(ec.SECP256R1())
     cert = _cert("aurorakit test db", key, ca_cert.subject.rfc4514_string().split("=", 1)[1], ca_key,
-                 ca=False, san=[x509.IPAddress(ipaddress.ip_address(HOST))])
+                 ca=False, san=[x509.IPAddress(ipaddress.ip_address(h)) for h in (HOST, READER_HOST)])
     pem = lambda c: c.public_bytes(serialization.Encoding.PEM)
     out = TestPKI(directory / "ca.pem", directory / "other-ca.pem", directory / "server.pem",
                   directory / "server-key.pem")
@@ -164,7 +165,7 @@ class MariaDbServer(DbServer):
                 f"--ssl-ca={self.pki.ca_file}", f"--ssl-cert={self.pki.cert_file}",
                 f"--ssl-key={self.pki.key_file}", "--require-secure-transport=ON",
                 "--general-log=1", f"--general-log-file={self.general_log}",
-                "--performance-schema=ON", "--skip-name-resolve", "--skip-log-bin",
+                "--skip-name-resolve", "--skip-log-bin",
                 "--innodb-buffer-pool-size=16M", "--innodb-flush-log-at-trx-commit=2",
                 "--max-connections=200"]
 
@@ -185,14 +186,16 @@ class MariaDbServer(DbServer):
             self.sql(f"KILL CONNECTION {int(pid)}")
 
     def statements(self) -> list[tuple[str, str]]:
-        """(program_name, SQL) for each query logged by a still-open client connection."""
-        roles = dict(self.sql("SELECT processlist_id, attr_value FROM performance_schema.session_connect_attrs "
-                              "WHERE attr_name = 'program_name'"))
+        """(client address, SQL) for each query in the general log; the address is the server's
+        view of the peer (from the session's Connect line), not anything the client says."""
+        peers: dict[int, str] = {}
         out, line_re = [], re.compile(r"^(?:\d{6}\s+[\d:]+)?\s+(\d+)\s+(\w+)\t(.*)$")
         for line in self.general_log.read_text(errors="replace").splitlines():
             m = line_re.match(line)
-            if m and m.group(2) in ("Query", "Execute"):
-                out.append((roles.get(int(m.group(1)), "?"), m.group(3)))
+            if m and m.group(2) == "Connect":  # "user@127.0.0.2 on appdb using SSL/TLS"
+                peers[int(m.group(1))] = re.match(r"[^@]*@(\S+)", m.group(3)).group(1)
+            elif m and m.group(2) in ("Query", "Execute"):
+                out.append((peers.get(int(m.group(1)), "?"), m.group(3)))
             elif not m and out:
                 out[-1] = (out[-1][0], out[-1][1] + " " + line.strip())
         return out
@@ -220,7 +223,8 @@ class PostgresServer(DbServer):
                         "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
                        check=True, capture_output=True, **self._run_as())
         (self.data / "pg_hba.conf").write_text(
-            "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n")
+            "local all all trust\n"
+            + "".join(f"hostssl all all {h}/32 scram-sha-256\n" for h in (HOST, READER_HOST)))
 
     def _command(self):
         tls = self.workdir / "tls"
@@ -228,7 +232,7 @@ class PostgresServer(DbServer):
                     "unix_socket_directories": self.workdir, "ssl": "on",
                     "ssl_cert_file": tls / self.pki.cert_file.name,
                     "ssl_key_file": tls / self.pki.key_file.name, "log_statement": "all",
-                    "log_line_prefix": "%a|", "fsync": "off", "synchronous_commit": "off",
+                    "log_line_prefix": "%h|", "fsync": "off", "synchronous_commit": "off",
                     "max_connections": 200, "shared_buffers": "16MB"}
         return [str(PG_BIN / "postgres"), "-D", str(self.data),
                 *[a for k, v in settings.items() for a in ("-c", f"{k}={v}")]]
@@ -251,7 +255,7 @@ class PostgresServer(DbServer):
         self.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (user,))
 
     def statements(self) -> list[tuple[str, str]]:
-        """(application_name, SQL) for each statement in the server log."""
+        """(client address, SQL) for each statement in the server log (%h: the server's view of the peer)."""
         out, line_re = [], re.compile(r"^([^|]*)\|LOG:\s+(?:statement|execute [^:]*):\s(.*)$")
         for line in self.log.read_text(errors="replace").splitlines():
             m = line_re.match(line)
@@ -266,9 +270,11 @@ SERVERS = {"mariadb": MariaDbServer, "postgres": PostgresServer}
 APP_USER = "aurorakit_app"
 
 
-def provision(server: DbServer, secretsmanager, pki: TestPKI, region: str):
+def provision(server: DbServer, secretsmanager, pki: TestPKI, region: str,
+              reader_host: str | None = None):
     """An app user with a random password, an RDS-style managed secret for it, and the app's
-    non-secret settings pointing at `server`. Returns (settings, secret_arn, password)."""
+    non-secret settings pointing at `server` (the reader endpoint at `reader_host`, default the
+    server itself). Returns (settings, secret_arn, password)."""
     import json
     import secrets
 
@@ -279,7 +285,8 @@ def provision(server: DbServer, secretsmanager, pki: TestPKI, region: str):
     arn = secretsmanager.create_secret(
         Name=f"rds!cluster-{secrets.token_hex(8)}-{server.engine}",
         SecretString=json.dumps({"username": APP_USER, "password": password}))["ARN"]
-    settings = Settings(region=region, secret_arn=arn, writer_host=server.host, reader_host=server.host,
+    settings = Settings(region=region, secret_arn=arn, writer_host=server.host,
+                        reader_host=reader_host or server.host,
                         port=server.port, db_name=server.db_name, engine=server.engine,
                         ca_bundle=str(pki.ca_file), connect_timeout=3)
     return settings, arn, password

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from tests.app.dbservers import HOST, READER_HOST
+
 
 def unique(prefix="n"):
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
@@ -54,22 +56,58 @@ def test_invalid_input_gets_one_clear_400(client):
     assert len(client.get("/api/entries?limit=500").get_json()["entries"]) == before  # nothing half-made
 
 
-def test_reads_go_to_the_reader_and_writes_to_the_writer(client, server):
-    name = unique("route")
-    mark = len(server.statements())
-    assert client.post("/api/entries", json={"name": name, "address": "3 Route Ave"}).status_code == 201
-    assert client.get("/api/entries").status_code == 200
-    assert client.get("/").status_code == 200
-    stmts = server.statements()[mark:]  # observed on the server: who ran what
-    inserts = {role for role, sql in stmts if re.match(r"INSERT INTO entries", sql, re.I)}
-    listings = {role for role, sql in stmts if re.match(r"SELECT .* FROM entries ORDER BY", sql, re.I)}
-    assert inserts == {"aurorakit-writer"}, stmts[-20:]
-    assert listings == {"aurorakit-reader"}, stmts[-20:]
+def routing_problems(deployment, **overrides) -> list[str]:
+    """Add an entry and list it with a fresh app; report what is seen OUTSIDE the app: traffic
+    through the reader endpoint (the forwarder on READER_HOST) and the peer address of each
+    statement in the server's own log (the writer endpoint is the server's HOST)."""
+    server, reader, app = deployment.server, deployment.reader, deployment.app(**overrides)
+    client, name, problems = app.test_client(), unique("route"), []
+    try:
+        mark, before = len(server.statements()), reader.counts()
+        assert client.post("/api/entries", json={"name": name, "address": "3 Route Ave"}).status_code == 201
+        written = reader.counts()
+        if written != before:
+            problems.append(f"the insert went through the reader endpoint: {before} -> {written}")
+        for path in ("/api/entries", "/"):
+            resp = client.get(path)
+            assert resp.status_code == 200 and name in resp.get_data(as_text=True), path
+        read = reader.counts()
+        if not (read.connections > written.connections and read.bytes_up > written.bytes_up
+                and read.bytes_down > written.bytes_down):
+            problems.append(f"the listings did not connect through the reader endpoint: {written} -> {read}")
+        stmts = server.statements()[mark:]
+        inserts = {peer for peer, sql in stmts if re.match(r"INSERT INTO entries", sql, re.I)}
+        listings = {peer for peer, sql in stmts if re.match(r"SELECT .* FROM entries ORDER BY", sql, re.I)}
+        if inserts != {HOST}:
+            problems.append(f"the server saw the INSERT from {sorted(inserts)}, not the writer endpoint {HOST}")
+        if listings != {READER_HOST}:
+            problems.append(f"the server saw the listings from {sorted(listings)}, not the reader endpoint {READER_HOST}")
+        return problems
+    finally:
+        for engine in (app.extensions["aurorakit"].writer, app.extensions["aurorakit"].reader):
+            engine.dispose()
 
 
-def test_healthz_reports_both_endpoints(client):
+def test_reads_go_to_the_reader_and_writes_to_the_writer(deployment):
+    assert routing_problems(deployment) == []
+    # TLS end to end: what crossed the reader endpoint never shows the data in clear text
+    assert b"3 Route Ave" not in deployment.reader.transcript()
+
+
+def test_the_routing_check_catches_swapped_endpoints(deployment):
+    """The mutation the check above exists for: reader and writer endpoints swapped."""
+    s = deployment.settings
+    problems = routing_problems(deployment, writer_host=s.reader_host, reader_host=s.writer_host)
+    assert [p.split(" ")[1:3] for p in problems] == [
+        ["insert", "went"], ["listings", "did"], ["server", "saw"], ["server", "saw"]], problems
+
+
+def test_healthz_reports_both_endpoints(client, deployment):
+    before = deployment.reader.counts()
     resp = client.get("/healthz")
+    after = deployment.reader.counts()
     assert resp.status_code == 200
+    assert after.bytes_up > before.bytes_up and after.bytes_down > before.bytes_down  # pinged the reader endpoint
     assert resp.get_json() == {"status": "ok", "writer": {"ok": True}, "reader": {"ok": True}}
 
 
@@ -80,7 +118,7 @@ def test_tls_verification_fails_closed(deployment, pki):
         client = deployment.app(**bad).test_client()
         health = client.get("/healthz")
         assert health.status_code == 503, bad
-        assert health.get_json()["writer"] == {"ok": False, "error": "OperationalError"}
+        assert health.get_json()["writer"] == health.get_json()["reader"] == {"ok": False, "error": "OperationalError"}
         resp = client.post("/api/entries", json={"name": unique("tls"), "address": "x"})
         assert resp.status_code == 503 and resp.get_json() == {"error": "database unavailable, try again"}
     # the positive control: the right CA and host name work
@@ -96,7 +134,7 @@ def test_schema_creation_is_idempotent(deployment, client):
 def test_listing_falls_back_to_the_writer_when_the_reader_is_down(deployment, client):
     name = unique("fallback")
     assert client.post("/api/entries", json={"name": name, "address": "x"}).status_code == 201
-    degraded = deployment.app(reader_host="127.0.0.2").test_client()  # nothing listens there
+    degraded = deployment.app(reader_host="127.0.0.3").test_client()  # nothing listens there
     health = degraded.get("/healthz")
     assert health.status_code == 200 and health.get_json()["reader"]["ok"] is False
     listed = degraded.get("/api/entries").get_json()["entries"]
