@@ -6,6 +6,15 @@ key; rds-db:connect for the app user), its own SG with explicit egress rules onl
 `app.cloud_init.render_user_data`. Exposure: a public host with a public IP (explicit opt-in,
 ingress to the app port from given CIDRs) or a private host behind an ALB in the public tier
 (HTTPS when a certificate ARN is given, HTTP redirected to HTTPS).
+
+Deploying the app REPLACES the host: the app ships in the user data, and any change to it (app
+code, endpoints, port) replaces the instance (`user_data_replace_on_change`), create-before-
+delete. Deliberate: updating user data in place would stop/start the same instance and
+cloud-init (once per instance) would not re-run, so the old app would keep running while
+`pulumi up` reported success. Cost: the host is immutable and stateless, so a replacement
+loses nothing but time: behind the ALB the old host serves until it is deleted at the end of
+the update and the new one serves once cloud-init has installed the app (a few minutes; a
+short gap is possible); a public host also gets a new public IP (the `app_url` output changes).
 """
 from __future__ import annotations
 
@@ -23,15 +32,6 @@ from .policies import AccountContext, assume_role_policy, document
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HEALTH_PATH = "/healthz"
-USER_DATA_LIMIT = 16384  # EC2: 16 KB of raw user data (before base64)
-
-
-def checked_user_data(text: str) -> str:
-    """The rendered user data, or a clear error when EC2 would reject it as too large."""
-    size = len(text.encode())
-    if size > USER_DATA_LIMIT:
-        raise ValueError(f"AppHost user data is {size} bytes; EC2 accepts at most {USER_DATA_LIMIT}")
-    return text
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ class DatabaseEndpoint:
 
 @dataclass(frozen=True)
 class AppHostArgs:
-    """Inputs of `AppHost`."""
+    """Inputs of `AppHost`. Any change to the rendered user data (app code, endpoints, port)
+    replaces the instance, create-before-delete (see the module docstring for why)."""
 
     vpc_id: pulumi.Input[str]
     """VPC of the host (and ALB). Required."""
@@ -187,9 +188,10 @@ class AppHost(pulumi.ComponentResource):
         # egress_ready rides along only for its dependencies (the routes the first boot needs).
         user_data = pulumi.Output.all(ctx.region, db.secret_arn, db.writer_endpoint, db.reader_endpoint,
                                       args.egress_ready).apply(
-            lambda a: checked_user_data(render_user_data(
+            # render_user_data enforces EC2's 16 KB user data limit (app.cloud_init.USER_DATA_LIMIT).
+            lambda a: render_user_data(
                 region=a[0], secret_arn=a[1], writer_endpoint=a[2], reader_endpoint=a[3], port=db.port,
-                db_name=db.db_name, engine=db.engine, app_port=args.app_port)))
+                db_name=db.db_name, engine=db.engine, app_port=args.app_port))
         instance = aws.ec2.Instance(
             f"{name}-instance", ami=ami, instance_type=args.instance_type, subnet_id=args.subnet_id,
             vpc_security_group_ids=[sg.id], iam_instance_profile=profile.name,

@@ -1,4 +1,5 @@
-"""IAM / KMS policy documents shared by the components (plain JSON, no invokes)."""
+"""IAM / KMS policy documents shared by the components (plain JSON), and `AccountContext`:
+the account id, partition and region from invokes (once per component) that the documents need."""
 from __future__ import annotations
 
 import json

@@ -4,7 +4,8 @@ import json
 import pytest
 
 from components import AppHost, AppHostArgs, DatabaseEndpoint
-from components.app_host import USER_DATA_LIMIT, checked_user_data
+import app.cloud_init as cloud_init
+import components.app_host as app_host
 
 from .conftest import resolve, settle
 
@@ -154,7 +155,12 @@ def test_two_hosts_do_not_collide_and_outputs_resolve(mocks):
     assert resolve(b.private_ip).startswith("10.")
 
 
-def test_user_data_size_guard():
-    assert checked_user_data("x" * USER_DATA_LIMIT) == "x" * USER_DATA_LIMIT
-    with pytest.raises(ValueError, match="user data is 16385 bytes; EC2 accepts at most 16384"):
-        checked_user_data("x" * (USER_DATA_LIMIT + 1))
+def test_user_data_limit_is_defined_once_and_enforced_by_the_renderer_the_host_uses(monkeypatch):
+    assert not hasattr(app_host, "USER_DATA_LIMIT") and cloud_init.USER_DATA_LIMIT == 16384
+    assert app_host.render_user_data is cloud_init.render_user_data
+    kw = dict(region="eu-west-1", secret_arn=SECRET, writer_endpoint=DB.writer_endpoint,
+              reader_endpoint=DB.reader_endpoint, port=3306, db_name="app", engine="aurora-mysql")
+    size = len(cloud_init.render_user_data(**kw).encode())
+    monkeypatch.setattr(cloud_init, "USER_DATA_LIMIT", size - 1)
+    with pytest.raises(ValueError, match=f"user data is {size} bytes; EC2 allows {size - 1}"):
+        cloud_init.render_user_data(**kw)
