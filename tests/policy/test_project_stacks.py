@@ -83,7 +83,7 @@ LEGIT_OPTIONS = [  # documented stack options: none may trip a mandatory rule (f
     {"dbEngine": "aurora-postgresql", "dbEngineVersion": None, "dbBacktrackHours": None},
     {"dbMode": "serverless", "dbInstanceClass": None, "dbServerlessMinAcu": 0.5,
      "dbServerlessMaxAcu": 4},
-    {"albCertificateArn": variants.CERT_ARN, "albAccessLogsBucket": "aurorakit-alb-logs",
+    {**variants.WITH_CERT, "albAccessLogsBucket": "aurorakit-alb-logs",
      "hostKeyPairName": "ops-2026", "hostAdminCidr": "198.51.100.7/32"},
 ]
 

@@ -108,6 +108,7 @@ PUBLIC_KEY_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]})
 CERT_ARN = ("arn:aws:acm:eu-west-1:123456789012:certificate/"
             "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
+WITH_CERT = {"albCertificateArn": CERT_ARN, "albAllowHttp": None}  # HTTPS ends the HTTP opt-in
 PUBLIC_SUBNET = _Lazy(lambda: CAPTURED["network-public-0"].id)
 
 
@@ -164,7 +165,8 @@ VARIANTS = [
     Variant("secret-in-user-data", "ec2-no-secrets-in-user-data", "app-instance",
             changes={"app-instance": {"user_data": SECRET_USER_DATA}}),
     Variant("public-host", "ec2-no-public-ip", "app-instance",
-            overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"]},
+            overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"],
+                       "albAllowHttp": None},
             also=("ec2-no-public-ip-from-subnet",)),
     Variant("world-ssh", "sg-no-world-ingress-to-sensitive-ports", "bad-world-ssh",
             extra=_world_ssh),
@@ -209,10 +211,10 @@ VARIANTS = [
     Variant("alb-desync-monitor", "alb-desync-mitigation", "app-alb",
             changes={"app-alb": {"desync_mitigation_mode": "monitor"}}, shared=True),
     Variant("https-tls10", "lb-listener-modern-tls", "app-https",
-            overrides={"albCertificateArn": CERT_ARN},
+            overrides=WITH_CERT,
             changes={"app-https": {"ssl_policy": "ELBSecurityPolicy-2016-08"}}, shared=True),
     Variant("http-beside-https", "alb-http-redirects-to-https", "app-http-redirect",
-            overrides={"albCertificateArn": CERT_ARN},
+            overrides=WITH_CERT,
             changes={"app-http-redirect": {"default_actions": _Lazy(_plain_http)}}, shared=True),
     Variant("proxy-without-tls", "rds-proxy-require-tls", "db-proxy",
             overrides={"dbProxy": True}, changes={"db-proxy": {"require_tls": False}}, shared=True),
