@@ -155,13 +155,13 @@ def _exposed_ports(view: StackView, config: dict):
         for sg in groups:
             for owner, perm, _, _ in ingress_of(view, sg):
                 world = sorted({str(c) for c in perm.cidrs if c is not UNKNOWN and is_world(c)})
-                if not world or view.is_unknown(perm.ports, owner, f"{perm.path} ports"):
+                if not world or view.is_unknown(perm.ports, owner, f"{perm.path} ports") or (
+                        perm.ports is None):
+                    continue  # ICMP and other port-less protocols (e.g. path MTU discovery)
+                low, high = perm.ports
+                if high - low < 65535 and all(p in ports for p in range(low, high + 1)):
                     continue
-                low, high = perm.ports if perm.ports is not None else (None, None)
-                if low is not None and high - low < 65535 and all(
-                        p in ports for p in range(low, high + 1)):
-                    continue
-                opened = "(all traffic of its protocol)" if low is None else f"{low}-{high}"
+                opened = f"{low}-{high}"
                 yield (f'Internet-facing load balancer "{lb.name}" lets {", ".join(world)} reach '
                        f"ports {opened} through {label(sg)} ({label(owner)}), but listens only "
                        f"on {shown}: open only the listener ports."), owner.urn

@@ -420,3 +420,10 @@ def test_managed_policy_allow_list_holds_in_every_partition():
     assert s.check("app-role-least-privilege").ok
     s.set("app-ssm", "policyArn", "arn:aws-us-gov:iam::aws:policy/AdministratorAccess")
     assert "AdministratorAccess" in s.check("app-role-least-privilege").messages[0]
+
+
+def test_icmp_from_the_internet_to_a_load_balancer_is_not_a_port():
+    s = good_stack()
+    s.set("alb-sg", "ingress", [{"protocol": "icmp", "fromPort": 3.0, "toPort": 4.0,
+                                 "cidrBlocks": ["0.0.0.0/0"], "description": "path MTU"}])
+    assert s.check("lb-world-ingress-only-listener-ports").ok
