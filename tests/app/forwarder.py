@@ -22,8 +22,8 @@ class Counts:
 
 
 class Forwarder:
-    def __init__(self, listen: tuple[str, int], upstream: tuple[str, int]):
-        self.address, self.upstream = listen, upstream
+    def __init__(self, listen: tuple[str, int], upstream: tuple[str, int], source: str | None = None):
+        self.address, self.upstream, self.source = listen, upstream, source or listen[0]
         self._listener = socket.create_server(listen)
         self._listener.settimeout(0.2)
         self._lock = threading.Lock()
@@ -63,7 +63,7 @@ class Forwarder:
                 self._counts[0] += 1
             try:  # from our own address: the server's view of the peer names this endpoint
                 server = socket.create_connection(self.upstream, timeout=5,
-                                                  source_address=(self.address[0], 0))
+                                                  source_address=(self.source, 0))
             except OSError:
                 client.close()
                 continue

@@ -81,10 +81,13 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
                 assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not come up"
                 time.sleep(0.1)
         assert (status, body["writer"]) == (200, {"ok": True})
+        before = deployment.reader.counts()  # the env file's reader endpoint (a forwarder)
         status, created = _get(f"http://127.0.0.1:{port}/api/entries", {"name": "gunicorn", "address": "unit"})
         assert status == 201 and created["name"] == "gunicorn"
+        assert deployment.reader.counts() == before  # the write did not touch the reader endpoint
         status, listed = _get(f"http://127.0.0.1:{port}/api/entries")
         assert created["id"] in [e["id"] for e in listed["entries"]]
+        assert deployment.reader.counts().bytes_down > before.bytes_down  # the listing did
     finally:
         proc.terminate()
         out = proc.communicate(timeout=20)[0]

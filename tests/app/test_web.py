@@ -4,7 +4,15 @@ from __future__ import annotations
 import re
 import uuid
 
-from tests.app.dbservers import HOST, READER_HOST
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from app.db import _driver_options
+from tests.app.dbservers import APP_USER, HOST, READER_HOST
+from tests.app.forwarder import Forwarder
+
+UNNAMED_HOST = "127.0.0.3"  # a loopback address the server's certificate does not name
 
 
 def unique(prefix="n"):
@@ -32,7 +40,7 @@ def test_form_post_redirects_and_shows_new_entry(client):
     assert re.search(rf'<tr class="added"><td>\d+</td><td>{name}</td><td>2 Side Rd</td>', page)
 
 
-def test_invalid_input_gets_one_clear_400(client):
+def test_invalid_input_gets_one_clear_400(client, server):
     cases = [
         ({"address": "x"}, "name", "'name' is required"),
         ({"name": "a", "address": "  "}, "address", "'address' is required"),
@@ -43,7 +51,8 @@ def test_invalid_input_gets_one_clear_400(client):
         ({"name": "a\x00b", "address": "x"}, "name", "control characters"),
         (["not", "an", "object"], "body", "JSON object"),
     ]
-    before = len(client.get("/api/entries?limit=500").get_json()["entries"])
+    count = lambda: server.sql("SELECT COUNT(*) FROM entries", in_app_db=True)[0][0]  # the API caps at 500
+    before = count()
     for payload, field, message in cases:
         resp = client.post("/api/entries", json=payload)
         assert resp.status_code == 400, payload
@@ -53,7 +62,7 @@ def test_invalid_input_gets_one_clear_400(client):
     assert client.get("/api/entries?limit=abc").get_json()["field"] == "limit"
     page = client.post("/", data={"name": "", "address": "x"})
     assert page.status_code == 400 and "&#39;name&#39; is required" in page.get_data(as_text=True)
-    assert len(client.get("/api/entries?limit=500").get_json()["entries"]) == before  # nothing half-made
+    assert count() == before  # nothing half-made
 
 
 def routing_problems(deployment, **overrides) -> list[str]:
@@ -111,18 +120,46 @@ def test_healthz_reports_both_endpoints(client, deployment):
     assert resp.get_json() == {"status": "ok", "writer": {"ok": True}, "reader": {"ok": True}}
 
 
+def probe_without_name_check(deployment, host: str) -> None:
+    """Connect as the app would (same driver options and CA) but without the host-name check."""
+    s = deployment.settings
+    driver, args = _driver_options(s, "probe")
+    args.update({"ssl_verify_identity": False} if s.engine == "aurora-mysql" else {"sslmode": "verify-ca"})
+    url = URL.create(driver, username=APP_USER, password=deployment.password, host=host, port=s.port,
+                     database=s.db_name)
+    engine = create_engine(url, connect_args=args, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
 def test_tls_verification_fails_closed(deployment, pki):
-    """An unknown CA, or a host name the certificate doesn't cover, must not connect."""
-    for bad in ({"ca_bundle": str(pki.other_ca_file)},
-                {"writer_host": "localhost", "reader_host": "localhost"}):
-        client = deployment.app(**bad).test_client()
-        health = client.get("/healthz")
-        assert health.status_code == 503, bad
-        assert health.get_json()["writer"] == health.get_json()["reader"] == {"ok": False, "error": "OperationalError"}
-        resp = client.post("/api/entries", json={"name": unique("tls"), "address": "x"})
-        assert resp.status_code == 503 and resp.get_json() == {"error": "database unavailable, try again"}
-    # the positive control: the right CA and host name work
-    assert deployment.app().test_client().get("/healthz").status_code == 200
+    """An unknown CA, or a host name the certificate doesn't cover, must not connect, although
+    the server is reachable there and would accept the login (so only verification can refuse)."""
+    port = deployment.settings.port
+    # 127.0.0.3 is not in the certificate; relayed from 127.0.0.1, which the server accepts
+    unnamed = Forwarder((UNNAMED_HOST, port), (HOST, port), source=HOST)
+    try:
+        for bad, endpoint in (({"ca_bundle": str(pki.other_ca_file)}, deployment.reader),
+                              ({"writer_host": UNNAMED_HOST, "reader_host": UNNAMED_HOST}, unnamed),
+                              ({"writer_host": "localhost", "reader_host": "localhost"}, None)):
+            before = endpoint.counts().connections if endpoint else 0
+            client = deployment.app(**bad).test_client()
+            health = client.get("/healthz")
+            assert health.status_code == 503, bad
+            assert health.get_json()["writer"] == health.get_json()["reader"] == {
+                "ok": False, "error": "OperationalError"}
+            resp = client.post("/api/entries", json={"name": unique("tls"), "address": "x"})
+            assert resp.status_code == 503 and resp.get_json() == {"error": "database unavailable, try again"}
+            if endpoint:  # the server was reached: refused by verification, not by the network
+                assert endpoint.counts().connections > before, bad
+        # positive controls: the right CA and names work; via 127.0.0.3 only the name check refuses
+        assert deployment.app().test_client().get("/healthz").status_code == 200
+        probe_without_name_check(deployment, UNNAMED_HOST)
+    finally:
+        unnamed.close()
 
 
 def test_schema_creation_is_idempotent(deployment, client):
@@ -134,7 +171,7 @@ def test_schema_creation_is_idempotent(deployment, client):
 def test_listing_falls_back_to_the_writer_when_the_reader_is_down(deployment, client):
     name = unique("fallback")
     assert client.post("/api/entries", json={"name": name, "address": "x"}).status_code == 201
-    degraded = deployment.app(reader_host="127.0.0.3").test_client()  # nothing listens there
+    degraded = deployment.app(reader_host=UNNAMED_HOST).test_client()  # nothing listens there
     health = degraded.get("/healthz")
     assert health.status_code == 200 and health.get_json()["reader"]["ok"] is False
     listed = degraded.get("/api/entries").get_json()["entries"]
