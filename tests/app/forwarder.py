@@ -48,7 +48,11 @@ class Forwarder:
         self._thread.join(timeout=5)
         self._listener.close()
         with self._lock:
-            for sock in self._open:
+            for sock in self._open:  # shutdown wakes the pump threads blocked in recv()
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
                 sock.close()
 
     def _accept(self):
