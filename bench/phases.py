@@ -11,11 +11,12 @@
    --sequential - one Analyze at a time (the engine's order, comparable to AWSGuard's figure),
    then AnalyzeStack once. Each is wall time on the client side, gRPC included, plus the pack
    process's own CPU time for it (from /proc/<pid>/stat; robust to other load on the machine).
-Prints one JSON object on stdout.
+The process runs without cyclic GC, as `python -m preflight` does. Prints one JSON object.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -40,15 +41,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def main(argv=None) -> int:
+    gc.disable()  # as `python -m preflight` runs (preflight/__main__.py); see docs/BENCHMARKS.md
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--program", default=str(REPO))
     ap.add_argument("--stack", required=True)
     ap.add_argument("--policy-config", default=None)
+    ap.add_argument("--policy-pack", default=str(REPO / "policy"))
     ap.add_argument("--sequential", action="store_true", help="also time one Analyze at a time")
     args = ap.parse_args(argv)
     program = Path(args.program).resolve()
     pcfg = args.policy_config or "default"
-    result = run(args.stack, program_dir=program, policy_config=pcfg)
+    result = run(args.stack, program_dir=program, pack_dir=args.policy_pack, policy_config=pcfg)
     regs = result.registrations
     providers = {r.urn: r for r in regs if r.type.startswith("pulumi:providers:")}
     out = {"stack": args.stack, "resources": len(regs), "exit_code": result.exit_code,
@@ -58,7 +61,7 @@ def main(argv=None) -> int:
     file_config = load_policy_config(args.policy_config) if args.policy_config else None
     analyze_in = [r.as_resource("analyze", providers) for r in regs]
     stack_in = [r.as_resource("stack", providers) for r in regs]
-    with PolicyPack(str(REPO / "policy"), project=cfg.project, stack=args.stack, config=cfg,
+    with PolicyPack(args.policy_pack, project=cfg.project, stack=args.stack, config=cfg,
                     secret_keys=cfg.secret_keys) as pack:
         t = time.perf_counter()
         pack.configure(file_config)

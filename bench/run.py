@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -61,8 +62,24 @@ def table(head: list, rows: list) -> str:
     return "\n".join(lines)
 
 
+PACK = REPO / "policy"
+
+
+def fastpath_pack(tmp: str) -> Path:
+    """A copy of policy/ whose entry installs bench/pack_fastpath.py and runs without cyclic GC."""
+    pack = Path(tmp) / "policy-fastpath"
+    shutil.copytree(REPO / "policy", pack, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "bench" / "pack_fastpath.py", pack / "pack_fastpath.py")
+    main = (pack / "__main__.py").read_text()
+    (pack / "__main__.py").write_text("import gc\nimport pack_fastpath\ngc.disable()\npack_fastpath.install()\n"
+                                      + main)
+    return pack
+
+
 def preflight_cmd(stack: str, json_out: str, program: Path = REPO, policy: Path | None = None) -> list:
     cmd = [PY, "-m", "preflight", "--stack", stack, "--quiet", "--json", json_out]
+    if PACK != REPO / "policy":
+        cmd += ["--policy-pack", str(PACK)]
     if program != REPO:
         cmd += ["--program", str(program)]
     if policy:
@@ -113,7 +130,7 @@ def bench_platform(sizes: list, apps: int, sequential: bool, tmp: str) -> str:
         out = os.path.join(tmp, f"{stack}.json")
         m = run_checked(preflight_cmd(stack, out, PLATFORM, PROD_POLICY), env)
         cmd = [PY, str(REPO / "bench" / "phases.py"), "--program", str(PLATFORM), "--stack", stack,
-               "--policy-config", str(PROD_POLICY)] + (["--sequential"] if sequential else [])
+               "--policy-config", str(PROD_POLICY), "--policy-pack", str(PACK)] + (["--sequential"] if sequential else [])
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             raise SystemExit(f"bench: {' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
@@ -162,12 +179,18 @@ def main(argv=None) -> int:
     ap.add_argument("--sequential", action="store_true", help="also time one Analyze at a time")
     ap.add_argument("--suite", action="store_true", help="also time the whole test suite")
     ap.add_argument("--suite-args", default="", help="extra pytest arguments, e.g. '-n 2'")
+    ap.add_argument("--pack-fastpath", action="store_true",
+                    help="run a copy of the pack with bench/pack_fastpath.py (a proposal, see its docstring)")
     ap.add_argument("--app", action="store_true", help="also run bench/app.py (a real MariaDB, ~30 s)")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     t0 = time.perf_counter()
     print(machine(), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.pack_fastpath:
+            global PACK
+            PACK = fastpath_pack(tmp)
+            print("pack: a copy of policy/ with bench/pack_fastpath.py installed (--pack-fastpath)", flush=True)
         stacks = [s for s in args.stacks.split(",") if s]
         print("\n## Floor and the project's stacks\n\n" + bench_stacks(stacks, args.runs, args.floor_runs, tmp),
               flush=True)
