@@ -2,7 +2,8 @@
 
 Debian binaries (mariadb-server, postgresql 15), temp dirs, 127.0.0.1 on free ports, TLS from a
 test CA generated here (the certificate names 127.0.0.1 and the reader endpoint 127.0.0.2; the
-servers accept logins from both, and log each statement with the client's address). PostgreSQL refuses to run as root, so as root it runs as `nobody`.
+servers accept logins from both, and log each statement with the client's address). PostgreSQL refuses to run as root, so as root it
+runs as `nobody`.
 (pytest-postgresql / pytest-mysql don't cover TLS or root; these ~200 lines do.)
 """
 from __future__ import annotations
