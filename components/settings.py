@@ -203,11 +203,14 @@ def _str(key: str, raw: str) -> str:
     return raw.strip()
 
 
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+
+
 def _bool(key: str, raw: str) -> bool:
-    low = raw.strip().lower()
-    if low not in ("true", "false"):
+    """YAML 1.2 booleans only (what yaml.v3 types as bool); yes/no/on/off are not booleans."""
+    if raw.strip() not in _BOOLS:
         raise SettingsError(key, raw, "allowed values are true or false")
-    return low == "true"
+    return _BOOLS[raw.strip()]
 
 
 def _int(key: str, raw: str) -> int:

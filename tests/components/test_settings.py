@@ -45,6 +45,8 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbEngine": "aurora-postgresql", "dbEngineVersion": "16.6", "dbBacktrackHours": 24},
      "dbBacktrackHours", "only for aurora-mysql"),
     ("dev", {"dbDeletionProtection": "yes"}, "dbDeletionProtection", "true or false"),
+    ("dev", {"protect": "on"}, "protect", "true or false"),
+    ("dev", {"interfaceEndpoints": "tRue"}, "interfaceEndpoints", "true or false"),
     ("dev", {"dbMonitoringInterval": 7}, "dbMonitoringInterval", "allowed values are 0, 1, 5, 10, 15, 30, 60"),
     ("dev", {"dbPerformanceInsightsRetentionDays": 30}, "dbPerformanceInsightsRetentionDays", "multiple of 31"),
     ("dev", {"dbReaderAutoscalingMax": 20}, "dbReaderAutoscalingMax", "between max(dbReaders, 1)=1 and 15"),
@@ -143,6 +145,12 @@ def test_defaults_apply_when_keys_are_absent():
     assert s.network.nat_mode == KEYS["natMode"][0] == "single"
     assert s.database.mode == "provisioned" and s.database.deletion_protection is True
     assert s.host.placement == "private" and s.host.alb_allow_http is False
+
+
+def test_yaml_1_2_boolean_spellings_are_accepted():
+    s = _settings("dev", {"protect": "TRUE", "dbDeletionProtection": "True", "interfaceEndpoints": "FALSE"})
+    assert s.database.protect is True and s.database.deletion_protection is True
+    assert s.network.interface_endpoints is False
 
 
 def test_prod_plain_http_is_the_explicit_opt_in_of_the_stack_file():
