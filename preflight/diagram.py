@@ -252,7 +252,7 @@ def build(result):
             if c.urn in g.node_of and ci.urn in g.node_of:
                 dot.edge(*g.ends(g.node_of[c.urn], g.node_of[ci.urn]), **EDGE_KINDS["replication"][1])
     _sg_edges(dot, g, _forwards(g))
-    _legend(dot, rows[-1][0], sorted({t for *_, t in g.tier_of.values()}, key=_tier_key))
+    _legend(dot, sorted({t for *_, t in g.tier_of.values()}, key=_tier_key))
     return dot
 
 
@@ -280,8 +280,9 @@ def _subnet_cell(g: _Graph, row_id: str, subnets: list, in_subnet: dict) -> str:
             lines = "<BR/>".join(html.escape(x) for x in text.split("\n"))
             trs.append(f'<TR><TD PORT="{rport}" BGCOLOR="{attrs.get("fillcolor", "white")}" BORDER="1" '
                        f'STYLE="ROUNDED" CELLPADDING="5">{lines}</TD></TR>')
+        size = f'WIDTH="{CELL_WIDTH}"' + ("" if len(trs) > 1 else ' HEIGHT="30" FIXEDSIZE="TRUE"')  # empty: compact
         boxes.append(f'<TABLE PORT="{port}" BORDER="1" COLOR="#9aa0a6" STYLE="ROUNDED" BGCOLOR="white" '
-                     f'CELLBORDER="0" CELLSPACING="4" CELLPADDING="2" WIDTH="{CELL_WIDTH}">{"".join(trs)}</TABLE>')
+                     f'CELLBORDER="0" CELLSPACING="4" CELLPADDING="2" {size}>{"".join(trs)}</TABLE>')
     if len(boxes) <= 1:
         return "".join(boxes)
     return '<TABLE BORDER="0" CELLSPACING="4">' + "".join(f"<TR><TD>{b}</TD></TR>" for b in boxes) + "</TABLE>"
@@ -393,28 +394,22 @@ def _cidr_node(dot, cidr: str) -> str:
     return node_id
 
 
-def _legend(dot, above: str, tiers_drawn: list) -> None:
-    """One compact row under the diagram: the tiers drawn, then a sample of each edge kind."""
-    tiers = "".join(f'<TD BGCOLOR="{TIER_COLOURS.get(t, _OTHER_TIER)}" BORDER="1" COLOR="#bdc1c6"> '
-                    f'{html.escape(t)} tier </TD>' for t in tiers_drawn)
-    with dot.subgraph(name="cluster_legend") as lg:
-        lg.attr(label="Legend", style="rounded", color="#bdc1c6", fontsize="11", labeljust="l")
-        row = [g_id := "legend_tiers"]
-        lg.node(g_id, f'<<TABLE BORDER="0" CELLSPACING="4"><TR>{tiers}</TR></TABLE>>', shape="plaintext", style="")
-        for kind, (text, attrs) in EDGE_KINDS.items():
-            a, b = f"legend_{kind}", f"legend_{kind}_text"
-            lg.node(a, "", shape="point", width="0.05", style="filled", fillcolor="#5f6368")
-            lg.node(b, text, shape="plaintext", style="", fontsize="9")
-            lg.edge(a, b, minlen="1", **attrs)
-            row += [a, b]
-        with lg.subgraph() as same:
-            same.attr(rank="same")
-            for n in row:
-                same.node(n)
-        for left, right in zip(row, row[1:]):
-            if not (left.startswith("legend_") and right == left + "_text"):
-                lg.edge(left, right, style="invis")
-    dot.edge(above, "legend_tiers", style="invis")
+_SAMPLES = {"sg": "───▶", "replication": "╌╌╌╌", "routing": "┈┈┈▶"}  # how each edge kind looks
+
+
+def _legend(dot, tiers_drawn: list) -> None:
+    """One small table beside the Internet: the tiers drawn and what each edge kind means."""
+    rows = [f'<TR><TD BGCOLOR="{TIER_COLOURS.get(t, _OTHER_TIER)}" BORDER="1" COLOR="#bdc1c6"> </TD>'
+            f'<TD ALIGN="LEFT">{html.escape(t)} tier</TD></TR>' for t in tiers_drawn]
+    rows += [f'<TR><TD><FONT COLOR="{attrs["color"]}">{_SAMPLES[kind]}</FONT></TD>'
+             f'<TD ALIGN="LEFT">{html.escape(text)}</TD></TR>' for kind, (text, attrs) in EDGE_KINDS.items()]
+    dot.node("legend", '<<TABLE BORDER="1" COLOR="#bdc1c6" STYLE="ROUNDED" CELLBORDER="0" CELLSPACING="3">'
+             '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>' + "".join(rows) + "</TABLE>>",
+             shape="plain", style="", fontsize="9")
+    with dot.subgraph() as top:
+        top.attr(rank="same")
+        top.node("internet")
+        top.node("legend")
 
 
 def write_diagram(result, path: str) -> None:
