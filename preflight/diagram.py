@@ -86,6 +86,14 @@ class _Graph:
         v = self.props[r.urn].get(key, default)
         return default if v == UNKNOWN else v
 
+    def route_table_subnets(self) -> dict:
+        """route table urn -> the subnets associated with it."""
+        out = defaultdict(list)
+        for a in self.by_type[T["rta"]]:
+            for rt in self.deps(a, "routeTableId"):
+                out[rt.urn] += self.deps(a, "subnetId")
+        return out
+
     def in_vpc(self, r, vpc) -> bool:
         return vpc.urn in [d.urn for d in self.deps(r, "vpcId")]
 
@@ -121,10 +129,7 @@ def _az(g: _Graph, subnet) -> str:
 
 def _subnets_of(g: _Graph) -> dict:
     """resource urn -> the subnets it sits in, from the inputs that name subnets."""
-    rt_subnets = defaultdict(list)  # route table urn -> associated subnets
-    for a in g.by_type[T["rta"]]:
-        for rt in g.deps(a, "routeTableId"):
-            rt_subnets[rt.urn] += g.deps(a, "subnetId")
+    rt_subnets = g.route_table_subnets()
     out = {}
     for kind, keys in (("instance", ("subnetId",)), ("nat", ("subnetId",)), ("lb", ("subnets", "subnetMappings"))):
         for r in g.by_type[T[kind]]:
@@ -302,16 +307,14 @@ def _endpoints_node(g: _Graph, parent, vpc, endpoints) -> str:
 def _routing_edges(dot, g: _Graph) -> None:
     """One dotted edge per default route to an internet or NAT gateway, from the subnets whose
     route table holds it: from the whole tier band when every subnet of that tier uses it."""
-    rt_subnets = defaultdict(list)
-    for a in g.by_type[T["rta"]]:
-        for rt in g.deps(a, "routeTableId"):
-            rt_subnets[rt.urn] += [s for s in g.deps(a, "subnetId") if s.urn in g.tier_of and s.urn in g.node_of]
+    rt_subnets = {rt: [s for s in subs if s.urn in g.tier_of and s.urn in g.node_of]
+                  for rt, subs in g.route_table_subnets().items()}
     users = defaultdict(dict)  # gateway node -> {subnet urn: subnet}
     for route in g.by_type[T["route"]]:
         for gw in g.deps(route, "natGatewayId", "gatewayId"):
             if gw.urn in g.node_of:
                 for rt in g.deps(route, "routeTableId"):
-                    users[g.node_of[gw.urn]].update({s.urn: s for s in rt_subnets[rt.urn]})
+                    users[g.node_of[gw.urn]].update({s.urn: s for s in rt_subnets.get(rt.urn, [])})
     for gw, subnets in sorted(users.items()):
         done = set()
         for s in sorted(subnets.values(), key=lambda s: s.name):
