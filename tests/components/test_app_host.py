@@ -105,7 +105,9 @@ def test_private_host_behind_alb_with_https_and_redirect(mocks):
     assert redirect["type"] == "redirect" and redirect["redirect"]["protocol"] == "HTTPS"
     tg = mocks.only("aws:lb/targetGroup:TargetGroup").inputs
     assert tg["port"] == 80 and tg["healthCheck"]["path"] == "/healthz"
-    host_sg, alb_sg = [r for r in mocks.resources_of(E + "securityGroup:SecurityGroup")]
+    sgs = {r.name: r for r in mocks.resources_of(E + "securityGroup:SecurityGroup")}
+    host_sg, alb_sg = sgs.pop("app-sg"), sgs.pop("app-alb-sg")   # by name: registration order varies
+    assert not sgs
     to_host = [r.inputs for r in mocks.resources_of(ING) if r.inputs["securityGroupId"] == host_sg.id]
     assert to_host == [{**to_host[0], "referencedSecurityGroupId": alb_sg.id, "fromPort": 80, "toPort": 80}]
     alb_in = sorted(r.inputs["fromPort"] for r in mocks.resources_of(ING) if r.inputs["securityGroupId"] == alb_sg.id)
