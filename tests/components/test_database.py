@@ -131,8 +131,8 @@ def test_alarm_emails_subscribe_to_the_topic(mocks):
     build(alarm_emails=("ops@example.com", "dba@example.com"))
     topic = mocks.only("aws:sns/topic:Topic")
     subs = mocks.resources_of("aws:sns/topicSubscription:TopicSubscription")
-    assert [(s.inputs["protocol"], s.inputs["endpoint"], s.inputs["topic"]) for s in subs] == [
-        ("email", "ops@example.com", topic.outputs["arn"]), ("email", "dba@example.com", topic.outputs["arn"])]
+    assert sorted((s.inputs["protocol"], s.inputs["endpoint"], s.inputs["topic"]) for s in subs) == [
+        ("email", "dba@example.com", topic.outputs["arn"]), ("email", "ops@example.com", topic.outputs["arn"])]
 
 
 def test_serverless_v2(mocks):
