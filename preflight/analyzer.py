@@ -51,6 +51,10 @@ _RESOURCE_SIG = ("4dabf18193072939515e22adb298388d", "5cf8f73096256a8f31e491e813
 # parses it and does not connect, so no engine server is needed for a Python pack.
 ENGINE_ADDRESS = "127.0.0.1:0"
 START_TIMEOUT_S = 60.0
+# Analyze RPCs outstanding at once. Thousands in flight on one channel (a 5,000-resource stack
+# whose program outruns the pack) intermittently come back CANCELLED; a window keeps the pack
+# busy without that (bench/run.py, docs/BENCHMARKS.md).
+MAX_IN_FLIGHT = 32
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
                  ("grpc.max_send_message_length", 400 * 1024 * 1024)]
 
@@ -260,6 +264,7 @@ class PolicyPack:
         self._stub = None
         self._stderr = None
         self._lock = threading.Lock()
+        self._window = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         self._yaml_version = str(_pack_project(self.pack_dir).get("version") or "")
         self._start()
 
@@ -458,10 +463,19 @@ class PolicyPack:
         return _attribute(_diagnostics(self._rpc("Analyze", analyze_request(r)), self._version()), r.urn)
 
     def analyze_async(self, r: Resource) -> "_Pending":
-        """Analyze without waiting: the RPC is in flight on return; `.result()` gives diagnostics."""
+        """Analyze without waiting: the RPC is in flight on return; `.result()` gives diagnostics.
+        Blocks while MAX_IN_FLIGHT calls are outstanding."""
         if self._stub is None:
             self.connect()
-        return _Pending(self, self._stub.Analyze.future(analyze_request(r)), r.urn)
+        request = analyze_request(r)
+        self._window.acquire()
+        try:
+            future = self._stub.Analyze.future(request)
+        except BaseException:
+            self._window.release()
+            raise
+        future.add_done_callback(lambda _done: self._window.release())
+        return _Pending(self, future, r.urn)
 
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
         """AnalyzeStack once with every resource's outputs and relationships."""
