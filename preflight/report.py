@@ -84,8 +84,8 @@ def to_json(result) -> dict:
         },
         "resources": [{
             "urn": r.urn, "type": r.type, "name": r.name, "custom": r.custom, "parent": r.parent,
-            "provider": r.provider, "protect": r.protect, "dependencies": list(r.dependencies),
-            "propertyDependencies": {k: list(v) for k, v in r.property_dependencies.items()},
+            "provider": r.provider, "protect": r.protect, "dependencies": sorted(r.dependencies),
+            "propertyDependencies": {k: sorted(v) for k, v in sorted(r.property_dependencies.items())},
             "inputs": _clean(json_format.MessageToDict(r.inputs)),
         } for r in sorted(regs, key=lambda r: r.urn)],
         "diagnostics": [{
