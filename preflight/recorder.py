@@ -48,6 +48,7 @@ class Registration:
     dependencies: list = field(default_factory=list)
     property_dependencies: dict = field(default_factory=dict)
     protect: bool = False
+    retain_on_delete: bool = False
     ignore_changes: list = field(default_factory=list)
     delete_before_replace: Optional[bool] = None
     additional_secret_outputs: list = field(default_factory=list)
@@ -92,6 +93,13 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
         self.by_urn: dict[str, Registration] = {}
         self._lock = threading.Lock()
+
+    def named(self, name: str) -> Registration:
+        """The one registration called `name` (a clear error if there is none or several)."""
+        found = [r for r in self.registrations if r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} registrations named {name!r}; expected exactly one")
+        return found[0]
 
     def _add(self, reg: Registration) -> None:
         with self._lock:
@@ -141,7 +149,8 @@ class RecordingMonitor(MockMonitor):
             id=rid if rid else (UNKNOWN if request.custom else ""), provider=provider,
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-            protect=request.protect, ignore_changes=list(request.ignoreChanges),
+            protect=request.protect, retain_on_delete=request.retainOnDelete,
+            ignore_changes=list(request.ignoreChanges),
             delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
             additional_secret_outputs=list(request.additionalSecretOutputs), aliases=aliases,
             custom_timeouts=(ct.create, ct.update, ct.delete)))

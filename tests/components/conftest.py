@@ -4,31 +4,12 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from pulumi.runtime.mocks import MockMonitor
 
 from preflight.mocks import RecordingMocks, install_mocks
+from preflight.recorder import RecordingMonitor
 from preflight.stackconfig import load_stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class ProtectMonitor(MockMonitor):
-    """MockMonitor that also remembers each resource's `protect`, `ignore_changes` and
-    dependency URNs (none is in MockResourceArgs)."""
-
-    def __init__(self, mocks):
-        super().__init__(mocks)
-        self.protect: dict[str, bool] = {}
-        self.dependencies: dict[str, list[str]] = {}
-        self.ignore_changes: dict[str, list[str]] = {}
-        self.retain_on_delete: dict[str, bool] = {}
-
-    def RegisterResource(self, request):
-        self.protect[request.name] = request.protect
-        self.dependencies[request.name] = list(request.dependencies)
-        self.ignore_changes[request.name] = list(request.ignoreChanges)
-        self.retain_on_delete[request.name] = request.retainOnDelete
-        return super().RegisterResource(request)
 
 
 @pytest.fixture
@@ -51,7 +32,7 @@ def resolve(value):
 class StackRun:
     """The result of running __main__.py under mocks: recorded resources, protect flags, exports."""
 
-    def __init__(self, mocks: RecordingMocks, monitor: ProtectMonitor, outputs: dict):
+    def __init__(self, mocks: RecordingMocks, monitor: RecordingMonitor, outputs: dict):
         self.mocks, self.monitor, self.outputs = mocks, monitor, outputs
 
 
@@ -61,7 +42,7 @@ def run_stack(stack: str, overrides=None) -> StackRun:
     if overrides:
         config = config.with_overrides(overrides)
     mocks = RecordingMocks(region=config.get("aws:region", "eu-west-1"))
-    monitor = ProtectMonitor(mocks)
+    monitor = RecordingMonitor(mocks, preview=False, config=config)
     install_mocks(config, stack=stack, mocks=mocks, monitor=monitor)
     outputs = {}
 

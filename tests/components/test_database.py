@@ -6,8 +6,10 @@ import pytest
 from components import AuroraCluster, AuroraClusterArgs
 from components.database import instance_az, parameter_group_family, promotion_tier
 
-from .conftest import ProtectMonitor, resolve, settle
 from preflight.mocks import RecordingMocks, install_mocks
+from preflight.recorder import RecordingMonitor
+
+from .conftest import resolve, settle
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"   # pulumi's secret sentinel on the wire
 AZS = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
@@ -203,12 +205,12 @@ def test_rds_proxy_requires_tls_and_iam_and_is_linked_to_the_db(mocks):
 def test_protect_flags_follow_the_setting():
     for protect in (True, False):
         mocks = RecordingMocks()
-        monitor = ProtectMonitor(mocks)
+        monitor = RecordingMonitor(mocks, preview=False)
         install_mocks({"aws:region": "eu-west-1"}, mocks=mocks, monitor=monitor)
         build(protect=protect, managed_password=False)
-        assert {n: monitor.protect[n] for n in ("db-cluster", "db-key", "db-master-secret")} == \
+        assert {n: monitor.named(n).protect for n in ("db-cluster", "db-key", "db-master-secret")} == \
             dict.fromkeys(("db-cluster", "db-key", "db-master-secret"), protect)
-        assert monitor.protect["db-writer"] is False
+        assert monitor.named("db-writer").protect is False
 
 
 def test_two_clusters_do_not_collide(mocks):

@@ -28,19 +28,19 @@ def prod():
 
 def _depends(run, resource, on):
     """Whether `resource` (logical name) lists the URN of `on` (logical name) as a dependency."""
-    return any(d.endswith(f"::{on}") for d in run.monitor.dependencies[resource])
+    return any(d.endswith(f"::{on}") for d in run.monitor.named(resource).dependencies)
 
 
 def test_host_waits_for_its_role_permissions_and_ignores_new_amis(prod):
     assert _depends(prod, "app-instance", "app-ssm-core")
     assert _depends(prod, "app-instance", "app-db-access")
-    assert prod.monitor.ignore_changes["app-instance"] == ["ami"]
+    assert prod.monitor.named("app-instance").ignore_changes == ["ami"]
 
 
 def test_pinned_ami_is_not_ignored():
     run = run_stack("dev", {"hostAmiId": "ami-0123456789abcdef0"})
     assert run.mocks.only("aws:ec2/instance:Instance").inputs["ami"] == "ami-0123456789abcdef0"
-    assert run.monitor.ignore_changes["app-instance"] == []
+    assert run.monitor.named("app-instance").ignore_changes == []
 
 
 def test_ec2_trust_has_no_source_condition_flow_logs_trust_has_one(prod):
@@ -179,9 +179,9 @@ def test_descriptions_use_only_characters_aws_accepts(stack, overrides):
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_cluster_key_outlives_the_stack_like_the_final_snapshot_it_encrypts(stack, prod):
     run = prod if stack == "prod" else run_stack("dev")
-    assert run.monitor.retain_on_delete["db-key"] is True
+    assert run.monitor.named("db-key").retain_on_delete is True
     assert run.mocks.only("aws:rds/cluster:Cluster").inputs["skipFinalSnapshot"] is False
-    assert run.monitor.retain_on_delete["db-cluster"] is False
+    assert run.monitor.named("db-cluster").retain_on_delete is False
 
 
 @pytest.mark.parametrize("arn", ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -230,7 +230,7 @@ def test_service_names_follow_the_partition():
 def test_aws_minor_upgrades_are_not_reverted(prod):
     # RDS auto-applies minor versions and cannot downgrade: a diff back to the configured
     # version would fail every later `up` (pulumi-aws#5756, terraform-aws-rds-aurora#228).
-    assert prod.monitor.ignore_changes["db-cluster"] == ["engineVersion"]
+    assert prod.monitor.named("db-cluster").ignore_changes == ["engineVersion"]
     assert all(i.inputs["autoMinorVersionUpgrade"] is True for i in prod.mocks.resources_of(CI))
 
 

@@ -37,7 +37,7 @@ def test_dev_is_cheap_with_explicit_opt_ins(dev):
     writer = m.only(CI).inputs
     assert writer["instanceClass"] == "db.serverless"
     assert m.only("aws:rds/cluster:Cluster").inputs["deletionProtection"] is False
-    assert not any(dev.monitor.protect[n] for n in ("db-cluster", "db-key", "network-flow-logs-key"))
+    assert not any(dev.monitor.named(n).protect for n in ("db-cluster", "db-key", "network-flow-logs-key"))
     host = m.only("aws:ec2/instance:Instance").inputs
     assert host["associatePublicIpAddress"] is True
     public = {s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-public-")}
@@ -53,7 +53,7 @@ def test_prod_is_multi_az_protected_and_private(prod):
     assert len({i.inputs["availabilityZone"] for i in instances}) == 3
     assert len(m.resources_of("aws:ec2/natGateway:NatGateway")) == 3
     for name in ("db-cluster", "db-key", "network-flow-logs-key"):
-        assert prod.monitor.protect[name] is True, name
+        assert prod.monitor.named(name).protect is True, name
     cluster = m.only("aws:rds/cluster:Cluster").inputs
     assert cluster["backupRetentionPeriod"] == 14 and cluster["backtrackWindow"] == 86400
     assert cluster["deletionProtection"] is True
@@ -83,7 +83,7 @@ def test_db_subnets_are_isolated_and_host_waits_for_cluster_only(stack, request)
     m = run.mocks
     isolated = [s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-isolated-")]
     assert m.only("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == isolated
-    deps = run.monitor.dependencies["app-instance"]
+    deps = run.monitor.named("app-instance").dependencies
     assert any(d.endswith("rds/cluster:Cluster::db-cluster") for d in deps), deps
     assert not any("clusterInstance:ClusterInstance" in d for d in deps), deps
     user_data = m.only("aws:ec2/instance:Instance").inputs["userData"]
