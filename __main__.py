@@ -1,59 +1,16 @@
 """aurorakit: settings -> Network -> AuroraCluster -> AppHost (-> ALB) -> links -> exports."""
 import pulumi
 
-from components import (AppHost, AppHostArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
-                        Network, NetworkArgs, SecurityGroupLink)
 from components.settings import load_settings
+from components.stack import compose
 
-s = load_settings()  # one clear error naming the key before any resource is registered
-net, dbs, hs = s.network, s.database, s.host
+settings = load_settings()  # one clear error naming the key before any resource is registered
+stack = compose(settings)   # components/stack.py: the wiring from settings to components
 
-network = Network("network", NetworkArgs(
-    availability_zones=net.availability_zones, cidr_block=net.vpc_cidr,
-    subnet_prefix_length=net.subnet_prefix_length, nat_mode=net.nat_mode,
-    interface_endpoints=net.interface_endpoints, flow_log_retention_days=net.log_retention_days,
-    protect=dbs.protect, tags=s.tags))
-
-db = AuroraCluster("db", AuroraClusterArgs(
-    vpc_id=network.vpc_id, subnet_ids=network.isolated_subnet_ids,
-    availability_zones=net.availability_zones, engine=dbs.engine, engine_version=dbs.engine_version,
-    serverless=dbs.mode == "serverless", instance_class=dbs.instance_class,
-    serverless_min_acu=dbs.serverless_min_acu, serverless_max_acu=dbs.serverless_max_acu,
-    readers=dbs.readers, db_name=dbs.db_name, master_username=dbs.master_username,
-    managed_password=dbs.managed_password, backup_retention_days=dbs.backup_retention_days,
-    deletion_protection=dbs.deletion_protection, backtrack_hours=dbs.backtrack_hours,
-    monitoring_interval=dbs.monitoring_interval,
-    performance_insights_retention_days=dbs.performance_insights_retention_days,
-    reader_autoscaling_max=dbs.reader_autoscaling_max,
-    reader_autoscaling_cpu_target=dbs.reader_autoscaling_cpu_target,
-    alarm_emails=dbs.alarm_emails, proxy=dbs.proxy,
-    log_retention_days=net.log_retention_days,
-    kms_key_arn=dbs.kms_key_arn, protect=dbs.protect, tags=s.tags))
-
-public = hs.placement == "public"
-host = AppHost("app", AppHostArgs(
-    vpc_id=network.vpc_id,
-    subnet_id=(network.public_subnet_ids if public else network.private_subnet_ids)[0],
-    database=DatabaseEndpoint(
-        writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port,
-        db_name=dbs.db_name, engine=dbs.engine, secret_arn=db.master_user_secret_arn,
-        kms_key_arn=db.kms_key_arn, cluster_resource_id=db.cluster_resource_id),
-    kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready, public=public, ingress_cidrs=hs.ingress_cidrs,
-    load_balancer_subnet_ids=None if public else network.public_subnet_ids,
-    load_balancer_ingress_cidrs=hs.alb_ingress_cidrs, certificate_arn=hs.alb_certificate_arn,
-    load_balancer_deletion_protection=dbs.protect, load_balancer_access_logs_bucket=hs.alb_access_logs_bucket,
-    instance_type=hs.instance_type, arm64=hs.arm64, ami_id=hs.ami_id,
-    root_volume_gb=hs.root_volume_gb, app_port=hs.app_port, app_db_user=dbs.app_db_user,
-    key_pair_name=hs.key_pair_name, admin_cidr=hs.admin_cidr, tags=s.tags))
-
-SecurityGroupLink("app-to-db", source=host.connections, target=db.connections)
-if dbs.proxy:
-    SecurityGroupLink("app-to-proxy", source=host.connections, target=db.proxy_connections)
-
-pulumi.export("app_url", host.url)
-pulumi.export("cluster_endpoint", db.endpoint)
-pulumi.export("cluster_reader_endpoint", db.reader_endpoint)
-pulumi.export("master_user_secret_arn", db.master_user_secret_arn)
-pulumi.export("vpc_id", network.vpc_id)
-pulumi.export("app_host_id", host.instance_id)
-pulumi.export("ssm_session_command", host.ssm_session_command)
+pulumi.export("app_url", stack.host.url)
+pulumi.export("cluster_endpoint", stack.db.endpoint)
+pulumi.export("cluster_reader_endpoint", stack.db.reader_endpoint)
+pulumi.export("master_user_secret_arn", stack.db.master_user_secret_arn)
+pulumi.export("vpc_id", stack.network.vpc_id)
+pulumi.export("app_host_id", stack.host.instance_id)
+pulumi.export("ssm_session_command", stack.host.ssm_session_command)

@@ -86,7 +86,7 @@ def transformation(args: pulumi.ResourceTransformationArgs):
 
 def _route_to(target: str, key: str) -> Callable[[], None]:
     def extra() -> None:
-        rt = CAPTURED["program"]["network"].isolated_route_table_id
+        rt = CAPTURED["program"]["stack"].network.isolated_route_table_id
         aws.ec2.Route(f"bad-db-route-{key}", route_table_id=rt, destination_cidr_block="0.0.0.0/0",
                       **{key: CAPTURED[target].id})
     return extra
