@@ -65,8 +65,9 @@ def main(argv=None) -> int:
             import traceback
 
             traceback.print_exc()
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        sys.stderr.write(f"preflight: error: {msg}\n")
+        lines = [" ".join(line.split()) for line in str(exc).splitlines() if line.strip()]
+        for line in lines or [type(exc).__name__]:  # one line per problem (e.g. each invalid setting)
+            sys.stderr.write(f"preflight: error: {line}\n")
         return 2
 
 

@@ -67,8 +67,13 @@ class Result:
 
 
 def _program_error(exc: BaseException, main: Path) -> PreflightError:
+    """The program's error: a RunError (e.g. every invalid stack setting, one per line) whole,
+    anything else by its last line."""
+    import pulumi
+
     msg = str(exc).strip().splitlines()
-    return PreflightError(f"program {main} failed: {type(exc).__name__}: {msg[-1] if msg else ''}".rstrip(": "))
+    text = "\n".join(msg) if isinstance(exc, pulumi.RunError) else (msg[-1] if msg else "")
+    return PreflightError(f"program {main} failed: {type(exc).__name__}: {text}".rstrip(": "))
 
 
 class _Analyzer(threading.Thread):
