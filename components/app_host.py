@@ -18,8 +18,12 @@ short gap is possible); a public host also gets a new public IP (the `app_url` o
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +31,7 @@ import pulumi_aws as aws
 from app.cloud_init import render_user_data
 
 from .connections import Connections, SecurityGroupLink
+from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches
 from .policies import AccountContext, assume_role_policy, document
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
@@ -56,7 +61,64 @@ class DatabaseEndpoint:
     """Cluster resource id, for the rds-db:connect ARN. Required."""
 
 
-@dataclass(frozen=True)
+def is_graviton(instance_type: str) -> bool:
+    """Graviton families (a1, t4g, m7g, c6gn, r8g…) run arm64 and need the arm64 AMI."""
+    family = instance_type.split(".")[0]
+    return family == "a1" or bool(re.fullmatch(r"[a-z]+\d+g[a-z]*", family))
+
+
+class Placement(StrEnum):
+    """Where the app host runs and how it is reached."""
+
+    PRIVATE = "private"
+    """A private subnet, behind an internet-facing ALB in the public subnets."""
+    PUBLIC = "public"
+    """A public subnet with a public IP (explicit opt-in), reached on the app port."""
+
+
+FORBIDDEN_APP_PORTS = (22, 3306, 3389, 5432)
+_PUBLIC = (lambda a: a.placement == Placement.PUBLIC, "with {placement} public; a private host is reached through the ALB")
+_PRIVATE = (lambda a: a.placement == Placement.PRIVATE, "with {placement} private (there is no ALB)")
+
+
+def _cidrs(world_ok: bool):
+    def check(v) -> Optional[str]:
+        text = each(ipv4_cidr, "IPv4 CIDRs")(v)
+        if text is None and not world_ok and any(ipaddress.IPv4Network(c).prefixlen == 0 for c in v):
+            return "0.0.0.0/0 is not allowed here; list specific CIDRs"
+        return text
+    return check
+
+
+def _app_port(v: int) -> Optional[str]:
+    return between(1, 65535)(v) or (
+        "must not be an admin or database port (22, 3306, 3389, 5432)" if v in FORBIDDEN_APP_PORTS else None)
+
+
+def _https(a) -> Optional[str]:
+    if a.placement == Placement.PRIVATE and not a.certificate_arn and not a.load_balancer_allow_http:
+        return ("HTTPS needs an ACM certificate: set {certificate_arn}, or set {load_balancer_allow_http} "
+                "to true as an explicit opt-in to plain HTTP")
+    return None
+
+
+def _ssh(a) -> Optional[str]:
+    if a.key_pair_name and not a.admin_cidr:
+        return "required when {key_pair_name} is set (SSH opt-in)"
+    if a.admin_cidr and not a.key_pair_name:
+        return "only with {key_pair_name} (SSH is off by default)"
+    return None
+
+
+def _load_balancer(a) -> Optional[str]:
+    if a.placement == Placement.PRIVATE and a.load_balancer_subnet_ids is None:
+        return "required with {placement} private (the ALB's public subnets)"
+    if a.placement == Placement.PUBLIC and a.load_balancer_subnet_ids is not None:
+        return "a public host is not put behind the ALB; choose one ({placement})"
+    return None
+
+
+@args_class
 class AppHostArgs:
     """Inputs of `AppHost`. Any change to the rendered user data (app code, endpoints, port)
     replaces the instance, create-before-delete (see the module docstring for why)."""
@@ -64,7 +126,7 @@ class AppHostArgs:
     vpc_id: pulumi.Input[str]
     """VPC of the host (and ALB). Required."""
     subnet_id: pulumi.Input[str]
-    """Subnet of the host: a private subnet, or a public one when `public` is True. Required."""
+    """Subnet of the host: a private subnet, or a public one with placement public. Required."""
     database: DatabaseEndpoint
     """Endpoints, secret ARN and key ARN of the database. Required."""
     kms_key_arn: pulumi.Input[str]
@@ -72,50 +134,63 @@ class AppHostArgs:
     egress_ready: Optional[pulumi.Input[bool]] = None
     """`Network.egress_ready`: the instance launches only after the subnet's route exists
     (cloud-init installs packages on first boot). Default: None (no wait)."""
-    public: bool = False
-    """Public host with a public IP (explicit opt-in). Default: False."""
-    ingress_cidrs: Sequence[str] = ()
+    placement: Placement = knob(Placement.PRIVATE, key="hostPlacement")
+    """private (behind an ALB) or public (public subnet + public IP: explicit opt-in).
+    Default: "private"."""
+    ingress_cidrs: Sequence[str] = knob((), key="hostIngressCidrs", check=_cidrs(world_ok=True), only=_PUBLIC)
     """CIDRs allowed to the app port of a public host. Default: () (none)."""
     load_balancer_subnet_ids: Optional[pulumi.Input[Sequence[str]]] = None
-    """Public subnets for an internet-facing ALB in front of a private host. Default: None (no ALB)."""
-    load_balancer_ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
-    """CIDRs allowed to the ALB listeners. Default: ("0.0.0.0/0",)."""
-    load_balancer_deletion_protection: bool = False
-    """AWS deletion protection on the ALB (prod). Default: False."""
-    load_balancer_access_logs_bucket: Optional[str] = None
-    """S3 bucket (its policy must let ELB log delivery write; SSE-S3, not KMS) for ALB access logs
-    under the prefix `<name>-alb`. Default: None (no access logs)."""
-    certificate_arn: Optional[str] = None
-    """ACM certificate: HTTPS listener + HTTP→HTTPS redirect. Default: None (HTTP only)."""
-    instance_type: str = "t3.micro"
-    """EC2 instance type. Default: "t3.micro"."""
-    arm64: bool = False
-    """Use the arm64 AMI (Graviton types). Default: False."""
-    ami_id: Optional[str] = None
-    """AMI override; when absent, later AL2023 releases are ignored so they never replace the
-    running host. Default: None (latest AL2023 from the public SSM parameter at create time)."""
-    root_volume_gb: int = 16
-    """Root volume size (gp3). Default: 16."""
-    app_port: int = 80
-    """Port the app serves HTTP on. Default: 80."""
+    """Public subnets of the internet-facing ALB in front of a private host. Default: None
+    (required with placement private)."""
+    load_balancer_ingress_cidrs: Sequence[str] = knob(("0.0.0.0/0",), key="albIngressCidrs",
+                                                      check=_cidrs(world_ok=True), only=_PRIVATE)
+    """CIDRs allowed to the ALB listeners (private placement). Default: ("0.0.0.0/0",)."""
+    load_balancer_deletion_protection: bool = knob(False)
+    """AWS deletion protection on the ALB (the stack's `protect` sets it). Default: False."""
+    load_balancer_access_logs_bucket: Optional[str] = knob(None, key="albAccessLogsBucket", only=_PRIVATE, check=matches(
+        r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name (3-63 lowercase letters, digits, . -)"))
+    """S3 bucket for ALB access logs under the prefix `<name>-alb` (its policy must let ELB log
+    delivery write; SSE-S3, not KMS). Default: None (no access logs)."""
+    certificate_arn: Optional[str] = knob(None, key="albCertificateArn", check=matches(
+        r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", "must be an ACM certificate ARN"),
+        only=(lambda a: a.placement == Placement.PRIVATE, "with {placement} private (the ALB terminates TLS)"))
+    """ACM certificate ARN: HTTPS listener + HTTP→HTTPS redirect on the ALB. Default: None."""
+    load_balancer_allow_http: bool = knob(False, key="albAllowHttp", only=(
+        lambda a: a.placement == Placement.PRIVATE and not a.certificate_arn,
+        "with {placement} private without {certificate_arn} (the opt-in to plain HTTP)"))
+    """Explicit opt-in: the ALB serves plain HTTP because there is no certificate yet.
+    Default: False."""
+    instance_type: str = knob("t3.micro", key="hostInstanceType", check=matches(
+        r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge)",
+        "must be an EC2 instance type like t3.micro or m7g.large"))
+    """EC2 instance type, e.g. t3.micro or t4g.small (Graviton types get the arm64 AMI).
+    Default: "t3.micro"."""
+    ami_id: Optional[str] = knob(None, key="hostAmiId", check=matches(
+        r"ami-[0-9a-f]{8}([0-9a-f]{9})?", "must be an AMI id like ami-0123456789abcdef0"))
+    """AMI override; when absent, the latest Amazon Linux 2023 from the public SSM parameter at
+    create time (later releases are ignored so they never replace the running host).
+    Default: None."""
+    root_volume_gb: int = knob(16, key="hostRootVolumeGb", check=between(8, 1024))
+    """Root volume size in GiB, 8..1024 (gp3, encrypted with the CMK). Default: 16."""
+    app_port: int = knob(80, key="appPort", check=_app_port)
+    """Port the app serves HTTP on, 1..65535 (not 22/3306/3389/5432). Default: 80."""
     app_db_user: str = "app"
     """DB user for rds-db:connect. Default: "app"."""
-    key_pair_name: Optional[str] = None
-    """EC2 key pair (SSH opt-in, needs admin_cidr). Default: None."""
-    admin_cidr: Optional[str] = None
-    """CIDR allowed to port 22 when a key pair is set. Default: None."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    key_pair_name: Optional[str] = knob(None, key="hostKeyPairName")
+    """EC2 key pair: the SSH opt-in (needs admin_cidr). Default: None."""
+    admin_cidr: Optional[str] = knob(None, key="hostAdminCidr",
+                                     check=lambda v: _cidrs(world_ok=False)([v]))
+    """CIDR allowed to port 22 when a key pair is set (not 0.0.0.0/0). Default: None."""
+    tags: Mapping[str, str] = knob(default_factory=dict)
     """Tags on every taggable child. Default: {}."""
 
-    def __post_init__(self) -> None:
-        if bool(self.key_pair_name) != bool(self.admin_cidr):
-            raise ValueError("AppHostArgs.key_pair_name and admin_cidr: set both (SSH opt-in) or neither")
-        if self.public and self.load_balancer_subnet_ids is not None:
-            raise ValueError("AppHostArgs.public: a public host is not put behind the ALB; choose one")
-        if self.load_balancer_access_logs_bucket and self.load_balancer_subnet_ids is None:
-            raise ValueError("AppHostArgs.load_balancer_access_logs_bucket: needs load_balancer_subnet_ids (the ALB)")
-        if self.certificate_arn and self.load_balancer_subnet_ids is None:
-            raise ValueError("AppHostArgs.certificate_arn: needs load_balancer_subnet_ids (the ALB)")
+    _rules = (Rule("load_balancer_subnet_ids", _load_balancer, requires=("placement",)),
+              Rule("certificate_arn", _https, requires=("placement", "load_balancer_allow_http")),
+              Rule("admin_cidr", _ssh, requires=("key_pair_name",)))
+
+    @property
+    def arm64(self) -> bool:
+        return is_graviton(self.instance_type)
 
 
 class AppHost(pulumi.ComponentResource):
@@ -172,7 +247,7 @@ class AppHost(pulumi.ComponentResource):
             f"{name}-egress-https", security_group_id=sg.id, cidr_ipv4="0.0.0.0/0", ip_protocol="tcp",
             from_port=443, to_port=443, description="HTTPS: SSM, Secrets Manager, packages, RDS CA bundle",
             opts=child)
-        for i, cidr in enumerate(args.ingress_cidrs if args.public else ()):
+        for i, cidr in enumerate(args.ingress_cidrs if args.placement == Placement.PUBLIC else ()):
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-app-ingress-{i}", security_group_id=sg.id, cidr_ipv4=cidr, ip_protocol="tcp",
                 from_port=args.app_port, to_port=args.app_port,
@@ -195,7 +270,7 @@ class AppHost(pulumi.ComponentResource):
         instance = aws.ec2.Instance(
             f"{name}-instance", ami=ami, instance_type=args.instance_type, subnet_id=args.subnet_id,
             vpc_security_group_ids=[sg.id], iam_instance_profile=profile.name,
-            associate_public_ip_address=args.public, key_name=args.key_pair_name,
+            associate_public_ip_address=args.placement == Placement.PUBLIC, key_name=args.key_pair_name,
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_tokens="required", http_endpoint="enabled", http_put_response_hop_limit=1),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
@@ -211,7 +286,7 @@ class AppHost(pulumi.ComponentResource):
 
         self.connections = Connections([sg.id], args.app_port, label=f"{name} host")
         self.load_balancer_connections = None
-        if args.load_balancer_subnet_ids is not None:
+        if args.placement == Placement.PRIVATE:
             url = self._load_balancer(name, args, instance, tags, child)
         else:
             url = instance.public_dns.apply(lambda d: f"http://{d}" + ("" if args.app_port == 80 else f":{args.app_port}")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -21,12 +22,72 @@ import pulumi_random as random
 
 from .connections import Connections
 from .database_ops import alarms, proxy, reader_autoscaling
-from .engines import (DEFAULT_ENGINE_VERSIONS, ENGINES, MYSQL_AUDIT, parameter_group_family,
-                      performance_insights_supported)
+from .engines import (DEFAULT_ENGINE_VERSIONS, ENGINES, MYSQL_AUDIT, VERSION_PATTERNS, Engine,
+                      parameter_group_family, performance_insights_supported, supports_zero_acu)
+from .knobs import Rule, args_class, between, each, knob, matches, one_of
+from .network import FLOW_LOG_RETENTION_DAYS
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, key_policy
 
 
-@dataclass(frozen=True)
+class DbMode(StrEnum):
+    """How the cluster's instances are sized."""
+
+    PROVISIONED = "provisioned"
+    """Instances of a fixed class (`instance_class`)."""
+    SERVERLESS = "serverless"
+    """Aurora Serverless v2 (class db.serverless, `serverless_min_acu`..`serverless_max_acu`)."""
+
+
+RESERVED_USERS = ("admin", "root", "postgres", "rdsadmin", "rdsrepladmin", "mysql", "master")
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+_PROVISIONED = (lambda a: a.mode == DbMode.PROVISIONED, "with {mode} provisioned (serverless uses db.serverless)")
+_SERVERLESS = (lambda a: a.mode == DbMode.SERVERLESS, "with {mode} serverless")
+
+
+def _acu(low: float):
+    def check(v: float) -> Optional[str]:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= 256 or v * 2 != int(v * 2):
+            return f"must be {low}..256 in steps of 0.5"
+        return None
+    return check
+
+
+def _pi_retention(v: int) -> Optional[str]:
+    return None if v == 7 or (isinstance(v, int) and v % 31 == 0 and 31 <= v <= 731) else \
+        "allowed values are 7 or a multiple of 31 up to 731"
+
+
+def _version(a) -> Optional[str]:
+    if a.engine_version is not None and not re.fullmatch(VERSION_PATTERNS[a.engine], a.engine_version):
+        return f"not a {a.engine} version (e.g. {DEFAULT_ENGINE_VERSIONS[a.engine]})"
+    return None
+
+
+def _min_acu(a) -> Optional[str]:
+    if a.serverless_min_acu > a.serverless_max_acu:
+        return f"must not exceed {{serverless_max_acu}} ({a.serverless_max_acu})"
+    version = a.engine_version or DEFAULT_ENGINE_VERSIONS[a.engine]
+    if a.mode == DbMode.SERVERLESS and a.serverless_min_acu == 0 and not supports_zero_acu(a.engine, version):
+        return (f"0 ACU (auto-pause) needs aurora-mysql ≥ 3.08.0 or aurora-postgresql ≥ 13.15/14.12/15.7/16.3 "
+                f"({{engine_version}} is {version}); use ≥ 0.5")
+    return None
+
+
+def _autoscaling_max(a) -> Optional[str]:
+    if a.reader_autoscaling_max != 0 and not max(a.readers, 1) <= a.reader_autoscaling_max <= 15:
+        return f"must be 0 (off) or between max({{readers}}, 1)={max(a.readers, 1)} and 15"
+    return None
+
+
+def _backtrack(a) -> Optional[str]:
+    return "backtrack exists only for aurora-mysql; use 0" if a.backtrack_hours and a.engine != Engine.AURORA_MYSQL else None
+
+
+def _app_user(a) -> Optional[str]:
+    return "must not be the master user ({master_username})" if a.app_db_user == a.master_username.lower() else None
+
+
+@args_class
 class AuroraClusterArgs:
     """Inputs of `AuroraCluster`."""
 
@@ -34,69 +95,88 @@ class AuroraClusterArgs:
     """VPC of the cluster's security group. Required."""
     subnet_ids: pulumi.Input[Sequence[str]]
     """Isolated-tier subnet ids for the DB subnet group (≥ 2 AZs). Required."""
-    availability_zones: Sequence[str]
+    availability_zones: Sequence[str] = knob(check=lambda v: None if len(set(v)) >= 2 else "need ≥ 2 distinct AZs")
     """AZs for the instances: the writer in the first; readers round-robin over the others, so no
     reader shares the writer's AZ (with more readers than other AZs, readers share those AZs).
     Required."""
-    engine: str = "aurora-mysql"
-    """"aurora-mysql" or "aurora-postgresql". Default: "aurora-mysql"."""
-    engine_version: Optional[str] = None
-    """Engine version at creation (must match the engine). AWS then applies minor upgrades
-    (auto minor version upgrade is on) and they are not reverted: RDS cannot downgrade, so a
-    pinned older version would fail every later `up`.
-    Default: None (the engine's DEFAULT_ENGINE_VERSIONS entry)."""
-    serverless: bool = False
-    """Serverless v2 (instance class db.serverless) instead of provisioned. Default: False."""
-    instance_class: str = "db.t4g.medium"
-    """Provisioned instance class. Default: "db.t4g.medium"."""
-    serverless_min_acu: float = 0.5
-    """Serverless v2 minimum capacity. Default: 0.5."""
-    serverless_max_acu: float = 4
-    """Serverless v2 maximum capacity. Default: 4."""
-    readers: int = 0
-    """Reader instances. Default: 0."""
-    db_name: str = "app"
-    """Initial database. Default: "app"."""
-    master_username: str = "dbadmin"
-    """Master user name. Default: "dbadmin"."""
-    managed_password: bool = True
-    """RDS manages the master password in Secrets Manager under the CMK. Default: True."""
-    backup_retention_days: int = 7
-    """Automated backup retention. Default: 7."""
-    deletion_protection: bool = True
-    """RDS deletion protection. Default: True."""
-    backtrack_hours: int = 0
-    """Aurora MySQL backtrack window (hours); RDS enables backtrack only when the cluster is
-    created (turning it on later needs a restore into a new cluster). Default: 0."""
-    monitoring_interval: int = 60
-    """Enhanced monitoring interval in seconds (0 = off). Default: 60."""
-    performance_insights_retention_days: int = 7
-    """Performance Insights retention. Default: 7."""
-    reader_autoscaling_max: int = 0
-    """Max readers by Application Auto Scaling (0 = off). Default: 0."""
-    reader_autoscaling_cpu_target: int = 70
-    """Target average reader CPU %. Default: 70."""
-    log_retention_days: int = 30
+    engine: Engine = knob(Engine.AURORA_MYSQL, key="dbEngine")
+    """The engine: aurora-mysql or aurora-postgresql. Default: "aurora-mysql"."""
+    engine_version: Optional[str] = knob(None, key="dbEngineVersion")
+    """Engine version at creation; quote it in YAML ('16.10', not 16.10: other YAML readers see
+    the number 16.1). AWS then applies minor upgrades (auto minor version upgrade is on) and they
+    are kept, never reverted (RDS cannot downgrade). Default: None (8.0.mysql_aurora.3.08.2 /
+    16.6)."""
+    mode: DbMode = knob(DbMode.PROVISIONED, key="dbMode")
+    """provisioned, or serverless (Aurora Serverless v2, instance class db.serverless).
+    Default: "provisioned"."""
+    instance_class: str = knob("db.t4g.medium", key="dbInstanceClass", only=_PROVISIONED, check=matches(
+        r"db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(medium|large|\d*xlarge)",
+        "must be an Aurora instance class like db.r7g.large or db.t4g.medium (no micro/small)"))
+    """Instance class of every instance, e.g. db.r7g.large (provisioned only). Default: "db.t4g.medium"."""
+    serverless_min_acu: float = knob(0.5, key="dbServerlessMinAcu", only=_SERVERLESS, check=_acu(0))
+    """Serverless v2 minimum capacity, 0..256 in steps of 0.5. Default: 0.5."""
+    serverless_max_acu: float = knob(4, key="dbServerlessMaxAcu", only=_SERVERLESS, check=_acu(1))
+    """Serverless v2 maximum capacity, 1..256 in steps of 0.5, ≥ the minimum. Default: 4."""
+    readers: int = knob(0, key="dbReaders", check=between(0, 15))
+    """Reader instances, 0..15; the writer is in the first AZ, readers round-robin over the other
+    AZs (never in the writer's). Default: 0."""
+    db_name: str = knob("app", key="dbName", check=matches(
+        r"[A-Za-z][A-Za-z0-9_]{0,62}", "must start with a letter; letters, digits, _; ≤ 63 chars"))
+    """Initial database name. Default: "app"."""
+    master_username: str = knob("dbadmin", key="dbMasterUsername", check=lambda v: None if re.fullmatch(
+        r"[A-Za-z][A-Za-z0-9_]{0,15}", v) and v.lower() not in RESERVED_USERS else
+        "1-16 letters/digits/_ starting with a letter, not one of " + ", ".join(sorted(RESERVED_USERS)))
+    """Master user name (not admin/root/postgres/rdsadmin …). Default: "dbadmin"."""
+    app_db_user: str = knob("app", key="appDbUser", check=matches(
+        r"[a-z][a-z0-9_]{0,15}", "1-16 lowercase letters/digits/_ starting with a letter"))
+    """Database user of the app, which authenticates with IAM (rds-db:connect). Default: "app"."""
+    managed_password: bool = knob(True, key="dbManagedPassword")
+    """RDS manages the master password in Secrets Manager under the CMK (False = a
+    RandomPassword stored in a secret). Default: True."""
+    backup_retention_days: int = knob(7, key="dbBackupRetentionDays", check=between(1, 35))
+    """Automated backup retention in days, 1..35. Default: 7."""
+    deletion_protection: bool = knob(True, key="dbDeletionProtection")
+    """RDS deletion protection (False is an explicit opt-out). Default: True."""
+    backtrack_hours: int = knob(0, key="dbBacktrackHours", check=between(0, 72))
+    """Aurora MySQL backtrack window in hours, 0..72; RDS enables backtrack only when the cluster
+    is created (turning it on later needs a restore into a new cluster). Default: 0."""
+    monitoring_interval: int = knob(60, key="dbMonitoringInterval", check=one_of(*MONITORING_INTERVALS))
+    """Enhanced monitoring interval in seconds: 0 (off), 1, 5, 10, 15, 30 or 60. Default: 60."""
+    performance_insights_retention_days: int = knob(7, key="dbPerformanceInsightsRetentionDays",
+                                                    check=_pi_retention)
+    """Performance Insights retention: 7 or a multiple of 31 up to 731 days. Default: 7."""
+    reader_autoscaling_max: int = knob(0, key="dbReaderAutoscalingMax")
+    """0 = off; else the maximum number of readers under Application Auto Scaling (≥ readers,
+    ≤ 15). Default: 0."""
+    reader_autoscaling_cpu_target: int = knob(70, key="dbReaderAutoscalingCpuTarget", check=between(10, 90),
+                                              only=(lambda a: bool(a.reader_autoscaling_max),
+                                                    "with {reader_autoscaling_max} (autoscaling is off)"))
+    """Reader autoscaling target average CPU %, 10..90. Default: 70."""
+    log_retention_days: int = knob(30, check=one_of(*FLOW_LOG_RETENTION_DAYS))
     """Retention of the exported DB log groups (created here, encrypted with the CMK). Default: 30."""
-    alarm_emails: Sequence[str] = ()
-    """E-mail addresses subscribed to the alarm topic (each confirms by mail). Default: () (none)."""
-    proxy: bool = False
-    """Create an RDS Proxy (TLS + IAM auth required). Default: False."""
-    kms_key_arn: Optional[str] = None
-    """Existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs
-    (log groups /aws/rds/cluster/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create one)."""
-    protect: bool = False
-    """pulumi `protect` on cluster, key and secret. Default: False."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    alarm_emails: Sequence[str] = knob((), key="dbAlarmEmails", check=each(matches(
+        r"[^@\s]+@[^@\s]+\.[^@\s]+", "not an e-mail address"), "e-mail addresses like ops@example.com"))
+    """E-mail addresses subscribed to the alarm topic (CPU, memory, connections, replica lag);
+    each confirms by mail. Default: () (none)."""
+    proxy: bool = knob(False, key="dbProxy")
+    """Create an RDS Proxy (TLS and IAM auth required) in front of the cluster. Default: False."""
+    kms_key_arn: Optional[str] = knob(None, key="dbKmsKeyArn", check=matches(
+        r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})",
+        "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"))
+    """An existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs (log
+    groups /aws/rds/cluster/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create
+    one)."""
+    protect: bool = knob(False, key="protect")
+    """pulumi `protect` on the cluster, its key and secret (the stack setting also protects the
+    flow-log key and turns on the ALB's deletion protection). Default: False."""
+    tags: Mapping[str, str] = knob(default_factory=dict)
     """Tags on every taggable child. Default: {}."""
 
-    def __post_init__(self) -> None:
-        if self.engine not in ENGINES:
-            raise ValueError(f"AuroraClusterArgs.engine {self.engine!r}: allowed values are {', '.join(ENGINES)}")
-        if len(set(self.availability_zones)) < 2:
-            raise ValueError("AuroraClusterArgs.availability_zones: need ≥ 2 distinct AZs")
-        if self.readers < 0 or self.readers > 15:
-            raise ValueError(f"AuroraClusterArgs.readers {self.readers}: allowed 0..15")
+    _rules = (Rule("engine_version", _version, requires=("engine",)),
+              Rule("serverless_min_acu", _min_acu, requires=("serverless_max_acu", "engine", "engine_version", "mode")),
+              Rule("reader_autoscaling_max", _autoscaling_max, requires=("readers",)),
+              Rule("backtrack_hours", _backtrack, requires=("engine",)),
+              Rule("app_db_user", _app_user, requires=("master_username",)))
 
 
 def alias_name(project: str, stack: str, name: str) -> str:
@@ -241,7 +321,7 @@ class AuroraCluster(pulumi.ComponentResource):
             backtrack_window=args.backtrack_hours * 3600 if args.backtrack_hours else None,
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=args.serverless_min_acu, max_capacity=args.serverless_max_acu)
-            if args.serverless else None,
+            if args.mode == DbMode.SERVERLESS else None,
             tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups,
                                                    ignore_changes=["engine_version"]))
 
@@ -272,7 +352,7 @@ class AuroraCluster(pulumi.ComponentResource):
                 opts=child)
 
         azs = list(args.availability_zones)
-        klass = "db.serverless" if args.serverless else args.instance_class
+        klass = "db.serverless" if args.mode == DbMode.SERVERLESS else args.instance_class
         insights = performance_insights_supported(args.engine, klass)
         if not insights:
             pulumi.log.warn(f"{name}: {args.engine} has no Performance Insights on {klass}; "

@@ -3,12 +3,25 @@ Performance Insights support per instance class."""
 from __future__ import annotations
 
 import re
+from enum import StrEnum
+
+
+class Engine(StrEnum):
+    """The Aurora engine."""
+
+    AURORA_MYSQL = "aurora-mysql"
+    """Aurora MySQL (port 3306)."""
+    AURORA_POSTGRESQL = "aurora-postgresql"
+    """Aurora PostgreSQL (port 5432)."""
+
 
 ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"], "proxy": "MYSQL",
                             "tls": {"require_secure_transport": "ON"}},
            "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
                                  "tls": {"rds.force_ssl": "1"}}}
 DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
+VERSION_PATTERNS = {"aurora-mysql": r"(5\.7|8\.0)\.mysql_aurora\.\d+\.\d+\.\d+",
+                    "aurora-postgresql": r"\d{2}(\.\d+)?"}
 # Cluster-level and dynamic; the slowquery export needs the slow log written to FILE (AWS's
 # Database Insights guide sets exactly these in the DB cluster parameter group).
 MYSQL_AUDIT = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",

@@ -9,55 +9,106 @@ secretsmanager, kms) are optional so a private host works without NAT. An S3 gat
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
+from .knobs import Rule, args_class, ipv4_cidr, knob, one_of
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, document, key_policy
 
-NAT_MODES = ("none", "single", "per-az")
 TIERS = ("public", "private", "isolated")
 INTERFACE_ENDPOINT_SERVICES = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "kms")
+FLOW_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                           2192, 2557, 2922, 3288, 3653)  # what CloudWatch Logs accepts
 
 
-@dataclass(frozen=True)
+class NatMode(StrEnum):
+    """Internet egress of the private (app) tier."""
+
+    NONE = "none"
+    """No NAT gateway: the private tier has no internet route."""
+    SINGLE = "single"
+    """One NAT gateway in the first AZ for every private subnet (an AZ outage cuts egress)."""
+    PER_AZ = "per-az"
+    """One NAT gateway per AZ (no cross-AZ dependency)."""
+
+
+def _vpc_cidr(value: str) -> Optional[str]:
+    problem = ipv4_cidr(value)
+    if problem:
+        return problem
+    net = ipaddress.IPv4Network(value)
+    if not 16 <= net.prefixlen <= 24:
+        return "prefix length must be between /16 and /24"
+    if not net.is_private:
+        return "must be a private (RFC 1918) range"
+    return None
+
+
+def _azs(value: Sequence[str]) -> Optional[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) \
+            or not all(isinstance(a, str) for a in value) or len(set(value)) != len(value) \
+            or not 2 <= len(value) <= 3:
+        return "must list 2 or 3 distinct AZ names (the DB subnet group needs ≥ 2)"
+    return None
+
+
+def _at_most_28(value: int) -> Optional[str]:
+    return None if isinstance(value, int) and value <= 28 else "must be at most 28"
+
+
+def _fit(cidr: str, prefix: int, az_count: int) -> Optional[str]:
+    vpc = ipaddress.IPv4Network(cidr)
+    needed, available = 3 * az_count, 2 ** max(prefix - vpc.prefixlen, 0)
+    if not vpc.prefixlen < prefix <= 28:
+        return f"must be greater than the VPC's /{vpc.prefixlen} and at most 28"
+    if needed > available:
+        return (f"{needed} subnets (3 tiers x {az_count} AZs) do not fit in {vpc}: only {available} "
+                f"/{prefix} blocks; use a longer prefix or a larger VPC CIDR")
+    return None
+
+
+def _subnets_fit(a) -> Optional[str]:
+    return _fit(a.cidr_block, a.subnet_prefix_length, len(a.availability_zones))
+
+
+@args_class
 class NetworkArgs:
     """Inputs of `Network`."""
 
-    availability_zones: Sequence[str]
+    availability_zones: Sequence[str] = knob(check=_azs)
     """2 or 3 AZ names; subnets of every tier are created in each. Required."""
-    cidr_block: str = "10.0.0.0/16"
-    """IPv4 CIDR of the VPC. Default: "10.0.0.0/16"."""
-    subnet_prefix_length: int = 24
-    """Prefix length of every subnet; 3 tiers x AZs are carved in order. Default: 24."""
-    nat_mode: str = "single"
-    """Private-tier egress: "none", "single" (one NAT) or "per-az". Default: "single"."""
-    interface_endpoints: bool = False
-    """Create interface endpoints for SSM, Secrets Manager and KMS. Default: False."""
-    flow_log_retention_days: int = 30
-    """CloudWatch retention of the flow-log group. Default: 30."""
-    protect: bool = False
+    cidr_block: str = knob("10.0.0.0/16", key="vpcCidr", check=_vpc_cidr)
+    """IPv4 CIDR of the VPC: a private (RFC 1918) range, /16../24. Default: "10.0.0.0/16"."""
+    subnet_prefix_length: int = knob(24, key="subnetPrefixLength", check=_at_most_28)
+    """Prefix length of every subnet (3 tiers x AZs carved in order from the VPC CIDR), ≤ 28.
+    Default: 24."""
+    nat_mode: NatMode = knob(NatMode.SINGLE, key="natMode")
+    """Internet egress of the private tier: none, single (one NAT gateway) or per-az.
+    Default: "single"."""
+    interface_endpoints: bool = knob(False, key="interfaceEndpoints")
+    """Interface endpoints for ssm, ssmmessages, ec2messages, secretsmanager and kms, so that
+    traffic stays in the VPC. Default: False."""
+    flow_log_retention_days: int = knob(30, key="logRetentionDays", check=one_of(*FLOW_LOG_RETENTION_DAYS))
+    """CloudWatch retention in days of the VPC flow logs (the stack setting also sets the
+    exported DB logs' retention); a value CloudWatch accepts. Default: 30."""
+    protect: bool = knob(False)
     """pulumi `protect` on the flow-log KMS key. Default: False."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = knob(default_factory=dict)
     """Tags on every taggable child. Default: {}."""
 
-    def __post_init__(self) -> None:
-        if self.nat_mode not in NAT_MODES:
-            raise ValueError(f"NetworkArgs.nat_mode {self.nat_mode!r}: allowed values are {', '.join(NAT_MODES)}")
-        if not 2 <= len(self.availability_zones) <= 3 or len(set(self.availability_zones)) != len(self.availability_zones):
-            raise ValueError(f"NetworkArgs.availability_zones {list(self.availability_zones)!r}: "
-                             "need 2 or 3 distinct AZs")
-        subnet_cidrs(self.cidr_block, self.subnet_prefix_length, len(self.availability_zones))
+    _rules = (Rule("subnet_prefix_length", _subnets_fit, requires=("cidr_block", "availability_zones")),)
 
 
 def subnet_cidrs(cidr: str, prefix: int, az_count: int) -> dict[str, list[str]]:
     """Carve tier x AZ subnets from `cidr` in order: public, private, isolated."""
+    problem = _fit(cidr, prefix, az_count)
+    if problem:
+        raise ValueError(f"subnet prefix length {prefix}: {problem}")
     vpc = ipaddress.IPv4Network(cidr)
-    if not vpc.prefixlen < prefix <= 28 or 3 * az_count > 2 ** (prefix - vpc.prefixlen):
-        raise ValueError(f"NetworkArgs.subnet_prefix_length {prefix}: {3 * az_count} /{prefix} "
-                         f"subnets do not fit in {cidr}")
     blocks = vpc.subnets(new_prefix=prefix)
     return {tier: [str(next(blocks)) for _ in range(az_count)] for tier in TIERS}
 
@@ -116,7 +167,7 @@ class Network(pulumi.ComponentResource):
         routes += self._associate(name, "public", subnets["public"], [public_rt] * len(azs), child)
 
         nats = []
-        nat_count = {"none": 0, "single": 1, "per-az": len(azs)}[args.nat_mode]
+        nat_count = {NatMode.NONE: 0, NatMode.SINGLE: 1, NatMode.PER_AZ: len(azs)}[args.nat_mode]
         for i in range(nat_count):
             eip = aws.ec2.Eip(f"{name}-nat-eip-{i}", domain="vpc", tags=tagged(f"nat-eip-{i}"), opts=child)
             nats.append(aws.ec2.NatGateway(

@@ -1,73 +1,108 @@
 """The stack's composition in one place: validated `Settings` -> Network -> AuroraCluster ->
 AppHost (-> ALB) -> links. Used by `__main__.py` and by the benchmark's platform program.
 
+Each component gets the values its Args fields' stack keys set (`settings.args(...)`), so a new
+setting needs no change here; what this file adds is the wiring BETWEEN components (ids,
+endpoints, the AZs, and the few settings one component's field carries for the others:
+`protect`, `logRetentionDays`, `appDbUser`). `StackArgs` holds the settings that belong to no
+single component.
+
 `prefix` prefixes every top-level name ("" keeps the project's own names: network, db, app,
 app-to-db); `vpc_cidr` and `tags` let one program hold several isolated copies.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from .app_host import AppHost, AppHostArgs, DatabaseEndpoint
+from .app_host import AppHost, AppHostArgs, DatabaseEndpoint, Placement
 from .connections import SecurityGroupLink
 from .database import AuroraCluster, AuroraClusterArgs
+from .knobs import args_class, knob, one_of
 from .network import Network, NetworkArgs
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+
+def _azs(value: Sequence[str]) -> Optional[str]:
+    if not all(isinstance(a, str) for a in value) or len(set(value)) != len(value) or not 2 <= len(value) <= 3:
+        return "must list 2 or 3 distinct AZ names (the DB subnet group needs ≥ 2)"
+    return None
+
+
+@args_class
+class StackArgs:
+    """Stack-wide settings that are no single component's argument."""
+
+    availability_zones: Optional[Sequence[str]] = knob(None, key="availabilityZones", check=_azs)
+    """2 or 3 AZ names in aws:region. Default: None (the first az_count AZs of the region, an
+    AWS call at preview)."""
+    az_count: int = knob(3, key="azCount", check=one_of(2, 3), only=(
+        lambda a: a.availability_zones is None, "without {availability_zones} (which already lists the AZs)"))
+    """Number of AZs when availability_zones is absent: 2 or 3. Default: 3."""
+    tags: Mapping[str, str] = knob(default_factory=dict, key="tags")
+    """Extra tags (string -> string) on every taggable resource. Default: {}."""
+
+
+WIRED = "<set by compose>"  # stands for an Output that compose passes (it is always set)
+
+
+def wired(spec: str, r: dict[str, dict], azs: Sequence[str]) -> dict:
+    """What compose passes to `spec`'s Args besides the stack file's values, as plain stand-ins,
+    so that `load_settings()` validates the Args compose will build (e.g. the subnets must fit
+    the AZs; a private host gets the ALB's subnets). Keep in step with `compose` below."""
+    private = r["host"]["placement"] == Placement.PRIVATE
+    return {
+        "network": {"availability_zones": tuple(azs), "protect": r["database"]["protect"]},
+        "database": {"availability_zones": tuple(azs),
+                     "log_retention_days": r["network"]["flow_log_retention_days"]},
+        "host": {"load_balancer_subnet_ids": WIRED if private else None,
+                 "load_balancer_deletion_protection": r["database"]["protect"],
+                 "app_db_user": r["database"]["app_db_user"]},
+    }.get(spec, {})
 
 
 @dataclass(frozen=True)
 class Composition:
+    """The components compose() built."""
+
     network: Network
+    """The VPC. Required."""
     db: AuroraCluster
+    """The Aurora cluster. Required."""
     host: AppHost
+    """The app tier. Required."""
 
 
 def compose(s: Settings, prefix: str = "", vpc_cidr: Optional[str] = None,
             tags: Optional[dict] = None) -> Composition:
-    net, dbs, hs = s.network, s.database, s.host
     tags = {**s.tags, **(tags or {})}
-    network = Network(f"{prefix}network", NetworkArgs(
-        availability_zones=net.availability_zones, cidr_block=vpc_cidr or net.vpc_cidr,
-        subnet_prefix_length=net.subnet_prefix_length, nat_mode=net.nat_mode,
-        interface_endpoints=net.interface_endpoints, flow_log_retention_days=net.log_retention_days,
-        protect=dbs.protect, tags=tags))
+    db_settings, host_settings = s.resolved["database"], s.resolved["host"]
+    network = Network(f"{prefix}network", NetworkArgs(**{
+        **s.args("network"), "availability_zones": s.availability_zones,
+        **({"cidr_block": vpc_cidr} if vpc_cidr else {}), "protect": db_settings.protect, "tags": tags}))
 
     db = AuroraCluster(f"{prefix}db", AuroraClusterArgs(
-        vpc_id=network.vpc_id, subnet_ids=network.isolated_subnet_ids,
-        availability_zones=net.availability_zones, engine=dbs.engine, engine_version=dbs.engine_version,
-        serverless=dbs.mode == "serverless", instance_class=dbs.instance_class,
-        serverless_min_acu=dbs.serverless_min_acu, serverless_max_acu=dbs.serverless_max_acu,
-        readers=dbs.readers, db_name=dbs.db_name, master_username=dbs.master_username,
-        managed_password=dbs.managed_password, backup_retention_days=dbs.backup_retention_days,
-        deletion_protection=dbs.deletion_protection, backtrack_hours=dbs.backtrack_hours,
-        monitoring_interval=dbs.monitoring_interval,
-        performance_insights_retention_days=dbs.performance_insights_retention_days,
-        reader_autoscaling_max=dbs.reader_autoscaling_max,
-        reader_autoscaling_cpu_target=dbs.reader_autoscaling_cpu_target,
-        alarm_emails=dbs.alarm_emails, proxy=dbs.proxy,
-        log_retention_days=net.log_retention_days,
-        kms_key_arn=dbs.kms_key_arn, protect=dbs.protect, tags=tags))
+        **s.args("database"), vpc_id=network.vpc_id, subnet_ids=network.isolated_subnet_ids,
+        availability_zones=s.availability_zones,
+        log_retention_days=s.resolved["network"].flow_log_retention_days, tags=tags))
 
-    public = hs.placement == "public"
+    public = host_settings.placement == Placement.PUBLIC
     host = AppHost(f"{prefix}app", AppHostArgs(
-        vpc_id=network.vpc_id,
+        **s.args("host"), vpc_id=network.vpc_id,
         subnet_id=(network.public_subnet_ids if public else network.private_subnet_ids)[0],
         database=DatabaseEndpoint(
             writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port,
-            db_name=dbs.db_name, engine=dbs.engine, secret_arn=db.master_user_secret_arn,
+            db_name=db_settings.db_name, engine=db_settings.engine, secret_arn=db.master_user_secret_arn,
             kms_key_arn=db.kms_key_arn, cluster_resource_id=db.cluster_resource_id),
-        kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready, public=public,
-        ingress_cidrs=hs.ingress_cidrs,
+        kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready,
         load_balancer_subnet_ids=None if public else network.public_subnet_ids,
-        load_balancer_ingress_cidrs=hs.alb_ingress_cidrs, certificate_arn=hs.alb_certificate_arn,
-        load_balancer_deletion_protection=dbs.protect,
-        load_balancer_access_logs_bucket=hs.alb_access_logs_bucket,
-        instance_type=hs.instance_type, arm64=hs.arm64, ami_id=hs.ami_id,
-        root_volume_gb=hs.root_volume_gb, app_port=hs.app_port, app_db_user=dbs.app_db_user,
-        key_pair_name=hs.key_pair_name, admin_cidr=hs.admin_cidr, tags=tags))
+        load_balancer_deletion_protection=db_settings.protect,
+        app_db_user=db_settings.app_db_user, tags=tags))
 
     SecurityGroupLink(f"{prefix}app-to-db", source=host.connections, target=db.connections)
-    if dbs.proxy:
+    if db_settings.proxy:
         SecurityGroupLink(f"{prefix}app-to-proxy", source=host.connections, target=db.proxy_connections)
     return Composition(network, db, host)

@@ -20,8 +20,15 @@ ING = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGR = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
+PUBLIC_SUBNETS = ["subnet-0public1", "subnet-0public2"]
+
+
 def build(name="app", **kw):
     kw.setdefault("subnet_id", "subnet-0private")
+    if kw.get("placement") != "public":
+        kw.setdefault("load_balancer_subnet_ids", PUBLIC_SUBNETS)
+        if not kw.get("certificate_arn"):
+            kw.setdefault("load_balancer_allow_http", True)
     return settle(lambda: AppHost(name, AppHostArgs(vpc_id="vpc-0a1b2c3d4e5f60718", database=DB,
                                                     kms_key_arn=KEY, **kw)))
 
@@ -38,13 +45,12 @@ def test_secure_defaults_private_host(mocks):
     assert ssm_ami.args["name"] == "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
     assert inst["ami"] == ssm_ami.result["value"]
     assert not [r for r in mocks.resources_of(ING) if r.inputs["fromPort"] == 22]
-    assert mocks.resources_of("aws:lb/loadBalancer:LoadBalancer") == []
     assert resolve(host.ssm_session_command) == \
         f"aws ssm start-session --target {resolve(host.instance_id)} --region eu-west-1"
 
 
 def test_egress_is_explicit_rules_only(mocks):
-    build()
+    build(placement="public")
     sg = mocks.only(E + "securityGroup:SecurityGroup").inputs
     assert sg["description"] and not sg.get("ingress") and not sg.get("egress")
     egress = mocks.only(EGR).inputs
@@ -84,7 +90,7 @@ def test_user_data_from_render_user_data_without_secret_values(mocks):
 
 
 def test_public_host_opt_in(mocks):
-    host = build(public=True, ingress_cidrs=("203.0.113.10/32",), subnet_id="subnet-0public")
+    host = build(placement="public", load_balancer_subnet_ids=None, ingress_cidrs=("203.0.113.10/32",), subnet_id="subnet-0public")
     inst = mocks.only(E + "instance:Instance").inputs
     assert inst["associatePublicIpAddress"] is True
     rule = mocks.only(ING).inputs
@@ -118,14 +124,14 @@ def test_private_host_behind_alb_with_https_and_redirect(mocks):
 
 
 def test_ssh_is_explicit_opt_in(mocks):
-    build(key_pair_name="ops", admin_cidr="198.51.100.7/32")
+    build(key_pair_name="ops", admin_cidr="198.51.100.7/32", placement="public")
     assert mocks.only(E + "instance:Instance").inputs["keyName"] == "ops"
     rule = mocks.only(ING).inputs
     assert (rule["cidrIpv4"], rule["fromPort"]) == ("198.51.100.7/32", 22)
 
 
 def test_graviton_and_ami_override(mocks):
-    build(instance_type="t4g.small", arm64=True)
+    build(instance_type="t4g.small")
     names = [c.args["name"] for c in mocks.calls if c.token == "aws:ssm/getParameter:getParameter"]
     assert names == ["/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"]
 
@@ -137,22 +143,31 @@ def test_ami_override_skips_the_lookup(mocks):
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"key_pair_name": "ops"}, "set both"),
-    ({"public": True, "load_balancer_subnet_ids": ["s"]}, "not put behind the ALB"),
-    ({"certificate_arn": "arn:aws:acm:x"}, "needs load_balancer_subnet_ids"),
+    ({"key_pair_name": "ops"}, "AppHostArgs.admin_cidr = None: required when AppHostArgs.key_pair_name is set"),
+    ({"placement": "public", "load_balancer_subnet_ids": ["s"]}, "not put behind the ALB"),
+    ({"load_balancer_subnet_ids": None}, "AppHostArgs.load_balancer_subnet_ids = None: required with AppHostArgs.placement private"),
+    ({"load_balancer_allow_http": False}, "AppHostArgs.certificate_arn = None: HTTPS needs an ACM certificate"),
+    ({"placement": "public", "load_balancer_subnet_ids": None,
+      "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"},
+     "only with AppHostArgs.placement private"),
 ])
 def test_args_validation(kw, message):
+    kw = {"load_balancer_subnet_ids": ["p1", "p2"], "load_balancer_allow_http": True, **kw}
+    if kw.get("placement") == "public":
+        kw.pop("load_balancer_allow_http")
     with pytest.raises(ValueError, match=message):
         AppHostArgs(vpc_id="v", subnet_id="s", database=DB, kms_key_arn=KEY, **kw)
 
 
 def test_two_hosts_do_not_collide_and_outputs_resolve(mocks):
-    a, b = settle(lambda: (AppHost("a", AppHostArgs(vpc_id="v", subnet_id="s", database=DB, kms_key_arn=KEY)),
+    a, b = settle(lambda: (AppHost("a", AppHostArgs(vpc_id="v", subnet_id="s", database=DB, kms_key_arn=KEY,
+                                                    placement="public")),
                            AppHost("b", AppHostArgs(vpc_id="v", subnet_id="s", database=DB, kms_key_arn=KEY,
-                                                    load_balancer_subnet_ids=["p1", "p2"]))))
+                                                    load_balancer_subnet_ids=["p1", "p2"],
+                                                    load_balancer_allow_http=True))))
     names = [(r.type, r.name) for r in mocks.resources if r.custom]
     assert len(names) == len(set(names)) and all(n.startswith(("a-", "b-")) for _, n in names)
-    assert resolve(a.url) == "" and resolve(b.url).startswith("http://b-alb-")  # private host, no ALB: no URL
+    assert resolve(a.url).startswith("http://ec2-") and resolve(b.url).startswith("http://b-alb-")
     assert resolve(a.role_arn).startswith("arn:aws:iam::123456789012:role/a-role-")
     assert resolve(b.private_ip).startswith("10.")
 

@@ -138,7 +138,7 @@ def test_alarm_emails_subscribe_to_the_topic(mocks):
 
 
 def test_serverless_v2(mocks):
-    build(serverless=True, serverless_min_acu=0.5, serverless_max_acu=8)
+    build(mode="serverless", serverless_min_acu=0.5, serverless_max_acu=8)
     cluster = mocks.only(R + "cluster:Cluster").inputs
     assert cluster["engineMode"] == "provisioned"
     assert cluster["serverlessv2ScalingConfiguration"] == {"minCapacity": 0.5, "maxCapacity": 8}
@@ -221,9 +221,13 @@ def test_two_clusters_do_not_collide(mocks):
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"engine": "oracle"}, "engine 'oracle': allowed values are aurora-mysql, aurora-postgresql"),
-    ({"azs": ("eu-west-1a",)}, "need ≥ 2 distinct AZs"),
-    ({"readers": -1}, "readers -1: allowed 0..15"),
+    ({"engine": "oracle"}, "AuroraClusterArgs.engine = 'oracle': allowed values are aurora-mysql, aurora-postgresql"),
+    ({"azs": ("eu-west-1a",)}, "AuroraClusterArgs.availability_zones = .*need ≥ 2 distinct AZs"),
+    ({"readers": -1}, "AuroraClusterArgs.readers = -1: must be between 0 and 15"),
+    ({"mode": "serverless", "serverless_min_acu": 8, "serverless_max_acu": 4},
+     r"AuroraClusterArgs.serverless_min_acu = 8: must not exceed AuroraClusterArgs.serverless_max_acu \(4\)"),
+    ({"instance_class": "db.r7g.large", "mode": "serverless"},
+     "AuroraClusterArgs.instance_class = 'db.r7g.large': only with AuroraClusterArgs.mode provisioned"),
 ])
 def test_args_validation(kw, message):
     with pytest.raises(ValueError, match=message):

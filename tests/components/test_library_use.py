@@ -5,6 +5,7 @@ from components import (AppHost, AppHostArgs, AuroraCluster, AuroraClusterArgs, 
 from .conftest import resolve, settle
 
 AZS = ("eu-west-1a", "eu-west-1b")
+CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
 
 
 def environment(prefix: str):
@@ -14,7 +15,7 @@ def environment(prefix: str):
         engine="aurora-postgresql", readers=1))
     host = AppHost(f"{prefix}-app", AppHostArgs(
         vpc_id=net.vpc_id, subnet_id=net.private_subnet_ids[0], kms_key_arn=db.kms_key_arn,
-        load_balancer_subnet_ids=net.public_subnet_ids,
+        load_balancer_subnet_ids=net.public_subnet_ids, certificate_arn=CERT,
         database=DatabaseEndpoint(writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint,
                                   port=db.port, db_name="app", engine="aurora-postgresql",
                                   secret_arn=db.master_user_secret_arn, kms_key_arn=db.kms_key_arn,

@@ -137,14 +137,24 @@ def test_outputs_resolve(mocks):
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"nat_mode": "some"}, "nat_mode 'some': allowed values are none, single, per-az"),
-    ({"availability_zones": ("eu-west-1a",)}, "need 2 or 3 distinct AZs"),
-    ({"subnet_prefix_length": 17}, "9 /17 subnets do not fit in 10.0.0.0/16"),
+    ({"nat_mode": "some"}, "NetworkArgs.nat_mode = 'some': allowed values are none, single, per-az"),
+    ({"availability_zones": ("eu-west-1a",)}, "NetworkArgs.availability_zones = .*2 or 3 distinct AZ names"),
+    ({"subnet_prefix_length": 17}, "NetworkArgs.subnet_prefix_length = 17: 9 subnets .* do not fit in 10.0.0.0/16"),
+    ({"cidr_block": "8.8.0.0/16"}, "NetworkArgs.cidr_block = '8.8.0.0/16': must be a private"),
 ])
 def test_args_validation(kw, message):
     kw.setdefault("availability_zones", AZS)
     with pytest.raises(ValueError, match=message):
         NetworkArgs(**kw)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ValueError) as info:
+        NetworkArgs(availability_zones=AZS, nat_mode="some", cidr_block="10.0.0.0/12",
+                    flow_log_retention_days=10)
+    lines = str(info.value).splitlines()
+    assert [line.split(" = ")[0] for line in lines] == [
+        "NetworkArgs.cidr_block", "NetworkArgs.nat_mode", "NetworkArgs.flow_log_retention_days"], lines
 
 
 def test_subnet_cidrs_fit_two_azs_in_a_small_vpc():

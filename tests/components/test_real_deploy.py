@@ -10,7 +10,7 @@ import pytest
 
 from components.database import alias_name
 from components.engines import performance_insights_supported, supports_zero_acu
-from components.settings import HostSettings
+from components.app_host import is_graviton
 
 from preflight.mocks import RecordingMocks, install_mocks
 from preflight.stackconfig import load_stack_config
@@ -124,8 +124,7 @@ def test_kms_alias_name_only_has_allowed_characters():
 @pytest.mark.parametrize("itype,arm", [("a1.large", True), ("t4g.small", True), ("c7gn.large", True),
                                        ("t3.micro", False), ("m7i.large", False)])
 def test_graviton_types_get_the_arm64_ami(itype, arm):
-    host = HostSettings(itype, None, 16, "private", (), 80, None, (), None, None, None)
-    assert host.arm64 is arm
+    assert is_graviton(itype) is arm
 
 
 @pytest.mark.parametrize("engine,version,ok", [

@@ -1,6 +1,6 @@
-"""The README's config table is generated from settings.KEYS and the stack files."""
+"""The README's config table is generated from the stack settings (derived from the Args) and the stack files."""
 from components.reference import markdown
-from components.settings import KEYS
+from components.settings import SETTINGS as KEYS
 from preflight.stackconfig import load_stack_config
 
 from .conftest import ROOT

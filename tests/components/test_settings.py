@@ -5,7 +5,7 @@ import runpy
 import pulumi
 import pytest
 
-from components.settings import KEYS, SettingsError
+from components.settings import SETTINGS, SettingsError
 from preflight.mocks import install_mocks
 from preflight.stackconfig import load_stack_config
 
@@ -50,14 +50,16 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbMonitoringInterval": 7}, "dbMonitoringInterval", "allowed values are 0, 1, 5, 10, 15, 30, 60"),
     ("dev", {"dbPerformanceInsightsRetentionDays": 30}, "dbPerformanceInsightsRetentionDays", "multiple of 31"),
     ("dev", {"dbReaderAutoscalingMax": 20}, "dbReaderAutoscalingMax", "between max(dbReaders, 1)=1 and 15"),
-    ("dev", {"natmode": "none"}, "aurorakit:natmode", "unknown key; known keys are"),
-    ("prod", {"hostIngressCidrs": ["0.0.0.0/0"]}, "hostIngressCidrs", "only for hostPlacement public"),
-    ("dev", {"hostPlacement": "private", "hostIngressCidrs": None, "interfaceEndpoints": True}, "natMode", "a private host needs natMode single or per-az"),
+    ("dev", {"natmode": "none"}, "aurorakit:natmode", "unknown key; did you mean natMode?"),
+    ("dev", {"dbServerlesMaxAcu": 4}, "aurorakit:dbServerlesMaxAcu", "unknown key; did you mean dbServerlessMaxAcu?"),
+    ("dev", {"zzTop": 1}, "aurorakit:zzTop", "unknown key; known keys are albAccessLogsBucket"),
+    ("prod", {"hostIngressCidrs": ["0.0.0.0/0"]}, "hostIngressCidrs", "only with hostPlacement public"),
+    ("dev", {"hostPlacement": "private", "hostIngressCidrs": None, "interfaceEndpoints": True, "albAllowHttp": True}, "natMode", "a private host needs natMode single or per-az"),
     ("dev", {"hostKeyPairName": "ops"}, "hostAdminCidr", "required when hostKeyPairName is set"),
     ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "0.0.0.0/0"}, "hostAdminCidr", "0.0.0.0/0 is not allowed"),
     ("dev", {"appPort": 3306}, "appPort", "must not be an admin or database port"),
     ("prod", {"albAccessLogsBucket": "Logs_Bucket"}, "albAccessLogsBucket", "must be an S3 bucket name"),
-    ("dev", {"albAccessLogsBucket": "my-alb-logs"}, "albAccessLogsBucket", "needs hostPlacement private"),
+    ("dev", {"albAccessLogsBucket": "my-alb-logs"}, "albAccessLogsBucket", "only with hostPlacement private"),
     ("prod", {"albCertificateArn": "arn:aws:iam::1:cert/x"}, "albCertificateArn", "ACM certificate ARN"),
     ("dev", {"dbKmsKeyArn": "alias/mine"}, "dbKmsKeyArn", "KMS key ARN"),
     ("dev", {"dbAlarmEmails": ["ops"]}, "dbAlarmEmails", "list of e-mail addresses"),
@@ -65,11 +67,11 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"aws:region": None}, "aws:region", "must be set to an AWS region"),
     # Secure by default: a private host without a certificate needs the explicit HTTP opt-in.
     ("prod", {"albAllowHttp": None}, "albCertificateArn", "HTTPS needs an ACM certificate"),
-    ("prod", {"albCertificateArn": CERT}, "albAllowHttp", "only for hostPlacement private without albCertificateArn"),
-    ("dev", {"albAllowHttp": True}, "albAllowHttp", "only for hostPlacement private"),
-    ("dev", {"albAllowHttp": False}, "albAllowHttp", "only for hostPlacement private"),
+    ("prod", {"albCertificateArn": CERT}, "albAllowHttp", "only with hostPlacement private without albCertificateArn"),
+    ("dev", {"albAllowHttp": True}, "albAllowHttp", "only with hostPlacement private"),
+    ("dev", {"albAllowHttp": False}, "albAllowHttp", "only with hostPlacement private"),
     # A key that is set but has no effect is an error, never silently ignored.
-    ("dev", {"albIngressCidrs": ["10.0.0.0/8"]}, "albIngressCidrs", "only for hostPlacement private"),
+    ("dev", {"albIngressCidrs": ["10.0.0.0/8"]}, "albIngressCidrs", "only with hostPlacement private"),
     ("dev", {"dbInstanceClass": "db.r7g.large"}, "dbInstanceClass", "only with dbMode provisioned"),
     ("prod", {"dbServerlessMinAcu": 1}, "dbServerlessMinAcu", "only with dbMode serverless"),
     ("prod", {"dbServerlessMaxAcu": 4}, "dbServerlessMaxAcu", "only with dbMode serverless"),
@@ -121,7 +123,7 @@ def _settings(stack, overrides=None):
 
 def test_dev_settings_are_cheap_and_explicit():
     s = _settings("dev")
-    assert s.network.nat_mode == "none" and len(s.network.availability_zones) == 2
+    assert s.network.nat_mode == "none" and len(s.availability_zones) == 2
     assert s.database.mode == "serverless" and s.database.readers == 0
     assert s.database.deletion_protection is False and s.database.protect is False
     assert s.host.placement == "public" and s.host.ingress_cidrs == ("203.0.113.10/32",)
@@ -130,11 +132,11 @@ def test_dev_settings_are_cheap_and_explicit():
 
 def test_prod_settings_are_safe():
     s = _settings("prod")
-    assert s.network.nat_mode == "per-az" and len(s.network.availability_zones) == 3
+    assert s.network.nat_mode == "per-az" and len(s.availability_zones) == 3
     assert s.network.interface_endpoints
     assert s.database.readers == 2 and s.database.protect and s.database.deletion_protection
     assert s.database.backup_retention_days == 14 and s.database.backtrack_hours == 24
-    assert s.host.placement == "private" and s.host.load_balanced
+    assert s.host.placement == "private"
 
 
 def test_defaults_apply_when_keys_are_absent():
@@ -142,9 +144,9 @@ def test_defaults_apply_when_keys_are_absent():
                                                "dbDeletionProtection", "interfaceEndpoints",
                                                "dbServerlessMinAcu", "dbServerlessMaxAcu")},
                           "albCertificateArn": CERT})
-    assert s.network.nat_mode == KEYS["natMode"][0] == "single"
+    assert s.network.nat_mode == SETTINGS["natMode"].default == "single"
     assert s.database.mode == "provisioned" and s.database.deletion_protection is True
-    assert s.host.placement == "private" and s.host.alb_allow_http is False
+    assert s.host.placement == "private" and s.host.load_balancer_allow_http is False
 
 
 def test_yaml_1_2_boolean_spellings_are_accepted():
@@ -154,9 +156,9 @@ def test_yaml_1_2_boolean_spellings_are_accepted():
 
 
 def test_prod_plain_http_is_the_explicit_opt_in_of_the_stack_file():
-    assert _settings("prod").host.alb_allow_http is True
+    assert _settings("prod").host.load_balancer_allow_http is True
     s = _settings("prod", {"albAllowHttp": None, "albCertificateArn": CERT})
-    assert s.host.alb_certificate_arn == CERT and s.host.alb_allow_http is False
+    assert s.host.certificate_arn == CERT and s.host.load_balancer_allow_http is False
 
 
 @pytest.mark.parametrize("how", ["engine", "env"])
@@ -186,7 +188,7 @@ def test_a_plain_value_is_still_shown():
 
 def test_azs_fall_back_to_the_region_invoke():
     s = _settings("dev", {"availabilityZones": None, "azCount": 3})
-    assert s.network.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
+    assert s.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 
 
 def test_az_fallback_asks_only_for_the_regions_own_zones():
@@ -201,6 +203,19 @@ def test_az_fallback_asks_only_for_the_regions_own_zones():
     assert call.args["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
 
 
-def test_graviton_instance_types_use_arm64():
-    assert _settings("dev", {"hostInstanceType": "t4g.small"}).host.arm64
-    assert not _settings("dev", {"hostInstanceType": "t3.small"}).host.arm64
+def test_every_invalid_key_is_reported_at_once_one_line_each():
+    error, mocks = _run_expecting_error("prod", {"natMode": "sometimes", "dbReaders": 16, "appPort": 22,
+                                                 "dbBackupRetentionDays": 0, "nattMode": "x"})
+    lines = str(error).splitlines()
+    keys = [line.split(" = ")[0].removeprefix("invalid stack config aurorakit:") for line in lines]
+    assert keys == ["natMode", "dbReaders", "dbBackupRetentionDays", "appPort", "nattMode"], lines
+    assert all(line.startswith("invalid stack config aurorakit:") for line in lines)
+    assert mocks.resources == []
+
+
+def test_a_wired_value_is_checked_as_compose_will_pass_it():
+    """The subnets must fit the AZs the stack resolves (from availabilityZones or azCount)."""
+    error, _ = _run_expecting_error("dev", {"availabilityZones": None, "azCount": 3, "vpcCidr": "10.0.0.0/24",
+                                            "subnetPrefixLength": 27})
+    assert str(error) == ("invalid stack config aurorakit:subnetPrefixLength = 27: 9 subnets (3 tiers x 3 AZs) "
+                          "do not fit in 10.0.0.0/24: only 8 /27 blocks; use a longer prefix or a larger VPC CIDR")
