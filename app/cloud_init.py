@@ -22,7 +22,7 @@ from .settings import Settings
 
 APP_DIR = Path(__file__).resolve().parent
 # Everything the host needs from app/ (cloud_init.py itself stays behind).
-APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "web.py",
+APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "security.py", "web.py",
              "templates/index.html", "requirements.txt")
 INSTALL_DIR = "/opt/aurorakit"
 ENV_FILE = "/etc/aurorakit/app.env"
