@@ -70,18 +70,33 @@ ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
+PrivateMounts=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
 ProtectControlGroups=yes
 ProtectClock=yes
 ProtectHostname=yes
+ProtectProc=invisible
+ProcSubset=pid
+RemoveIPC=yes
+# AF_UNIX stays: glibc's resolver talks to systemd-resolved over it (nss-resolve)
 RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
 RestrictNamespaces=yes
 RestrictRealtime=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
+# No JIT anywhere (CPython 3.11, C extensions, libffi's static trampolines for ctypes/cffi)
+MemoryDenyWriteExecute=yes
 SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallFilter=~@privileged @resources
+SystemCallErrorNumber=EPERM
+# Not IPAddressDeny=any: Secrets Manager (and any AWS API) is reached through NAT or the
+# internet at public IPs no list can name, and a public dev host serves hostIngressCidrs.
+# The network limits are the security groups; here, only IMDS of all link-local addresses.
+IPAddressDeny=link-local multicast
+IPAddressAllow=169.254.169.254
 UMask=0077
 
 [Install]
