@@ -1,30 +1,6 @@
-"""HTTP hardening for the app: response headers, cross-site request refusal, strict integers.
-
-`install(app)` registers both hooks; `web.create_app` calls it once.
-
-CSRF: the app has no accounts, sessions or cookies, so there is no session to bind a token to
-and no ambient credential a forged request could ride on, except the network position of the
-victim's browser (only `albIngressCidrs` / `hostIngressCidrs` may reach the app). We therefore
-refuse cross-origin writes by the browser's own provenance headers, the way Go's
-`net/http.CrossOriginProtection` does, instead of a token (which would need a signing key shared by
-every worker and host, plus a cookie):
-
-1. GET/HEAD/OPTIONS are never refused (they change nothing).
-2. `Sec-Fetch-Site` present (every current browser on HTTPS and on localhost): allow only
-   `same-origin` (and `none`: the user's own navigation); refuse `same-site` and `cross-site`.
-3. Otherwise `Origin` present (browsers send it on every POST; over plain HTTP to a non-local
-   host Sec-Fetch-* is not sent, Origin is): allow only when its host[:port] equals `Host`;
-   `Origin: null` (sandboxed frames, privacy redirects) is refused.
-4. Neither header: not a browser (curl, SDKs, the tests' API clients): allowed; such a client
-   could send any header anyway. Browsers too old to send either (pre-2019) are not protected.
-`Referrer-Policy: same-origin` keeps step 3 working: with `no-referrer` a browser would send
-`Origin: null` even on our own form.
-
-HSTS: sent only on responses to HTTPS requests. Behind the ALB, TLS ends at the ALB, which sets
-`X-Forwarded-Proto`; we trust that header for this one decision (never for URLs, redirects or
-client addresses). In prod the host's security group admits only the ALB; a client reaching a
-public dev host directly can forge the header, but then it only receives an HSTS header over
-plain HTTP, which browsers ignore (RFC 6797 section 8.1), so the trust costs nothing.
+"""HTTP hardening: security headers (HSTS on HTTPS), cross-origin write refusal, strict integers.
+`install(app)` registers the hooks. Why Sec-Fetch-Site/Origin and not a CSRF token, and why
+X-Forwarded-Proto is trusted for HSTS only: README, "The app's HTTP security".
 """
 from __future__ import annotations
 
@@ -68,14 +44,15 @@ def is_https(req=request) -> bool:
 
 
 def cross_origin_reason(req=request) -> str | None:
-    """Why this request is a refused cross-origin write, or None when it is allowed."""
+    """Why this request is a refused cross-origin write, or None when it is allowed (the rules
+    of Go's net/http.CrossOriginProtection)."""
     if req.method in SAFE_METHODS:
         return None
-    site = req.headers.get("Sec-Fetch-Site")
+    site = req.headers.get("Sec-Fetch-Site")  # every current browser, on HTTPS and localhost
     if site is not None:
         return None if site in ALLOWED_FETCH_SITES else f"Sec-Fetch-Site is {site!r}"
-    origin = req.headers.get("Origin")
-    if origin is None:
+    origin = req.headers.get("Origin")  # browsers send it on every POST, also over plain HTTP
+    if origin is None:  # not a browser (curl, SDKs): it could forge any header anyway
         return None
     host = urlsplit(origin).netloc if origin != "null" else ""
     if host and host.lower() == req.host.lower():
