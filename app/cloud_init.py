@@ -111,9 +111,10 @@ SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
 SystemCallErrorNumber=EPERM
-# Not "any": AWS APIs via NAT have unlistable public IPs (README, "The host's sandbox")
+# Not "any": AWS APIs via NAT have unlistable public IPs (README, "The host's sandbox").
+# Link-local: only IMDS (.254) and the VPC DNS resolver (.253)
 IPAddressDeny=link-local multicast
-IPAddressAllow=169.254.169.254
+IPAddressAllow=169.254.169.254 169.254.169.253
 UMask=0077
 
 [Install]

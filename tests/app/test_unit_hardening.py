@@ -84,7 +84,8 @@ def test_the_sandbox_restricts_and_the_app_stack_still_works(unit_file):
     assert sandboxed == {**RESTRICTED, **NEEDED}, sandboxed
 
 
-def test_only_link_local_imds_is_reachable_of_the_special_ranges():
+def test_of_link_local_addresses_only_imds_and_the_vpc_resolver_are_reachable():
     lines = UNIT.splitlines()
-    assert "IPAddressDeny=link-local multicast" in lines and "IPAddressAllow=169.254.169.254" in lines
+    assert "IPAddressDeny=link-local multicast" in lines
+    assert "IPAddressAllow=169.254.169.254 169.254.169.253" in lines
     assert not any(line.startswith("IPAddressDeny=any") for line in lines)  # see the unit's comment
