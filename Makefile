@@ -15,7 +15,7 @@ define apt_install
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
 endef
 
-.PHONY: deps apt apt-preview venv preview diagram test bench docs clean
+.PHONY: deps apt apt-preview venv preview diagram test bench docs lock clean
 
 deps: apt venv
 
@@ -49,6 +49,11 @@ bench: deps
 # Regenerate the README's generated tables (config keys, policy rules).
 docs: venv
 	$(PY) docs/sync_readme.py
+
+# Regenerate app/requirements.lock (the host's hashed wheels, x86_64 + aarch64) from
+# app/requirements.txt; needs PyPI. Run it after changing app/requirements.txt.
+lock: venv
+	$(PY) -m app.lockfile
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -4,9 +4,10 @@ Contract (stable, used by components/app_host.py): plain values in, a `#cloud-co
 out; no secret values are ever passed in (only the secret's ARN). Same inputs + same app sources
 -> byte-identical output (so `pulumi up` doesn't replace the host for nothing).
 
-On the host (Amazon Linux 2023): dnf installs python3.11; the app's pinned requirements come from
-PyPI over HTTPS (private subnets reach it through the NAT gateway); the RDS CA bundle is
-downloaded at boot; gunicorn runs as the unprivileged `aurorakit` user under systemd.
+On the host (Amazon Linux 2023): dnf installs python3.11; pip installs exactly app/requirements.lock
+(binary wheels whose SHA-256 is in the lock, nothing else) from PyPI over HTTPS (private subnets
+reach it through the NAT gateway); the RDS CA bundle is downloaded at boot and must match
+RDS_CA_SHA256; gunicorn runs as the unprivileged `aurorakit` user under a sandboxed systemd unit.
 """
 from __future__ import annotations
 
@@ -18,36 +19,55 @@ from pathlib import Path
 
 import yaml
 
+from .lockfile import INSTALL_OPTIONS
 from .settings import Settings
 
 APP_DIR = Path(__file__).resolve().parent
 # Everything the host needs from app/ (cloud_init.py itself stays behind).
-APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "web.py",
-             "templates/index.html", "requirements.txt")
+APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "security.py", "web.py",
+             "templates/index.html", "requirements.lock")
 INSTALL_DIR = "/opt/aurorakit"
 ENV_FILE = "/etc/aurorakit/app.env"
 UNIT_FILE = "/etc/systemd/system/aurorakit.service"
 CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+# SHA-256 of CA_BUNDLE_URL's current content; AWS changes the file when it adds CAs: README
+# "Update the RDS CA pin" says how to check and update it.
+RDS_CA_SHA256 = "e5bb2084ccf45087bda1c9bffdea0eb15ee67f0b91646106e466714f9de3c7e3"
 PYTHON = "python3.11"
 USER_DATA_LIMIT = 16 * 1024  # EC2's limit on raw user data
 
-INSTALL_SCRIPT = f"""#!/bin/bash
+
+def install_script(ca_sha256: str = RDS_CA_SHA256) -> str:
+    """The boot script; `bash install.sh --verify-ca FILE` runs only its CA check (for tests)."""
+    return f"""#!/bin/bash
 # aurorakit host setup (run once by cloud-init). No secrets here: the app reads them at runtime.
 set -euo pipefail
 D={INSTALL_DIR}
+verify_ca() {{  # the database's trust anchor: exactly the pinned bundle, or no boot
+  local got
+  got=$(sha256sum "$1" | cut -d' ' -f1)
+  if [ "$got" != {ca_sha256} ]; then
+    echo "aurorakit: boot stopped: RDS CA bundle has SHA-256 $got, not the pinned RDS_CA_SHA256 (app/cloud_init.py)" >&2
+    return 1
+  fi
+}}
+[ "${{1:-}}" = --verify-ca ] && {{ verify_ca "$2"; exit; }}
 id aurorakit >/dev/null 2>&1 || useradd --system --no-create-home --home-dir $D --shell /sbin/nologin aurorakit
 curl -fsS --retry 10 --retry-all-errors --max-time 60 -o $D/ca.tmp {CA_BUNDLE_URL}
-grep -q 'BEGIN CERTIFICATE' $D/ca.tmp
+verify_ca $D/ca.tmp
 mv $D/ca.tmp $D/rds-global-bundle.pem
 rm -rf $D/app
 tar -xf $D/app.tar -C $D
 {PYTHON} -m venv $D/venv
-$D/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --retries 10 -r $D/app/requirements.txt
+$D/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --retries 10 {INSTALL_OPTIONS} -r $D/app/requirements.lock
 $D/venv/bin/python -m compileall -q $D/app
 chown -R root:root $D && chmod -R u=rwX,go=rX $D
 systemctl daemon-reload
 systemctl enable --now aurorakit.service
 """
+
+
+INSTALL_SCRIPT = install_script()
 
 UNIT = """[Unit]
 Description=aurorakit web app (gunicorn)
@@ -70,18 +90,31 @@ ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
 PrivateDevices=yes
+PrivateMounts=yes
 ProtectKernelTunables=yes
 ProtectKernelModules=yes
 ProtectKernelLogs=yes
 ProtectControlGroups=yes
 ProtectClock=yes
 ProtectHostname=yes
+ProtectProc=invisible
+ProcSubset=pid
+RemoveIPC=yes
+# AF_UNIX: nss-resolve talks to systemd-resolved
 RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
 RestrictNamespaces=yes
 RestrictRealtime=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
+MemoryDenyWriteExecute=yes
 SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallFilter=~@privileged @resources
+SystemCallErrorNumber=EPERM
+# Not "any": AWS APIs via NAT have unlistable public IPs (README, "The host's sandbox").
+# Link-local: only IMDS (.254) and the VPC DNS resolver (.253)
+IPAddressDeny=link-local multicast
+IPAddressAllow=169.254.169.254 169.254.169.253
 UMask=0077
 
 [Install]
@@ -97,12 +130,21 @@ _Dumper.add_representer(str, lambda d, s: d.represent_scalar(
     "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
 
 
+def packed(rel: str) -> bytes:
+    """A file as the host gets it: the lock without its comment lines (the wheel file names
+    are for review; pip reads only the pins and hashes), everything else as is."""
+    data = (APP_DIR / rel).read_bytes()
+    if rel == "requirements.lock":
+        data = b"".join(line for line in data.splitlines(keepends=True) if not line.startswith(b"#"))
+    return data
+
+
 def app_archive() -> bytes:
     """The app's source files as a tar, byte-for-byte reproducible (fixed order, mtime, owner)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for rel in APP_FILES:
-            data = (APP_DIR / rel).read_bytes()
+            data = packed(rel)
             info = tarfile.TarInfo(f"app/{rel}")
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             info.uid = info.gid = 0

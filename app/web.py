@@ -9,13 +9,14 @@ from flask import Flask, current_app, jsonify, redirect, render_template, reques
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db
+from . import db, security
 from .credentials import SecretCredentials
 from .settings import Settings
 
 log = logging.getLogger("aurorakit")
 FIELDS = {"name": db.NAME_MAX, "address": db.ADDRESS_MAX}
 PAGE_SIZE, MAX_LIMIT = 50, 500
+MAX_ID = 2**31 - 1  # the INTEGER id column's range
 
 
 class ValidationError(ValueError):
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
     svc = Services(settings, creds, db.make_engine(settings, "writer", creds),
                    db.make_engine(settings, "reader", creds))
     app.extensions["aurorakit"] = svc
+    security.install(app)  # headers (CSP, HSTS on HTTPS, ...) and cross-origin write refusal
     try:
         svc.ensure_schema()
     except SQLAlchemyError as exc:  # DB not reachable yet: retried on the first request
@@ -96,14 +98,6 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
     def _schema():
         if request.endpoint != "healthz":
             svc.ensure_schema()
-
-    @app.after_request
-    def _headers(resp):
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Content-Security-Policy",
-                                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                                "frame-ancestors 'none'")
-        return resp
 
     @app.errorhandler(SQLAlchemyError)
     def _db_down(exc):
@@ -117,7 +111,7 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
 
     @app.get("/")
     def index():
-        added = request.args.get("added", type=int)
+        added = security.parse_positive_int(request.args.get("added"), MAX_ID)
         entries = _listing(PAGE_SIZE)
         if added and all(e["id"] != added for e in entries):
             new = db.get_entry(svc.writer, added)  # read-after-write: the reader may lag
@@ -136,10 +130,12 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
 
     @app.get("/api/entries")
     def api_list():
-        limit = request.args.get("limit", str(PAGE_SIZE))
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-            return jsonify(error=f"'limit' must be an integer 1..{MAX_LIMIT}", field="limit"), 400
-        return jsonify(entries=[_json(e) for e in _listing(int(limit))])
+        raw = request.args.get("limit", str(PAGE_SIZE))
+        limit = security.parse_positive_int(raw, MAX_LIMIT)
+        if limit is None:
+            return jsonify(error=f"'limit' must be an integer 1..{MAX_LIMIT} (decimal digits only); "
+                                 f"got {raw[:20]!r}", field="limit"), 400
+        return jsonify(entries=[_json(e) for e in _listing(limit)])
 
     @app.post("/api/entries")
     def api_add():

@@ -56,3 +56,34 @@ def test_form_in_a_real_browser(live_url, browser, server):
     assert "?added=" in browser.current_url
     ARTIFACTS.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(ARTIFACTS / f"app-{server.engine}.png"))
+
+
+@pytest.fixture()
+def attacker_url(live_url):
+    """Another site (localhost vs 127.0.0.1) whose page auto-submits the app's form."""
+    page = (f'<!doctype html><title>attacker</title><form method="post" action="{live_url}/">'
+            '<input name="name" value="{name}"><input name="address" value="forged"></form>'
+            '<script>document.forms[0].submit()</script>')
+
+    def wsgi(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [page.replace("{name}", environ["QUERY_STRING"]).encode()]
+
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_port}/"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def test_cross_site_form_post_is_refused_in_a_real_browser(attacker_url, browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    name = f"forged{uuid.uuid4().hex[:8]}"
+    browser.get(attacker_url + "?" + name)
+    WebDriverWait(browser, 10).until(ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "refused"))
+    assert "cross-origin request refused: Sec-Fetch-Site is 'cross-site'" in browser.find_element(By.TAG_NAME, "body").text
+    assert server.sql("SELECT COUNT(*) FROM entries WHERE name = %s", (name,), in_app_db=True)[0][0] == 0

@@ -53,10 +53,12 @@ def test_archive_carries_exactly_the_app_sources():
         packed = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
         assert {(m.uid, m.mtime, m.mode) for m in tar.getmembers()} == {(0, 0, 0o644)}
     for rel in cloud_init.APP_FILES:
-        assert packed.pop(f"app/{rel}") == (APP_DIR / rel).read_bytes(), rel
+        assert packed.pop(f"app/{rel}") == cloud_init.packed(rel), rel
+        if rel != "requirements.lock":  # the lock ships without its comment lines (test_lock.py)
+            assert cloud_init.packed(rel) == (APP_DIR / rel).read_bytes(), rel
     assert packed == {}
-    # every module the app needs is packed (only the renderer itself stays behind)
-    modules = {p.name for p in APP_DIR.glob("*.py")} - {"cloud_init.py"}
+    # every module the app needs is packed (only the build side stays behind)
+    modules = {p.name for p in APP_DIR.glob("*.py")} - {"cloud_init.py", "lockfile.py"}
     assert modules <= set(cloud_init.APP_FILES)
 
 
@@ -84,7 +86,7 @@ def test_unit_runs_unprivileged_on_the_app_port_and_installs_at_boot():
     assert "--bind 0.0.0.0:8080" in unit and "'app.web:create_app()'" in unit
     script = files["/opt/aurorakit/install.sh"]["content"]
     assert "set -euo pipefail" in script and cloud_init.CA_BUNDLE_URL in script
-    assert "pip install" in script and "-r $D/app/requirements.txt" in script
+    assert "pip install" in script and "-r $D/app/requirements.lock" in script
     assert yaml.safe_load(user_data)["runcmd"] == [["bash", "/opt/aurorakit/install.sh"]]
 
 

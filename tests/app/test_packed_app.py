@@ -1,4 +1,5 @@
-"""The user data's own archive, env file and ExecStart line serve the app under real gunicorn."""
+"""The user data's own archive, env file and ExecStart line serve the app under real gunicorn,
+inside the unit's own seccomp sandbox (tests/app/unit_sandbox.py)."""
 from __future__ import annotations
 
 import base64
@@ -12,13 +13,12 @@ import sys
 import tarfile
 import time
 import urllib.request
-from pathlib import Path
 
 import yaml
 
 from app.cloud_init import render_user_data
-from tests.app.dbservers import APP_USER
-from tests.app.dbservers import free_port
+from tests.app import unit_sandbox
+from tests.app.dbservers import APP_USER, free_port
 
 # The host's EnvironmentFile + Secrets Manager: moto can't be shared with a subprocess in-memory,
 # so this launcher starts moto in the gunicorn master (workers fork from it), stores the app
@@ -69,7 +69,12 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
     secret = tmp_path / "secret.json"
     secret.write_text(json.dumps({"username": APP_USER, "password": deployment.password}))
     proc_env["SECRET_FILE"] = str(secret)
-    proc = subprocess.Popen([sys.executable, "-c", LAUNCHER], cwd=root, env=proc_env,
+    unit_file = tmp_path / "aurorakit.service"
+    unit_file.write_text(unit)
+    # --kill: a syscall outside the unit's allow list kills the process (the unit says EPERM),
+    # so even a use that the app would survive shows up here
+    sandbox = [sys.executable, unit_sandbox.__file__, "--kill", str(unit_file), "--"]
+    proc = subprocess.Popen([*sandbox, sys.executable, "-c", LAUNCHER], cwd=root, env=proc_env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 20
