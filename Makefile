@@ -4,10 +4,10 @@ SHELL := /bin/bash
 VENV ?= venv
 PY := $(VENV)/bin/python
 STACK ?= dev
-# preview needs only graphviz (the diagram); the tests also need real MariaDB/PostgreSQL,
-# Chromium (browser test), cloud-init (`cloud-init schema`) and systemd (`systemd-analyze verify`).
-APT_PREVIEW := graphviz
-APT_TEST := $(APT_PREVIEW) mariadb-server postgresql chromium chromium-driver cloud-init systemd
+# preview needs only graphviz's `dot` (the diagram), installed with apt only when it is missing;
+# the tests also need real MariaDB/PostgreSQL, Chromium (browser test), cloud-init
+# (`cloud-init schema`) and systemd (`systemd-analyze verify`).
+APT_TEST := graphviz mariadb-server postgresql chromium chromium-driver cloud-init systemd
 
 # Installs the Debian packages $(1) unless all are present already.
 define apt_install
@@ -15,7 +15,7 @@ define apt_install
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
 endef
 
-.PHONY: deps apt apt-preview venv preview diagram test bench docs lock clean
+.PHONY: deps apt apt-preview venv venv-preview preview diagram test bench docs lock clean
 
 deps: apt venv
 
@@ -23,21 +23,30 @@ apt:
 	$(call apt_install,$(APT_TEST))
 
 apt-preview:
-	$(call apt_install,$(APT_PREVIEW))
+	@if command -v dot >/dev/null 2>&1; then echo "graphviz: $$(command -v dot) present"; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz; fi
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
+# The full virtualenv (tests, benchmarks) includes everything preview needs.
+$(VENV)/.installed: requirements.txt requirements-preview.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.preview
+
+$(VENV)/.preview: requirements.txt requirements-preview.txt policy/requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-preview.txt
 	touch $@
 
 venv: $(VENV)/.installed
 
+venv-preview: $(VENV)/.preview
+
 # The main job: engine-free preview + policy check of the dev stack (STACK=prod for prod).
-preview: apt-preview venv
+preview: apt-preview venv-preview
 	$(PY) -m preflight --stack $(STACK) --diagram docs/architecture-$(STACK).svg
 
 # The README's picture: prod's architecture as preflight records it.
-diagram: apt-preview venv
+diagram: apt-preview venv-preview
 	$(PY) -m preflight --stack prod --quiet --diagram docs/architecture.svg
 
 test: deps

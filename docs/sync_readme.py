@@ -24,7 +24,12 @@ def _rule_table() -> str:
     return render()
 
 
-BLOCKS = {"config-table": _config_table, "rule-table": _rule_table}
+def _cost_estimate() -> str:
+    from preflight.cost import readme_block
+    return readme_block()
+
+
+BLOCKS = {"config-table": _config_table, "rule-table": _rule_table, "cost-estimate": _cost_estimate}
 
 
 def render(text: str) -> str:

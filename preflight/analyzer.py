@@ -36,7 +36,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from . import policyconfig
 from .analyzer_messages import (_LEVEL_ENUM, _LEVEL_NAMES, _SEVERITY_NAMES, Diagnostic, PackInfo,
-                                Resource, _attribute, _diagnostics, analyze_request,
+                                Resource, _attribute, _diagnostics, analyze_request, classify,
                                 marshal_properties, stack_resource)
 from .policyconfig import PolicyConfig, PolicyConfigError, PolicyInfo
 
@@ -283,8 +283,9 @@ class PolicyPack:
         diags = []
         for rem in resp.remediations:
             if rem.diagnostic:
-                diags.append(Diagnostic(rem.policyName, "advisory", r.urn, rem.diagnostic,
-                                        rem.description, "", rem.policyPackName, self._version()))
+                kind, message = classify(rem.diagnostic, self._version())
+                diags.append(Diagnostic(rem.policyName, "advisory", r.urn, message, rem.description,
+                                        "", rem.policyPackName, self._version(), kind))
             elif rem.HasField("properties"):
                 r = Resource(**{**r.__dict__, "properties": rem.properties})
         return r, diags

@@ -23,9 +23,15 @@ _SEVERITY_NAMES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.PO
 _RESOURCE_SIG = ("4dabf18193072939515e22adb298388d", "5cf8f73096256a8f31e491e813e4eb8e")
 
 
+VIOLATION = "violation"
+NOT_CHECKED = "not-checked"
+
+
 @dataclass
 class Diagnostic:
-    """One policy violation as the engine reports it (`plugin.AnalyzeDiagnostic`)."""
+    """One policy diagnostic as the engine reports it (`plugin.AnalyzeDiagnostic`), classified
+    once, where it is read: `kind` is VIOLATION, or NOT_CHECKED for the SDK's "can't run policy
+    ... during preview" advisory (the policy could not decide because a value was unknown)."""
 
     policy_name: str
     enforcement_level: str  # advisory | mandatory | remediate | disabled
@@ -35,6 +41,7 @@ class Diagnostic:
     severity: str = ""  # "", low, medium, high, critical
     policy_pack_name: str = ""
     policy_pack_version: str = ""
+    kind: str = VIOLATION
 
 
 @dataclass
@@ -176,13 +183,36 @@ def stack_resource(r: Resource) -> analyzer_pb2.AnalyzerResource:
                               for k, v in r.property_dependencies.items() if v})
 
 
+# pulumi_policy/policy.py reports an UnknownValueError raised by a policy (or remediation) as
+# an ADVISORY diagnostic with exactly this text. It names the pack with the version the Python
+# SDK hard-codes ("0.0.1": the CLI takes the real one from PulumiPolicy.yaml and never shows
+# the SDK's), so the reference is rewritten with the version the engine reports.
+_NOT_CHECKED = re.compile(r"can't run (?P<what>policy|remediation) '(?P<policy>[^']*)' from policy pack "
+                          r"'(?P<pack>[^'@]*)@v(?P<version>[^']*)' during preview: ")
+
+
+def classify(message: str, pack_version: str) -> tuple[str, str]:
+    """(kind, message): NOT_CHECKED with the pack version corrected, else VIOLATION unchanged."""
+    m = _NOT_CHECKED.match(message)
+    if not m:
+        return VIOLATION, message
+    version = pack_version or m["version"]
+    return NOT_CHECKED, (f"can't run {m['what']} '{m['policy']}' from policy pack "
+                         f"'{m['pack']}@v{version}' during preview: {message[m.end():]}")
+
+
+def _diagnostic(d, version: str) -> Diagnostic:
+    version = version or d.policyPackVersion
+    kind, message = classify(d.message, version)
+    return Diagnostic(policy_name=d.policyName, enforcement_level=_LEVEL_NAMES.get(d.enforcementLevel, "?"),
+                      urn=d.urn, message=message, description=d.description,
+                      severity=_SEVERITY_NAMES.get(d.severity, ""), policy_pack_name=d.policyPackName,
+                      policy_pack_version=version, kind=kind)
+
+
 def _diagnostics(resp, version: str) -> list[Diagnostic]:
     """`convertDiagnostics`: PulumiPolicy.yaml's version wins over the pack's own."""
-    return [Diagnostic(policy_name=d.policyName, enforcement_level=_LEVEL_NAMES.get(d.enforcementLevel, "?"),
-                       urn=d.urn, message=d.message, description=d.description,
-                       severity=_SEVERITY_NAMES.get(d.severity, ""), policy_pack_name=d.policyPackName,
-                       policy_pack_version=version or d.policyPackVersion)
-            for d in resp.diagnostics]
+    return [_diagnostic(d, version) for d in resp.diagnostics]
 
 
 def _attribute(diags: list[Diagnostic], urn: str) -> list[Diagnostic]:

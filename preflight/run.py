@@ -56,6 +56,8 @@ class Result:
     calls: dict        # RPC name -> count, counted on the gRPC channel
     analyzed: dict     # URN -> Analyze RPCs sent for it (the engine sends exactly one each)
     timings: dict = field(default_factory=dict)
+    program_dir: Optional[Path] = None
+    pack_dir: Optional[Path] = None
 
     @property
     def mandatory(self) -> list[Diagnostic]:
@@ -176,6 +178,37 @@ def run(stack: str, *, program_dir: Union[str, Path] = REPO, pack_dir: Union[str
     replace (None removes a key), e.g. for broken variants of prod.
     """
     t0 = time.perf_counter()
+    setup = prepare(stack, program_dir=program_dir, pack_dir=pack_dir, policy_config=policy_config,
+                    config_overrides=config_overrides)
+    with setup.start_pack(preview) as pack:
+        return run_with_pack(pack, setup.config, setup.main, setup.program_dir, setup.file_config,
+                             preview, t0)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a run needs before the pack starts: the stack config, the program's entry point,
+    the pack directory and the parsed policy config (see `prepare`)."""
+
+    config: Any          # stackconfig.StackConfig
+    main: Path
+    program_dir: Path
+    pack_dir: Path
+    file_config: Any     # parsed policy config or None
+
+    def start_pack(self, preview: bool = True) -> PolicyPack:
+        cfg = self.config
+        try:
+            return PolicyPack(str(self.pack_dir), project=cfg.project, stack=cfg.stack,
+                              dry_run=preview, config=cfg, secret_keys=cfg.secret_keys)
+        except PolicyPackError as exc:
+            raise PreflightError(str(exc)) from None
+
+
+def prepare(stack: str, *, program_dir: Union[str, Path] = REPO, pack_dir: Union[str, Path, None] = None,
+            policy_config: Union[str, Path, Mapping[str, PolicyConfig], None] = "default",
+            config_overrides: Optional[Mapping[str, Any]] = None) -> Setup:
+    """Read the stack config and the policy config (PreflightError on bad input)."""
     program_dir = Path(program_dir).resolve()
     pack_dir = Path(pack_dir).resolve() if pack_dir else REPO / "policy"
     try:
@@ -193,14 +226,7 @@ def run(stack: str, *, program_dir: Union[str, Path] = REPO, pack_dir: Union[str
             else policy_config
     except PolicyConfigError as exc:
         raise PreflightError(str(exc)) from None
-
-    try:
-        pack = PolicyPack(str(pack_dir), project=cfg.project, stack=stack, dry_run=preview,
-                          config=cfg, secret_keys=cfg.secret_keys)
-    except PolicyPackError as exc:
-        raise PreflightError(str(exc)) from None
-    with pack:
-        return run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0)
+    return Setup(cfg, main, program_dir, pack_dir, file_config)
 
 
 @contextlib.contextmanager
@@ -296,4 +322,31 @@ def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Re
                  "program": round(t_prog_done - t_prog, 3),
                  "analyze_wait": round(t_an - t_prog_done, 3),
                  "analyze_stack": round(t_end - t_an, 3),
-                 "total": round(t_end - t0, 3)})
+                 "total": round(t_end - t0, 3)},
+        program_dir=Path(program_dir), pack_dir=Path(pack.pack_dir))
+
+
+def record(stack: str, *, program_dir: Union[str, Path] = REPO, preview: bool = True) -> list:
+    """Only the program under the recording mocks (no policy pack): the registrations, e.g. for
+    the cost estimate in the README (docs/sync_readme.py). PreflightError on bad input."""
+    from .mocks import RecordingMocks, install_mocks
+    from .recorder import RecordingMonitor
+
+    program_dir = Path(program_dir).resolve()
+    try:
+        cfg = load_stack_config(stack, program_dir)
+    except StackConfigError as exc:
+        raise PreflightError(str(exc)) from None
+    main = _entry_point(program_dir)
+    mocks = RecordingMocks(region=cfg.get("aws:region", "eu-west-1"))
+    monitor = RecordingMonitor(mocks, preview=preview, config=cfg)
+    with _gc_paused():
+        try:
+            _drop_leftovers()
+            install_mocks(cfg, project=cfg.project, stack=cfg.stack, preview=preview, mocks=mocks,
+                          monitor=monitor, secret_keys=sorted(cfg.secret_keys))
+            _run_program(main, program_dir)
+        except Exception as exc:  # noqa: BLE001 - one line, as in run()
+            _drop_leftovers()
+            raise _program_error(exc, main) from exc
+    return list(monitor.registrations)

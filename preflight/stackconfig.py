@@ -37,14 +37,20 @@ class StackConfigError(Exception):
 
 
 class StackConfig(dict):
-    """The flat config map (``"ns:key" -> str``) plus the project name and secret keys."""
+    """The flat config map (``"ns:key" -> str``) plus the project name and secret keys.
+
+    ``path`` is the stack file and ``lines`` maps each key set there to its 1-based line (for
+    reports that point at the setting: SARIF locations, advice)."""
 
     def __init__(self, values: Mapping[str, str], *, project: str, stack: str,
-                 secret_keys: frozenset[str] = frozenset()):
+                 secret_keys: frozenset[str] = frozenset(), path: Optional[Path] = None,
+                 lines: Optional[Mapping[str, int]] = None):
         super().__init__(values)
         self.project = project
         self.stack = stack
         self.secret_keys = frozenset(secret_keys)
+        self.path = path
+        self.lines = dict(lines or {})
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "StackConfig":
         """A copy with keys replaced (None removes a key); same rules as the stack file."""
@@ -250,6 +256,36 @@ def _full_key(key: Any, project: str, source: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
+# Namespaces that are always legitimate besides the project's own: the engine's own settings.
+_ENGINE_NAMESPACES = ("pulumi",)
+
+
+def _provider_installed(namespace: str) -> bool:
+    """A provider package's config namespace (aws, random, ...): its SDK is importable."""
+    import importlib.util
+    try:
+        return importlib.util.find_spec("pulumi_" + namespace.replace("-", "_")) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_namespace(key: str, project: str, source: str) -> None:
+    """A key under a namespace that is neither the project's, the engine's nor an installed
+    provider's is ignored by every reader (a typo such as `aurorakt:dbReaders` silently keeps
+    the default): raise, naming the key and the closest known namespace."""
+    import difflib
+
+    namespace, _, name = key.partition(":")
+    if namespace == project or namespace in _ENGINE_NAMESPACES or _provider_installed(namespace):
+        return
+    known = [project, *_ENGINE_NAMESPACES, "aws"]
+    close = difflib.get_close_matches(namespace, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}:{name}? " if close else ""
+    raise StackConfigError(f"{source}: config key {key!r} has namespace {namespace!r}, which no "
+                           f"reader uses (not the project {project!r}, not pulumi, not an installed "
+                           f"provider): {hint}Use {project}:<key> for the project's settings")
+
+
 def _encode(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -288,12 +324,14 @@ def load_stack_config(stack: str, program_dir: str | Path = ".") -> StackConfig:
 
     values: dict[str, str] = {}
     secrets: set[str] = set()
+    lines: dict[str, int] = {}
     project_config = project_file.get("config")
     project_config = _value(project_config, project_path) if project_config is not None else {}
     if not isinstance(project_config, dict):
         raise StackConfigError(f"{root / 'Pulumi.yaml'}: 'config' must be a mapping")
     for key, spec in project_config.items():
         full = _full_key(key, project, "Pulumi.yaml")
+        check_namespace(full, project, "Pulumi.yaml")
         if isinstance(spec, dict) and not _is_secure(spec):
             if "value" in spec or "default" in spec:
                 _put(values, secrets, full, spec.get("value", spec.get("default")), "Pulumi.yaml")
@@ -306,9 +344,12 @@ def load_stack_config(stack: str, program_dir: str | Path = ".") -> StackConfig:
             raise StackConfigError(f"{stack_path}: 'config' must be a mapping")
         for key_node, node in stack_config.value:
             key = _key(key_node, stack_path)
-            _put(values, secrets, _full_key(key, project, stack_path.name),
-                 _engine_value(node, stack_path), stack_path.name)
-    return StackConfig(values, project=project, stack=stack, secret_keys=frozenset(secrets))
+            full = _full_key(key, project, stack_path.name)
+            check_namespace(full, project, f"{stack_path.name}: line {key_node.start_mark.line + 1}")
+            _put(values, secrets, full, _engine_value(node, stack_path), stack_path.name)
+            lines[full] = key_node.start_mark.line + 1
+    return StackConfig(values, project=project, stack=stack, secret_keys=frozenset(secrets),
+                       path=stack_path, lines=lines)
 
 
 def with_overrides(config: StackConfig, overrides: Mapping[str, Any],
@@ -324,4 +365,6 @@ def with_overrides(config: StackConfig, overrides: Mapping[str, Any],
             secrets.discard(full)
         else:
             _put(values, secrets, full, value, "override")
-    return StackConfig(values, project=project, stack=config.stack, secret_keys=frozenset(secrets))
+    lines = {k: v for k, v in config.lines.items() if k in values}
+    return StackConfig(values, project=project, stack=config.stack, secret_keys=frozenset(secrets),
+                       path=config.path, lines=lines)

@@ -23,3 +23,16 @@ def fixture_pack():
     with PolicyPack(str(PACK), project="fixture", stack="dev", config={"aws:region": "eu-west-1"}) as pack:
         pack.connect()
         yield pack
+
+
+@pytest.fixture(scope="session")
+def project_checks():
+    """The project's dev and prod stacks checked as `python -m preflight` does by default
+    (full mode: preview, then update with mocked outputs; the project's pack, config, waivers).
+    Shared, read-only: the expensive runs happen once per session."""
+    import datetime
+
+    from preflight.check import check
+
+    today = datetime.date(2026, 11, 30)
+    return {stack: check(stack, today=today) for stack in ("dev", "prod")}

@@ -115,3 +115,19 @@ def test_not_a_python_pack(tmp_path):
     (tmp_path / "PulumiPolicy.yaml").write_text("name: n\nruntime: nodejs\n")
     with pytest.raises(PolicyPackError, match="runtime is 'nodejs'"):
         PolicyPack(str(tmp_path), project="p", stack="s")
+
+
+def test_not_checked_is_classified_where_read_with_the_engines_pack_version(fixture_pack):
+    """The SDK's "can't run policy" advisory names the pack as '<name>@v0.0.1' (the Python SDK's
+    hard-coded version); preflight classifies it once, as NOT_CHECKED, with PulumiPolicy.yaml's."""
+    from preflight.analyzer_messages import NOT_CHECKED, VIOLATION, classify
+
+    fixture_pack.configure(None)
+    (diag,) = fixture_pack.analyze(cluster(backupRetentionPeriod=UNKNOWN))
+    assert diag.kind == NOT_CHECKED and diag.policy_pack_version == "0.2.0"
+    assert diag.message.startswith("can't run policy 'cluster-backup-retention' from policy pack "
+                                   "'fixture-pack@v0.2.0' during preview: ")
+    (violation,) = fixture_pack.analyze(cluster(backupRetentionPeriod=1))
+    assert violation.kind == VIOLATION
+    text = "Aurora cluster must keep backups ... 'x@v0.0.1' during preview: quoted"
+    assert classify(text, "1.0.0") == (VIOLATION, text)   # only the SDK's own prefix counts

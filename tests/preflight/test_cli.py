@@ -1,8 +1,9 @@
-"""`python -m preflight` as a user runs it: exit codes, one-line errors, the JSON report.
-All invocations start at once (module fixture) so the subprocesses overlap."""
+"""`python -m preflight` as a user runs it: exit codes, one-line errors, the reports on every
+exit. All invocations start at once (module fixture) so the subprocesses overlap."""
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
@@ -15,20 +16,30 @@ SCHEMA = json.loads((ROOT / "preflight" / "report.schema.json").read_text())
 FIXTURE = ("--program", str(PROGRAM), "--policy-pack", str(PACK))
 
 
+def reports(tmp, name):
+    return ["--json", str(tmp / f"{name}.json"), "--sarif", str(tmp / f"{name}.sarif"),
+            "--junit", str(tmp / f"{name}.xml")]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cli")
     (tmp / "strict.json").write_text('{"cluster-backup-retention": {"enforcementLevel": "mandatory", "minDays": 9}}')
+    (tmp / "advisory.json").write_text('{"cluster-backup-retention": {"enforcementLevel": "advisory", "minDays": 9}}')
     (tmp / "bad.json").write_text('{"subnet-no-public-ip": "sometimes"}')
+    advisory = [*FIXTURE, "--stack", "dev", "--policy-config", str(tmp / "advisory.json")]
     argv = {
-        "clean": [*FIXTURE, "--stack", "dev", "--json", str(tmp / "clean.json")],
-        "strict": [*FIXTURE, "--stack", "dev", "--quiet", "--policy-config", str(tmp / "strict.json"),
+        "clean": [*FIXTURE, "--stack", "dev", *reports(tmp, "clean")],
+        "again": [*FIXTURE, "--stack", "dev", *reports(tmp, "again")],
+        "strict": [*FIXTURE, "--stack", "dev", "--quiet", "--mode", "preview", "--policy-config", str(tmp / "strict.json"),
                    "--json", str(tmp / "strict.json.out")],
-        "no-stack-file": [*FIXTURE, "--stack", "prod"],
+        "fail-on-advisory": [*advisory, "--mode", "preview", "--fail-on", "advisory"],
+        "no-stack-file": [*FIXTURE, "--stack", "prod", *reports(tmp, "error")],
         "bad-level": [*FIXTURE, "--stack", "dev", "--policy-config", str(tmp / "bad.json")],
         "no-pack": ["--stack", "dev", "--program", str(PROGRAM), "--policy-pack", str(tmp)],
         "no-args": [],
         "bad-diagram": [*FIXTURE, "--stack", "dev", "--diagram", str(tmp / "d.gif")],
+        "help": ["--help"],
     }
     procs = {k: subprocess.Popen([sys.executable, "-m", "preflight", *a], cwd=ROOT, text=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k, a in argv.items()}
@@ -40,14 +51,25 @@ def runs(tmp_path_factory):
     return out
 
 
-def test_clean_stack_exit_0_with_tree_and_verdict(runs):
+def test_clean_stack_exit_0_with_tree_legend_and_verdict(runs):
     code, stdout, stderr = runs["clean"]
     assert code == 0, stderr
     assert "net-subnet aws:ec2/subnet:Subnet" in stdout
-    assert stdout.strip().splitlines()[-1].startswith("preview passed: no mandatory policy violations")
+    legend = [ln for ln in stdout.splitlines() if ln.startswith("legend: ")]
+    assert legend and all(m in legend[0] for m in ("✗ mandatory", "! advisory", "? not checked", "~ acknowledged"))
+    assert stdout.strip().splitlines()[-1].startswith(
+        "preview + update (mocked outputs) passed: no mandatory policy violations")
     doc = json.loads((runs["tmp"] / "clean.json").read_text())
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
-    assert doc["summary"]["analyzeCalls"] == doc["summary"]["resources"] == 11
+    assert doc["mode"] == "full" and doc["summary"]["resources"] == 11
+    assert doc["summary"]["phases"] == {"preview": {"analyzeCalls": 11, "analyzeStackCalls": 1},
+                                        "update": {"analyzeCalls": 11, "analyzeStackCalls": 1}}
+
+
+def test_output_to_a_pipe_is_not_wrapped_at_80_columns(runs):
+    _, stdout, _ = runs["clean"]
+    assert max(len(line) for line in stdout.splitlines()) > 100     # the legend, the cost lines
+    assert "  excluded (usage-based): data processing" in stdout     # one line, not broken up
 
 
 def test_mandatory_violation_exit_1(runs):
@@ -58,7 +80,45 @@ def test_mandatory_violation_exit_1(runs):
     assert stdout.strip().splitlines()[-1].startswith("preview failed: 1 mandatory policy violation(s)")
     doc = json.loads((runs["tmp"] / "strict.json.out").read_text())
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
-    assert [d["policyName"] for d in doc["diagnostics"]] == ["cluster-backup-retention"]
+    assert [(f["policyName"], f["phase"]) for f in doc["findings"]] == [("cluster-backup-retention", "preview")]
+
+
+def test_fail_on_advisory(runs):
+    """(Without --fail-on the same advisory passes: tests/preflight/test_waivers.py.)"""
+    code, stdout, _ = runs["fail-on-advisory"]
+    assert code == 1
+    assert "Advisory policy violations (1)" in stdout
+    assert stdout.strip().splitlines()[-1].startswith(
+        "preview failed: 1 advisory violation(s) with --fail-on advisory")
+
+
+def test_every_report_is_written_on_exit_2(runs):
+    code, _, stderr = runs["no-stack-file"]
+    assert code == 2 and "Pulumi.prod.yaml: file not found" in stderr
+    tmp = runs["tmp"]
+    doc = json.loads((tmp / "error.json").read_text())
+    jsonschema.Draft7Validator(SCHEMA).validate(doc)
+    assert doc["error"]["message"].endswith("Pulumi.prod.yaml: file not found")
+    assert doc["summary"] == {"verdict": "error", "exitCode": 2, "line": "preflight: error: " + doc["error"]["message"]}
+    sarif = json.loads((tmp / "error.sarif").read_text())
+    invocation = sarif["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 2
+    assert ET.parse(tmp / "error.xml").getroot().get("errors") == "1"
+
+
+def test_two_runs_write_identical_reports_except_the_run_object(runs):
+    tmp = runs["tmp"]
+    first, second = (json.loads((tmp / f"{n}.json").read_text()) for n in ("clean", "again"))
+    assert first.pop("run") != {} and second.pop("run") != {}
+    assert first == second
+    for ext in ("sarif", "xml"):
+        assert (tmp / f"clean.{ext}").read_bytes() == (tmp / f"again.{ext}").read_bytes()
+
+
+def test_help_says_any_stack_and_names_the_modes(runs):
+    code, stdout, _ = runs["help"]
+    assert code == 0 and "(dev, prod)" not in stdout
+    assert "any stack" in stdout and "--sarif" in stdout and "--fail-on" in stdout
 
 
 @pytest.mark.parametrize("key, text", [

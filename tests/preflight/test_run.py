@@ -52,8 +52,8 @@ def test_clean_run_passes_and_json_is_valid(clean):
     doc = report.to_json(clean)
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
     assert doc["summary"]["verdict"] == "passed"
-    assert doc["summary"]["analyzeStackCalls"] == 1
-    doc["diagnostics"].append({"policyName": "x", "enforcementLevel": "loud"})
+    assert doc["summary"]["phases"] == {"preview": {"analyzeCalls": 11, "analyzeStackCalls": 1}}
+    doc["findings"].append({"policyName": "x", "enforcementLevel": "loud"})
     with pytest.raises(jsonschema.ValidationError):  # the schema does reject a bad report
         jsonschema.Draft7Validator(SCHEMA).validate(doc)
 
@@ -105,7 +105,7 @@ def test_broken_variants_fail_with_the_rule(overrides, rule, urn_tail):
     assert result.exit_code == 1
     doc = report.to_json(result)
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
-    hits = [d for d in doc["diagnostics"] if d["enforcementLevel"] == "mandatory"]
+    hits = [d for d in doc["findings"] if d["enforcementLevel"] == "mandatory"]
     assert [(d["policyName"], d["urn"].split("$")[-1]) for d in hits] == [(rule, urn_tail)]
 
 

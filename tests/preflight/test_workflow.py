@@ -32,7 +32,8 @@ def test_gates_and_optional_real_preview():
     assert "pull_request" in wf[True]  # YAML 1.1 reads the key `on` as True
     jobs = wf["jobs"]
     assert jobs["preflight"]["strategy"]["matrix"]["stack"] == ["dev", "prod"]
-    runs = " ".join(step.get("run", "") for step in jobs["preflight"]["steps"])
+    steps = jobs["preflight"]["steps"]
+    runs = " ".join(step.get("run", "") for step in steps)
     assert 'venv/bin/python -m preflight --stack "${{ matrix.stack }}"' in runs
     assert "python -m pytest" in " ".join(step.get("run", "") for step in jobs["test"]["steps"])
     real = jobs["pulumi-preview"]
@@ -40,3 +41,17 @@ def test_gates_and_optional_real_preview():
     action = [s for s in real["steps"] if s.get("uses", "").startswith("pulumi/actions@")][0]["with"]
     assert action["command"] == "preview" and action["policyPacks"] == "policy"
     assert action["policyPackConfigs"] == "policy/config/${{ matrix.stack }}.json"
+
+
+def test_one_preflight_run_per_stack_and_sarif_to_code_scanning():
+    """preview + mocked update in ONE run (the default mode), its SARIF uploaded; .ci/run too."""
+    job = yaml.safe_load(WORKFLOW.read_text())["jobs"]["preflight"]
+    calls = [s["run"] for s in job["steps"] if "-m preflight" in s.get("run", "")]
+    assert len(calls) == 1 and "--no-preview" not in calls[0] and "--mode" not in calls[0]
+    assert '--sarif "preflight-${{ matrix.stack }}.sarif"' in calls[0]
+    upload = [s for s in job["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert len(upload) == 1 and upload[0]["with"]["sarif_file"] == "preflight-${{ matrix.stack }}.sarif"
+    assert upload[0]["if"].startswith("always()")
+    assert job["permissions"]["security-events"] == "write"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.count("-m preflight") == 1 and "--no-preview" not in ci and "--sarif" in ci

@@ -1,0 +1,119 @@
+"""SARIF 2.1.0 for GitHub code scanning (`python -m preflight --sarif FILE`).
+
+One run; `tool.driver.rules` lists every policy of the pack (so code scanning can tell "ran,
+found nothing" from "unknown rule") with help text, anchors and the settings that fix it.
+One result per finding:
+
+* a violation: kind "fail", level from the enforcement level (mandatory -> error, advisory ->
+  warning); location = the stack file line of the setting its advice names, else the program
+  file; the resource's URN as the logical location; an acknowledged one carries a SARIF
+  suppression (kind "external", status "accepted", the waiver's reason);
+* a "not checked while unknown" finding: kind "open" with level "none" (SARIF 2.1.0 §3.27.10:
+  a result that is not a failure has level "none"), with how the update judged it.
+
+No timings or absolute paths: two runs give the same file.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from .analyzer_messages import NOT_CHECKED
+from .rulemeta import rule_meta
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+_LEVELS = {"mandatory": "error", "remediate": "error", "advisory": "warning", "disabled": "none"}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "7.5", "medium": "5.0", "low": "2.0"}
+
+
+def _driver(rules: list) -> dict:
+    return {"name": "preflight", "rules": rules}
+
+
+def _rules(check) -> tuple[list, dict]:
+    rules, index = [], {}
+    for i, meta in enumerate(rule_meta(check)):
+        index[meta.name] = i
+        props = {"tags": ["policy", *meta.anchors], "enforcementLevel": meta.level}
+        if meta.severity in _SECURITY_SEVERITY:
+            props["security-severity"] = _SECURITY_SEVERITY[meta.severity]
+        rules.append({
+            "id": meta.name, "name": meta.name,
+            "shortDescription": {"text": meta.description or meta.name},
+            "fullDescription": {"text": meta.help_text()},
+            "help": {"text": meta.help_text(), "markdown": meta.help_markdown()},
+            "defaultConfiguration": {"level": _LEVELS.get(meta.level, "warning")},
+            "properties": props,
+        })
+    return rules, index
+
+
+def _location(check, f) -> dict:
+    file, line = check.setting_location(f) if f.kind != NOT_CHECKED else (check.program_file, None)
+    physical = {"artifactLocation": {"uri": file}}
+    if line:
+        physical["region"] = {"startLine": line}
+    return {"physicalLocation": physical,
+            "logicalLocations": [{"name": f.resource_name, "fullyQualifiedName": f.urn,
+                                  "kind": "resource"}]}
+
+
+def _result(check, f, index: dict) -> dict:
+    fingerprint = hashlib.sha256(f"{f.policy}|{f.urn}|{f.kind}".encode()).hexdigest()[:32]
+    text = f.message if f.kind != NOT_CHECKED else f"not checked while unknown in {f.phase}: {f.detail}"
+    if f.advice is not None:
+        text += f" Fix: {f.advice.text}"
+    out = {"ruleId": f.policy, "ruleIndex": index[f.policy], "message": {"text": text},
+           "locations": [_location(check, f)], "partialFingerprints": {"preflightFinding/v1": fingerprint},
+           "properties": {"phase": f.phase, "enforcementLevel": f.level, "findingKind": f.kind}}
+    if f.kind == NOT_CHECKED:
+        out.update(kind="open", level="none")
+        if f.judged:
+            out["properties"]["judgedAtUpdate"] = f.judged
+    else:
+        out.update(kind="fail", level=_LEVELS.get(f.level, "warning"))
+        if f.advice is not None:
+            out["properties"]["advice"] = {"kind": f.advice.kind, "setting": f.advice.setting,
+                                           "argument": f.advice.argument}
+    if f.waiver is not None:
+        w = f.waiver
+        out["suppressions"] = [{
+            "kind": "external", "status": "accepted",
+            "justification": w.reason + (f" (until {w.expires.isoformat()})" if w.expires else ""),
+            "location": {"physicalLocation": {"artifactLocation": {"uri": w.file},
+                                              "region": {"startLine": w.line}}}}]
+    return out
+
+
+def to_sarif(check) -> dict:
+    rules, index = _rules(check)
+    for f in check.findings:   # a diagnostic from a policy GetAnalyzerInfo did not list
+        if f.policy not in index:
+            index[f.policy] = len(rules)
+            rules.append({"id": f.policy, "shortDescription": {"text": f.description or f.policy}})
+    notes = [{"level": "error", "message": {"text": f"waiver expired on {s.waiver.expires.isoformat()}: "
+                                                    f"{s.waiver.rule} on {s.waiver.resource} ({s.waiver.where})"}}
+             for s in check.expired]
+    notes += [{"level": "warning", "message": {"text": f"waiver matches nothing: {s.waiver.rule} on "
+                                                       f"{s.waiver.resource} ({s.waiver.where})"}}
+              for s in check.unmatched]
+    invocation = {"executionSuccessful": True, "exitCode": check.exit_code}
+    if notes:
+        invocation["toolConfigurationNotifications"] = notes
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [{
+        "tool": {"driver": _driver(rules)},
+        "automationDetails": {"id": f"preflight/{check.stack}/"},
+        "invocations": [invocation],
+        "results": [_result(check, f, index) for f in check.findings],
+        "properties": {"stack": check.stack, "mode": check.mode,
+                       "policyPack": f"{check.primary.pack_name}@v{check.primary.pack_version}"},
+    }]}
+
+
+def error_sarif(stack: str, message: str) -> dict:
+    """A valid SARIF log for a run that stopped with an error (exit 2)."""
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [{
+        "tool": {"driver": _driver([])},
+        "automationDetails": {"id": f"preflight/{stack}/"},
+        "invocations": [{"executionSuccessful": False, "exitCode": 2,
+                         "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}]}],
+        "results": []}]}
