@@ -38,13 +38,14 @@ def _driver_options(settings: Settings, role: str) -> tuple[str, dict]:
 
 
 def is_auth_failure(exc: BaseException) -> bool:
-    """MySQL 1045 (access denied) or PostgreSQL 28P01/28000 (bad password / no such role)."""
+    """MySQL 1045 (access denied) or PostgreSQL 28P01/28000 (bad password / no such role); a
+    rejected IAM token on Aurora PostgreSQL reads "PAM authentication failed" (no SQLSTATE)."""
     args = getattr(exc, "args", ())
     if args and args[0] == 1045:
         return True
     if getattr(exc, "sqlstate", None) in ("28P01", "28000"):
         return True
-    return "password authentication failed" in str(exc)
+    return "authentication failed" in str(exc)
 
 
 def make_engine(settings: Settings, role: str, creds: IamTokenCredentials) -> Engine:
