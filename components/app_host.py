@@ -55,8 +55,8 @@ class DatabaseEndpoint:
     proxy_endpoint: Optional[pulumi.Input[str]] = None
     """RDS Proxy read/write endpoint: the app writes through it. Default: None (cluster endpoints)."""
     proxy_read_only_endpoint: Optional[pulumi.Input[str]] = None
-    """RDS Proxy READ_ONLY endpoint: the app reads through it. Default: None (reads use
-    `proxy_endpoint` when that is set, else the reader endpoint)."""
+    """RDS Proxy READ_ONLY endpoint: the app reads through it (without it, reads use
+    `proxy_endpoint` when that is set, else the reader endpoint). Default: None."""
     proxy_resource_id: Optional[pulumi.Input[str]] = None
     """The proxy's resource id (prx-…), for its rds-db:connect ARN; required with `proxy_endpoint`.
     Default: None."""
