@@ -15,7 +15,12 @@ from urllib.parse import parse_qsl, quote
 import boto3
 import botocore.client
 
-from app.credentials import RENEW_AFTER, TOKEN_LIFETIME, IamTokenCredentials, for_endpoints
+from app.credentials import (
+    RENEW_AFTER,
+    TOKEN_LIFETIME,
+    IamTokenCredentials,
+    for_endpoints,
+)
 from app.web import create_app
 from tests.app.dbservers import APP_USER
 

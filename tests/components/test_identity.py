@@ -5,8 +5,16 @@ import json
 import pytest
 
 from app.bootstrap.sql import digest, statements
-from components import (AppHost, AppHostArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
-                        Network, NetworkArgs, SecurityGroupLink)
+from components import (
+    AppHost,
+    AppHostArgs,
+    AuroraCluster,
+    AuroraClusterArgs,
+    DatabaseEndpoint,
+    Network,
+    NetworkArgs,
+    SecurityGroupLink,
+)
 from components.db_bootstrap import code_digest, data_api_supported, package_sources
 
 from .conftest import resolve, run_stack, settle
