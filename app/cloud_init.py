@@ -1,8 +1,8 @@
 """Renders the host's cloud-init user data (`#cloud-config`) that installs and runs the app.
 
 Contract (stable, used by components/app_host.py): plain values in, a `#cloud-config` string
-out; no secret values are ever passed in (only the secret's ARN). Same inputs + same app sources
--> byte-identical output (so `pulumi up` doesn't replace the host for nothing).
+out; no secret values are ever passed in (the app signs IAM database tokens at run time). Same
+inputs + same app sources -> byte-identical output (so `pulumi up` doesn't replace the host for nothing).
 
 On the host (Amazon Linux 2023): dnf installs python3.11; pip installs exactly app/requirements.lock
 (binary wheels whose SHA-256 is in the lock, nothing else) from PyPI over HTTPS (private subnets
@@ -162,12 +162,12 @@ def _env_file(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_user_data(*, region: str, secret_arn: str, writer_endpoint: str,
+def render_user_data(*, region: str, db_user: str, writer_endpoint: str,
                      reader_endpoint: str, port: int, db_name: str, engine: str,
                      app_port: int = 80) -> str:
     if not 1 <= int(app_port) <= 65535:
         raise ValueError(f"app_port must be 1..65535; got {app_port}")
-    settings = Settings(region=region, secret_arn=secret_arn, writer_host=writer_endpoint,
+    settings = Settings(region=region, db_user=db_user, writer_host=writer_endpoint,
                         reader_host=reader_endpoint, port=int(port), db_name=db_name, engine=engine)
     archive = base64.b64encode(gzip.compress(app_archive(), compresslevel=9, mtime=0)).decode()
     config = {

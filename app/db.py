@@ -1,14 +1,14 @@
-"""Two SQLAlchemy engines (writer, reader) with TLS, pooling and rotation-aware credentials."""
+"""Two SQLAlchemy engines (writer, reader) with TLS, pooling and IAM-token credentials."""
 from __future__ import annotations
 
 import logging
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, create_engine,
-                        event, func, insert, select, text)
+                        event, func, insert, inspect, select, text)
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import NullPool
 
-from .credentials import SecretCredentials
+from .credentials import IamTokenCredentials
 from .settings import Settings
 
 log = logging.getLogger("aurorakit.db")
@@ -38,16 +38,17 @@ def _driver_options(settings: Settings, role: str) -> tuple[str, dict]:
 
 
 def is_auth_failure(exc: BaseException) -> bool:
-    """MySQL 1045 (access denied) or PostgreSQL 28P01/28000 (bad password / no such role)."""
+    """MySQL 1045 (access denied) or PostgreSQL 28P01/28000 (bad password / no such role); a
+    rejected IAM token on Aurora PostgreSQL reads "PAM authentication failed" (no SQLSTATE)."""
     args = getattr(exc, "args", ())
     if args and args[0] == 1045:
         return True
     if getattr(exc, "sqlstate", None) in ("28P01", "28000"):
         return True
-    return "password authentication failed" in str(exc)
+    return "authentication failed" in str(exc)
 
 
-def make_engine(settings: Settings, role: str, creds: SecretCredentials) -> Engine:
+def make_engine(settings: Settings, role: str, creds: IamTokenCredentials) -> Engine:
     host = settings.writer_host if role == "writer" else settings.reader_host
     driver, connect_args = _driver_options(settings, role)
     url = URL.create(driver, host=host, port=settings.port, database=settings.db_name)
@@ -64,16 +65,26 @@ def make_engine(settings: Settings, role: str, creds: SecretCredentials) -> Engi
         except dialect.loaded_dbapi.OperationalError as exc:
             if not is_auth_failure(exc) or not creds.refresh(current):
                 raise
-            log.warning("%s: authentication failed; re-fetched the secret (rotation?) and retrying", role)
+            log.warning("%s: authentication failed; signed a new IAM token and retrying", role)
             cparams["user"], cparams["password"] = creds.get()
             return dialect.loaded_dbapi.connect(*cargs, **cparams)
 
     return engine
 
 
-def ensure_schema(engine: Engine) -> None:
-    """Idempotent: CREATE TABLE only when missing."""
-    metadata.create_all(engine, checkfirst=True)
+class SchemaMissing(RuntimeError):
+    """The deploy-time bootstrap (app/bootstrap) has not created the app's tables yet."""
+
+
+def check_schema(engine: Engine) -> None:
+    """The bootstrap owns the schema (the app user may not run DDL); the app only checks it."""
+    insp = inspect(engine)
+    for table in metadata.sorted_tables:
+        found = {c["name"] for c in insp.get_columns(table.name)} if insp.has_table(table.name) else set()
+        missing = sorted(set(table.columns.keys()) - found)
+        if missing:
+            raise SchemaMissing(f"table {table.name!r} is missing or lacks column(s) {', '.join(missing)}: "
+                                "the database bootstrap has not run (see README, 'The app's database identity')")
 
 
 def add_entry(writer: Engine, name: str, address: str) -> dict:

@@ -13,12 +13,12 @@ DEFAULT_CA_BUNDLE = "/opt/aurorakit/rds-global-bundle.pem"
 @dataclass(frozen=True)
 class Settings:
     region: str
-    secret_arn: str
     writer_host: str
     reader_host: str
     port: int
     db_name: str
     engine: str
+    db_user: str  # the app's IAM-authenticated database user (app/credentials.py signs its tokens)
     ca_bundle: str = DEFAULT_CA_BUNDLE
     pooling: bool = True
     connect_timeout: int = 5
@@ -43,7 +43,7 @@ class Settings:
         pooling = get("DB_POOLING", "on")
         if pooling not in ("on", "off"):
             raise ValueError(f"{PREFIX}DB_POOLING must be one of on, off; got {pooling!r}")
-        return cls(region=get("REGION"), secret_arn=get("SECRET_ARN"),
+        return cls(region=get("REGION"), db_user=get("DB_USER"),
                    writer_host=get("DB_WRITER_HOST"), reader_host=get("DB_READER_HOST"),
                    port=int(port), db_name=get("DB_NAME"), engine=get("DB_ENGINE"),
                    ca_bundle=get("DB_CA_BUNDLE", DEFAULT_CA_BUNDLE), pooling=pooling == "on")
@@ -51,7 +51,7 @@ class Settings:
     def to_env(self) -> dict[str, str]:
         """The inverse of from_env (what cloud-init writes to the env file)."""
         return {PREFIX + k: str(v) for k, v in (
-            ("REGION", self.region), ("SECRET_ARN", self.secret_arn),
+            ("REGION", self.region), ("DB_USER", self.db_user),
             ("DB_WRITER_HOST", self.writer_host), ("DB_READER_HOST", self.reader_host),
             ("DB_PORT", self.port), ("DB_NAME", self.db_name), ("DB_ENGINE", self.engine),
             ("DB_CA_BUNDLE", self.ca_bundle), ("DB_POOLING", "on" if self.pooling else "off"))}

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db, security
-from .credentials import SecretCredentials
+from .credentials import IamTokenCredentials, for_endpoints
 from .settings import Settings
 
 log = logging.getLogger("aurorakit")
@@ -28,17 +28,18 @@ class ValidationError(ValueError):
 @dataclass
 class Services:
     settings: Settings
-    creds: SecretCredentials
+    creds: dict[str, IamTokenCredentials]  # per endpoint role: "writer", "reader"
     writer: Engine
     reader: Engine
     schema_ready: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ensure_schema(self) -> None:
+        """Check (never create) the schema the deploy-time bootstrap owns; once per process."""
         if not self.schema_ready:
             with self._lock:
                 if not self.schema_ready:
-                    db.ensure_schema(self.writer)
+                    db.check_schema(self.writer)
                     self.schema_ready = True
 
 
@@ -80,24 +81,31 @@ def _json(entry: dict) -> dict:
     return {**entry, "created_at": entry["created_at"].isoformat()}
 
 
-def create_app(settings: Settings | None = None, *, creds: SecretCredentials | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *,
+               creds: dict[str, IamTokenCredentials] | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    creds = creds or SecretCredentials(settings.secret_arn, settings.region)
+    creds = creds or for_endpoints(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024
-    svc = Services(settings, creds, db.make_engine(settings, "writer", creds),
-                   db.make_engine(settings, "reader", creds))
+    svc = Services(settings, creds, db.make_engine(settings, "writer", creds["writer"]),
+                   db.make_engine(settings, "reader", creds["reader"]))
     app.extensions["aurorakit"] = svc
     security.install(app)  # headers (CSP, HSTS on HTTPS, ...) and cross-origin write refusal
     try:
         svc.ensure_schema()
-    except SQLAlchemyError as exc:  # DB not reachable yet: retried on the first request
-        log.warning("schema not created at start (%s); will retry", type(exc).__name__)
+    except (SQLAlchemyError, db.SchemaMissing) as exc:  # checked again on the next request
+        log.warning("schema not verified at start (%s); will check again", exc if isinstance(
+            exc, db.SchemaMissing) else type(exc).__name__)
 
     @app.before_request
     def _schema():
         if request.endpoint != "healthz":
             svc.ensure_schema()
+
+    @app.errorhandler(db.SchemaMissing)
+    def _no_schema(exc):
+        log.error("%s", exc)
+        return jsonify(error="database schema missing: the deploy-time bootstrap has not run"), 503
 
     @app.errorhandler(SQLAlchemyError)
     def _db_down(exc):

@@ -1,8 +1,8 @@
 """AppHost: the EC2 host running the web app, reached via SSM (no SSH by default).
 
-IAM role + instance profile (SSM core; GetSecretValue/Decrypt only on this stack's secret and
-key; rds-db:connect for the app user), its own SG with explicit egress rules only, Amazon Linux
-2023 with IMDSv2 required, an encrypted root volume (CMK) and cloud-init user data from
+IAM role + instance profile (SSM core; rds-db:connect as the app user on this cluster and its
+proxy, no database secret: the app signs IAM tokens), its own SG with explicit egress rules
+only, Amazon Linux 2023 with IMDSv2 required, an encrypted root volume (CMK) and cloud-init user data from
 `app.cloud_init.render_user_data`. Exposure: a public host with a public IP (explicit opt-in,
 ingress to the app port from given CIDRs) or a private host behind an ALB in the public tier
 (HTTPS when a certificate ARN is given, HTTP redirected to HTTPS).
@@ -31,6 +31,7 @@ import pulumi_aws as aws
 from app.cloud_init import render_user_data
 
 from .connections import Connections, SecurityGroupLink
+from .database_ops import db_user_arn
 from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches
 from .policies import AccountContext, assume_role_policy, document
 
@@ -41,7 +42,8 @@ HEALTH_PATH = "/healthz"
 
 @dataclass(frozen=True)
 class DatabaseEndpoint:
-    """What the host needs to know about the database (no secret values)."""
+    """What the host needs to know about the database (no secret values): the app connects as
+    `AppHostArgs.app_db_user` with IAM tokens, through the proxy's endpoints when given."""
 
     writer_endpoint: pulumi.Input[str]
     """Cluster (writer) endpoint. Required."""
@@ -53,12 +55,23 @@ class DatabaseEndpoint:
     """Database name. Required."""
     engine: str
     """aurora-mysql or aurora-postgresql. Required."""
-    secret_arn: pulumi.Input[str]
-    """ARN of the credentials secret (the host may read only this secret). Required."""
-    kms_key_arn: pulumi.Input[str]
-    """Key encrypting the secret (the host may decrypt only via Secrets Manager). Required."""
     cluster_resource_id: pulumi.Input[str]
     """Cluster resource id, for the rds-db:connect ARN. Required."""
+    proxy_endpoint: Optional[pulumi.Input[str]] = None
+    """RDS Proxy read/write endpoint: the app writes through it. Default: None (cluster endpoints)."""
+    proxy_read_only_endpoint: Optional[pulumi.Input[str]] = None
+    """RDS Proxy READ_ONLY endpoint: the app reads through it (without it, reads use
+    `proxy_endpoint` when that is set, else the reader endpoint). Default: None."""
+    proxy_resource_id: Optional[pulumi.Input[str]] = None
+    """The proxy's resource id (prx-…), for its rds-db:connect ARN; required with `proxy_endpoint`.
+    Default: None."""
+
+    def __post_init__(self) -> None:
+        if (self.proxy_endpoint is None) != (self.proxy_resource_id is None):
+            raise ValueError("DatabaseEndpoint.proxy_endpoint and proxy_resource_id: set both (the app "
+                             "uses the proxy) or neither")
+        if self.proxy_read_only_endpoint is not None and self.proxy_endpoint is None:
+            raise ValueError("DatabaseEndpoint.proxy_read_only_endpoint: needs proxy_endpoint")
 
 
 def is_graviton(instance_type: str) -> bool:
@@ -128,7 +141,7 @@ class AppHostArgs:
     subnet_id: pulumi.Input[str]
     """Subnet of the host: a private subnet, or a public one with placement public. Required."""
     database: DatabaseEndpoint
-    """Endpoints, secret ARN and key ARN of the database. Required."""
+    """Endpoints and resource ids of the database (and its proxy). Required."""
     kms_key_arn: pulumi.Input[str]
     """CMK for the root volume. Required."""
     egress_ready: Optional[pulumi.Input[bool]] = None
@@ -175,7 +188,7 @@ class AppHostArgs:
     app_port: int = knob(80, key="appPort", check=_app_port)
     """Port the app serves HTTP on, 1..65535 (not 22/3306/3389/5432). Default: 80."""
     app_db_user: str = "app"
-    """DB user for rds-db:connect. Default: "app"."""
+    """The database user the app connects as with IAM tokens (rds-db:connect). Default: "app"."""
     key_pair_name: Optional[str] = knob(None, key="hostKeyPairName")
     """EC2 key pair: the SSH opt-in (needs admin_cidr). Default: None."""
     admin_cidr: Optional[str] = knob(None, key="hostAdminCidr",
@@ -222,21 +235,17 @@ class AppHost(pulumi.ComponentResource):
 
         # No aws:SourceAccount condition: EC2 does not send it when it assumes an instance-profile
         # role, so the instance would get no credentials (iam:PassRole already gates the role).
-        role = aws.iam.Role(f"{name}-role", description=f"{name}: app host (SSM, its DB secret, IAM DB auth)",
+        role = aws.iam.Role(f"{name}-role", description=f"{name}: app host (SSM, IAM DB auth)",
                             assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
                             tags=tags, opts=child)
         ssm_core = aws.iam.RolePolicyAttachment(f"{name}-ssm-core", role=role.name, policy_arn=ctx.partition.apply(
             lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"), opts=child)
+        # No secret: the app signs IAM tokens; only RDS and the bootstrap read the master secret.
         db_access = aws.iam.RolePolicy(f"{name}-db-access", role=role.id, policy=pulumi.Output.all(
-            db.secret_arn, db.kms_key_arn, db.cluster_resource_id, ctx.partition, ctx.region,
-            ctx.account_id, ctx.service_host("secretsmanager")).apply(lambda a: document([
-                {"Sid": "ReadThisStacksDbSecret", "Effect": "Allow",
-                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": [a[0]]},
-                {"Sid": "DecryptWithThisStacksKey", "Effect": "Allow", "Action": ["kms:Decrypt"],
-                 "Resource": [a[1]],
-                 "Condition": {"StringEquals": {"kms:ViaService": a[6]}}},
+            ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id, db.proxy_resource_id
+        ).apply(lambda a: document([
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                 "Resource": [f"arn:{a[3]}:rds-db:{a[4]}:{a[5]}:dbuser:{a[2]}/{args.app_db_user}"]}])),
+                 "Resource": [db_user_arn(*a[:3], rid, args.app_db_user) for rid in a[3:] if rid]}])),
             opts=child)
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
 
@@ -245,7 +254,7 @@ class AppHost(pulumi.ComponentResource):
                                    tags={**tags, "Name": f"{name}-sg"}, opts=child)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-egress-https", security_group_id=sg.id, cidr_ipv4="0.0.0.0/0", ip_protocol="tcp",
-            from_port=443, to_port=443, description="HTTPS: SSM, Secrets Manager, packages, RDS CA bundle",
+            from_port=443, to_port=443, description="HTTPS: SSM, packages, RDS CA bundle",
             opts=child)
         for i, cidr in enumerate(args.ingress_cidrs if args.placement == Placement.PUBLIC else ()):
             aws.vpc.SecurityGroupIngressRule(
@@ -261,12 +270,14 @@ class AppHost(pulumi.ComponentResource):
             name=AL2023_PARAMETER.format(arch="arm64" if args.arm64 else "x86_64"),
             opts=pulumi.InvokeOptions(parent=self)).value
         # egress_ready rides along only for its dependencies (the routes the first boot needs).
-        user_data = pulumi.Output.all(ctx.region, db.secret_arn, db.writer_endpoint, db.reader_endpoint,
-                                      args.egress_ready).apply(
+        writer = db.writer_endpoint if db.proxy_endpoint is None else db.proxy_endpoint
+        reader = (db.reader_endpoint if db.proxy_endpoint is None
+                  else db.proxy_read_only_endpoint or db.proxy_endpoint)
+        user_data = pulumi.Output.all(ctx.region, writer, reader, args.egress_ready).apply(
             # render_user_data enforces EC2's 16 KB user data limit (app.cloud_init.USER_DATA_LIMIT).
             lambda a: render_user_data(
-                region=a[0], secret_arn=a[1], writer_endpoint=a[2], reader_endpoint=a[3], port=db.port,
-                db_name=db.db_name, engine=db.engine, app_port=args.app_port))
+                region=a[0], db_user=args.app_db_user, writer_endpoint=a[1], reader_endpoint=a[2],
+                port=db.port, db_name=db.db_name, engine=db.engine, app_port=args.app_port))
         instance = aws.ec2.Instance(
             f"{name}-instance", ami=ami, instance_type=args.instance_type, subnet_id=args.subnet_id,
             vpc_security_group_ids=[sg.id], iam_instance_profile=profile.name,
@@ -278,7 +289,7 @@ class AppHost(pulumi.ComponentResource):
                 volume_size=args.root_volume_gb, delete_on_termination=True),
             user_data=user_data, user_data_replace_on_change=True, monitoring=True,
             tags={**tags, "Name": f"{name}-instance"}, volume_tags={**tags, "Name": f"{name}-root"},
-            # The role's permissions exist before first boot (cloud-init reads the secret, the SSM
+            # The role's permissions exist before first boot (the app signs DB tokens, the SSM
             # agent registers). An unpinned AMI (SSM parameter, republished every few weeks) must
             # not replace the running host on the next `up`; pin hostAmiId to roll it on purpose.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[ssm_core, db_access],

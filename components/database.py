@@ -6,7 +6,9 @@ that enforces TLS; master password managed by RDS in Secrets Manager (default) o
 RandomPassword stored in a Secrets Manager secret (opt-out); IAM auth; backups; final snapshot
 kept (identifier with a random suffix); writer in the first AZ, readers round-robin over the
 other AZs (never in the writer's; several readers may share one), promotion tiers by round;
-enhanced monitoring; CloudWatch alarms to SNS; optional reader autoscaling and RDS Proxy.
+enhanced monitoring; CloudWatch alarms to SNS; optional reader autoscaling and RDS Proxy; the
+app's least-privilege IAM database user and schema, created at deploy time through the RDS Data
+API (components/db_bootstrap.py).
 """
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from app.bootstrap.sql import check_names
+
 from .connections import Connections
 from .database_ops import alarms, proxy, reader_autoscaling
+from .db_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs, data_api_supported
 from .engines import (DEFAULT_ENGINE_VERSIONS, ENGINES, MYSQL_AUDIT, VERSION_PATTERNS, Engine,
                       parameter_group_family, performance_insights_supported, supports_zero_acu)
 from .knobs import Rule, args_class, between, each, knob, matches, one_of
@@ -84,7 +89,24 @@ def _backtrack(a) -> Optional[str]:
 
 
 def _app_user(a) -> Optional[str]:
-    return "must not be the master user ({master_username})" if a.app_db_user == a.master_username.lower() else None
+    if a.app_db_user is None:
+        return None
+    if a.app_db_user == a.master_username.lower():
+        return "must not be the master user ({master_username}): the app gets its own least-privilege user"
+    try:
+        check_names(a.db_name, a.app_db_user)
+    except ValueError as exc:
+        return str(exc)
+    version = a.engine_version or DEFAULT_ENGINE_VERSIONS[a.engine]
+    if not data_api_supported(a.engine, version):
+        return (f"the RDS Data API (which creates the app user) needs aurora-mysql 8.0.mysql_aurora.3.07+ or "
+                f"aurora-postgresql 13.11+/14.8+/15.3+/16.1+/17.4+ ({{engine_version}} is {version})")
+    return None
+
+
+def _proxy(a) -> Optional[str]:
+    return "needs {app_db_user} (the proxy authenticates that user with IAM end to end)" \
+        if a.proxy and not a.app_db_user else None
 
 
 @args_class
@@ -127,9 +149,11 @@ class AuroraClusterArgs:
         r"[A-Za-z][A-Za-z0-9_]{0,15}", v) and v.lower() not in RESERVED_USERS else
         "1-16 letters/digits/_ starting with a letter, not one of " + ", ".join(sorted(RESERVED_USERS)))
     """Master user name (not admin/root/postgres/rdsadmin …). Default: "dbadmin"."""
-    app_db_user: str = knob("app", key="appDbUser", check=matches(
+    app_db_user: Optional[str] = knob("app", key="appDbUser", check=matches(
         r"[a-z][a-z0-9_]{0,15}", "1-16 lowercase letters/digits/_ starting with a letter"))
-    """Database user of the app, which authenticates with IAM (rds-db:connect). Default: "app"."""
+    """The app's database user, created at deploy time (IAM authentication, DML on the database's
+    tables only) by a Lambda through the RDS Data API, which this enables on the cluster; None =
+    no bootstrap and no Data API. Default: "app"."""
     managed_password: bool = knob(True, key="dbManagedPassword")
     """RDS manages the master password in Secrets Manager under the CMK (False = a
     RandomPassword stored in a secret). Default: True."""
@@ -159,12 +183,13 @@ class AuroraClusterArgs:
     """E-mail addresses subscribed to the alarm topic (CPU, memory, connections, replica lag);
     each confirms by mail. Default: () (none)."""
     proxy: bool = knob(False, key="dbProxy")
-    """Create an RDS Proxy (TLS and IAM auth required) in front of the cluster. Default: False."""
+    """Create an RDS Proxy in front of the cluster: TLS and end-to-end IAM authentication (no
+    secret), a read-only endpoint when the cluster has readers. Default: False."""
     kms_key_arn: Optional[str] = knob(None, key="dbKmsKeyArn", check=matches(
         r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})",
         "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"))
     """An existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs (log
-    groups /aws/rds/cluster/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create
+    groups /aws/rds/cluster/<name>-* and /aws/lambda/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create
     one)."""
     protect: bool = knob(False, key="protect")
     """pulumi `protect` on the cluster, its key and secret (the stack setting also protects the
@@ -176,7 +201,8 @@ class AuroraClusterArgs:
               Rule("serverless_min_acu", _min_acu, requires=("serverless_max_acu", "engine", "engine_version", "mode")),
               Rule("reader_autoscaling_max", _autoscaling_max, requires=("readers",)),
               Rule("backtrack_hours", _backtrack, requires=("engine",)),
-              Rule("app_db_user", _app_user, requires=("master_username",)))
+              Rule("app_db_user", _app_user, requires=("master_username", "db_name", "engine", "engine_version")),
+              Rule("proxy", _proxy, requires=("app_db_user",)))
 
 
 def alias_name(project: str, stack: str, name: str) -> str:
@@ -231,7 +257,13 @@ class AuroraCluster(pulumi.ComponentResource):
     alarm_topic_arn: pulumi.Output[str]
     """SNS topic receiving the CloudWatch alarms."""
     proxy_endpoint: Optional[pulumi.Output[str]]
-    """RDS Proxy endpoint, when enabled."""
+    """RDS Proxy endpoint (read/write, to the writer), when enabled."""
+    proxy_read_only_endpoint: Optional[pulumi.Output[str]]
+    """RDS Proxy READ_ONLY endpoint (to the readers), when enabled and the cluster has readers."""
+    proxy_resource_id: Optional[pulumi.Output[str]]
+    """The proxy's resource id (prx-…, for rds-db:connect ARNs), when enabled."""
+    app_db_user: Optional[str]
+    """The app's database user the bootstrap creates (None: no bootstrap)."""
     connections: Connections
     """Security groups + default port, for SecurityGroupLink."""
     proxy_connections: Optional[Connections]
@@ -262,8 +294,9 @@ class AuroraCluster(pulumi.ComponentResource):
                         "Sid": "AllowCloudWatchLogsForDbLogExports", "Effect": "Allow",
                         "Principal": {"Service": a[3]},
                         "Action": ENCRYPT_ACTIONS, "Resource": "*",
-                        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                                                  f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*"}}}])),
+                        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
+                            f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*",
+                            f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/lambda/{prefix}*"]}}}])),
                 tags={**tags, "Name": f"{name}-key"},
                 # Kept on `pulumi destroy`: the final snapshot is encrypted with it and cannot be
                 # restored once the key is deleted (schedule its deletion by hand when done).
@@ -312,6 +345,7 @@ class AuroraCluster(pulumi.ComponentResource):
             db_subnet_group_name=subnet_group.name, vpc_security_group_ids=[sg.id],
             db_cluster_parameter_group_name=param_group.name,
             iam_database_authentication_enabled=True,
+            enable_http_endpoint=True if args.app_db_user else None,  # the Data API, for the bootstrap
             backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",
             preferred_maintenance_window="sun:04:00-sun:05:00", copy_tags_to_snapshot=True,
             skip_final_snapshot=False, delete_automated_backups=False,
@@ -325,8 +359,9 @@ class AuroraCluster(pulumi.ComponentResource):
             tags=tags, opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups,
                                                    ignore_changes=["engine_version"]))
 
+        secret_value = None
         if secret is not None:
-            aws.secretsmanager.SecretVersion(
+            secret_value = aws.secretsmanager.SecretVersion(
                 f"{name}-master-secret-value", secret_id=secret.id,
                 secret_string=pulumi.Output.secret(pulumi.Output.all(
                     password.result, cluster.endpoint, cluster.port).apply(lambda a: json.dumps({
@@ -382,11 +417,25 @@ class AuroraCluster(pulumi.ComponentResource):
         if args.reader_autoscaling_max:
             reader_autoscaling(name, self, cluster, args, instances, child)
 
+        self.app_db_user = args.app_db_user
+        if args.app_db_user:
+            DatabaseBootstrap(f"{name}-bootstrap", DatabaseBootstrapArgs(
+                cluster_arn=cluster.arn, cluster_resource_id=cluster.cluster_resource_id,
+                master_secret_arn=secret_arn, kms_key_arn=key_arn, engine=args.engine,
+                db_name=args.db_name, app_user=args.app_db_user,
+                log_group_name=identifier.apply(lambda i: f"/aws/lambda/{i}-bootstrap"),
+                log_retention_days=args.log_retention_days, tags=tags),
+                # SQL needs the writer (and, with our own secret, its value).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                    instances[0], *([secret_value] if secret_value else [])]))
+
         self.connections = Connections([sg.id], engine["port"], label=f"{name} Aurora")
-        self.proxy_endpoint = self.proxy_connections = None
+        self.proxy_endpoint = self.proxy_read_only_endpoint = self.proxy_resource_id = None
+        self.proxy_connections = None
         if args.proxy:
-            self.proxy_endpoint, self.proxy_connections = proxy(
-                name, self, args, cluster, self.connections, secret_arn, key_arn, ctx, tags, instances, child)
+            (self.proxy_endpoint, self.proxy_read_only_endpoint, self.proxy_resource_id,
+             self.proxy_connections) = proxy(name, self, args, cluster, self.connections, ctx, tags,
+                                             instances, child)
 
         self.cluster_identifier = cluster.cluster_identifier
         self.cluster_arn = cluster.arn
@@ -404,4 +453,5 @@ class AuroraCluster(pulumi.ComponentResource):
             "reader_endpoint": self.reader_endpoint, "port": self.port,
             "master_user_secret_arn": self.master_user_secret_arn, "kms_key_arn": self.kms_key_arn,
             "security_group_id": self.security_group_id, "alarm_topic_arn": self.alarm_topic_arn,
-            "proxy_endpoint": self.proxy_endpoint})
+            "proxy_endpoint": self.proxy_endpoint, "proxy_read_only_endpoint": self.proxy_read_only_endpoint,
+            "proxy_resource_id": self.proxy_resource_id, "app_db_user": self.app_db_user})

@@ -1,6 +1,8 @@
 """Operational add-ons of AuroraCluster: alarms, reader autoscaling, RDS Proxy."""
 from __future__ import annotations
 
+from typing import Optional
+
 import pulumi
 import pulumi_aws as aws
 
@@ -49,16 +51,23 @@ def reader_autoscaling(name: str, parent: pulumi.Resource, cluster: aws.rds.Clus
         opts=child)
 
 def proxy(name: str, parent: pulumi.Resource, args, cluster: aws.rds.Cluster, db: Connections,
-      secret_arn, key_arn, ctx: AccountContext, tags: dict, instances: list,
-      child: pulumi.ResourceOptions) -> tuple[pulumi.Output[str], Connections]:
-    """RDS Proxy (TLS + IAM auth required) reading the master secret; linked to the cluster SG."""
-    role = aws.iam.Role(f"{name}-proxy-role", description=f"{name}: RDS Proxy reads the master secret",
-                        assume_role_policy=assume_role_policy("rds.amazonaws.com"), tags=tags, opts=child)
-    read_secret = aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=pulumi.Output.all(
-        secret_arn, key_arn, ctx.service_host("secretsmanager")).apply(lambda a: document([
-            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [a[0]]},
-            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [a[1]],
-             "Condition": {"StringEquals": {"kms:ViaService": a[2]}}}])),
+          ctx: AccountContext, tags: dict, instances: list, child: pulumi.ResourceOptions,
+          ) -> tuple[pulumi.Output[str], Optional[pulumi.Output[str]], pulumi.Output[str], Connections]:
+    """RDS Proxy with end-to-end IAM authentication (`default_auth_scheme` IAM_AUTH): clients
+    connect with IAM tokens for `args.app_db_user` (TLS required) and the proxy connects to the
+    cluster with IAM too, so it reads no secret at all. Its role may only `rds-db:connect` as the
+    app user on this cluster and is assumable only by RDS from this account. A READ_ONLY endpoint
+    serves reads when the cluster has (or may scale to) readers. Returns (read/write endpoint,
+    read-only endpoint or None, the proxy's resource id `prx-…`, its Connections)."""
+    role = aws.iam.Role(
+        f"{name}-proxy-role", description=f"{name}: RDS Proxy connects to the cluster with IAM auth",
+        # RDS documents aws:SourceAccount for roles it assumes (confused-deputy protection).
+        assume_role_policy=ctx.account_id.apply(lambda acct: assume_role_policy("rds.amazonaws.com", acct)),
+        tags=tags, opts=child)
+    connect = aws.iam.RolePolicy(f"{name}-proxy-connect", role=role.id, policy=pulumi.Output.all(
+        ctx.partition, ctx.region, ctx.account_id, cluster.cluster_resource_id).apply(lambda a: document([
+            {"Sid": "IamDbAuthToTheClusterAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+             "Resource": [db_user_arn(*a, args.app_db_user)]}])),
         opts=child)
     sg = aws.ec2.SecurityGroup(f"{name}-proxy-sg", vpc_id=args.vpc_id,
                                description=f"{name}: RDS Proxy (ingress only via SecurityGroupLink)",
@@ -66,14 +75,29 @@ def proxy(name: str, parent: pulumi.Resource, args, cluster: aws.rds.Cluster, db
     rds_proxy = aws.rds.Proxy(
         f"{name}-proxy", engine_family=ENGINES[args.engine]["proxy"], role_arn=role.arn,
         vpc_subnet_ids=args.subnet_ids, vpc_security_group_ids=[sg.id], require_tls=True,
-        auths=[aws.rds.ProxyAuthArgs(auth_scheme="SECRETS", secret_arn=secret_arn, iam_auth="REQUIRED",
-                                     description="master credentials from Secrets Manager")],
-        idle_client_timeout=1800, tags=tags,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[read_secret]))  # reads the secret at once
+        default_auth_scheme="IAM_AUTH", idle_client_timeout=1800, tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[connect]))
     group = aws.rds.ProxyDefaultTargetGroup(f"{name}-proxy-targets", db_proxy_name=rds_proxy.name, opts=child)
     aws.rds.ProxyTarget(f"{name}-proxy-target", db_proxy_name=rds_proxy.name, target_group_name=group.name,
                         db_cluster_identifier=cluster.cluster_identifier,
                         opts=pulumi.ResourceOptions(parent=parent, depends_on=instances))
+    read_only = None
+    if args.readers or args.reader_autoscaling_max:  # with no reader a READ_ONLY endpoint has no target
+        read_only = aws.rds.ProxyEndpoint(
+            f"{name}-proxy-read-only", db_proxy_name=rds_proxy.name,
+            db_proxy_endpoint_name=rds_proxy.name.apply(lambda n: f"{n[:59].rstrip('-')}-ro"),
+            vpc_subnet_ids=args.subnet_ids, vpc_security_group_ids=[sg.id], target_role="READ_ONLY",
+            tags=tags, opts=child).endpoint
     connections = Connections([sg.id], ENGINES[args.engine]["port"], label=f"{name} RDS Proxy")
     SecurityGroupLink(f"{name}-proxy-to-db", source=connections, target=db, opts=child)
-    return rds_proxy.endpoint, connections
+    return rds_proxy.endpoint, read_only, rds_proxy.arn.apply(proxy_resource_id), connections
+
+
+def proxy_resource_id(proxy_arn: str) -> str:
+    """`prx-…` from `arn:<partition>:rds:<region>:<account>:db-proxy:prx-…`."""
+    return proxy_arn.rsplit(":", 1)[-1]
+
+
+def db_user_arn(partition: str, region: str, account: str, resource_id: str, user: str) -> str:
+    """The `rds-db:connect` resource for `user` on a cluster (`cluster-…`) or proxy (`prx-…`)."""
+    return f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{user}"

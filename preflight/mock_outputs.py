@@ -255,6 +255,26 @@ def _proxy(m, seed, name, i):
             "endpoint": f"{n}.proxy-{_hex(seed, 12)}.{m.region}.rds.amazonaws.com"}
 
 
+def _proxy_endpoint(m, seed, name, i):
+    n = i.get("dbProxyEndpointName") or _physical_name(name, i, seed=seed)
+    return {"__id": f"{i.get('dbProxyName', '')}/{n}", "arn": m._arn("rds", f"db-proxy-endpoint:prx-endpoint-{_hex(seed, 17)}"),
+            "endpoint": f"{n}.endpoint.proxy-{_hex(seed, 12)}.{m.region}.rds.amazonaws.com",
+            "isDefault": False, "vpcId": _ec2_id("vpc", seed)}
+
+
+def _lambda_function(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    arn = m._arn("lambda", f"function:{n}")
+    return {"__id": n, "name": n, "arn": arn, "qualifiedArn": f"{arn}:$LATEST", "version": "$LATEST",
+            "invokeArn": f"arn:aws:apigateway:{m.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
+            "lastModified": "2026-01-01T00:00:00.000+0000", "sourceCodeHash": _hex(seed + "code", 44),
+            "sourceCodeSize": 4096}
+
+
+def _lambda_invocation(m, seed, name, i):
+    return {"__id": f"{i.get('functionName', '')}_$LATEST_{_hex(seed, 32)}", "result": "{}"}
+
+
 def _app_scaling_target(m, seed, name, i):
     return {"__id": i.get("resourceId", name),
             "arn": m._arn("application-autoscaling", f"scalable-target/{_hex(seed, 28)}")}
@@ -324,6 +344,9 @@ _COMPUTE: dict[str, Callable[..., dict]] = {
     "aws:rds/cluster:Cluster": _cluster,
     "aws:rds/clusterInstance:ClusterInstance": _cluster_instance,
     "aws:rds/proxy:Proxy": _proxy,
+    "aws:rds/proxyEndpoint:ProxyEndpoint": _proxy_endpoint,
+    "aws:lambda/function:Function": _lambda_function,
+    "aws:lambda/invocation:Invocation": _lambda_invocation,
     "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup": lambda m, s, n, i: {
         "__id": i.get("dbProxyName", n), "name": "default",
         "arn": m._arn("rds", f"target-group:prx-tg-{_hex(s, 17)}")},

@@ -1,4 +1,10 @@
-"""Fixtures: one TLS MariaDB and one TLS PostgreSQL for tests/app, Secrets Manager via moto.
+"""Fixtures: one TLS MariaDB and one TLS PostgreSQL for tests/app, AWS via moto.
+
+The database is set up as a deploy sets it up: the bootstrap statements (app/bootstrap/sql.py)
+run by a stand-in master user; the app connects as its own user with IAM tokens signed by
+boto3's real signer (moto's fixed credentials, and botocore's clock frozen by `signing_clock`
+so the tokens are known in advance), which the servers accept as passwords
+(tests/app/dbservers.py: `accept_tokens`).
 
 The writer endpoint is the server itself (127.0.0.1); the reader endpoint is a counting forwarder
 on 127.0.0.2 (same port) to the same server, so tests can see which endpoint the app used.
@@ -6,20 +12,36 @@ on 127.0.0.2 (same port) to the same server, so tests can see which endpoint the
 Package-scoped so the servers, moto and the AWS test env vars end with the app tests."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from dataclasses import dataclass, replace
+from unittest import mock
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from app.credentials import for_endpoints
 from app.settings import Settings
 from app.web import create_app
 from tests.app.dbservers import APP_USER, READER_HOST, SERVERS, DbServer, make_pki, provision
 from tests.app.forwarder import Forwarder
 
 REGION = "eu-west-1"
+
+
+class SigningClock:
+    """Stands in for botocore's clock (`botocore.auth.get_current_datetime`): frozen, moved by tests."""
+
+    def __init__(self):
+        self.now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+    def __call__(self, remove_tzinfo: bool = True) -> datetime.datetime:
+        return self.now if remove_tzinfo else self.now.replace(tzinfo=datetime.timezone.utc)
+
+    def advance(self, seconds: float) -> None:
+        self.now += datetime.timedelta(seconds=seconds)
 
 
 @pytest.fixture(scope="package")
@@ -29,7 +51,7 @@ def pki(tmp_path_factory):
 
 @pytest.fixture(scope="package")
 def aws():
-    """Secrets Manager served by moto; the app uses its real boto3 client code path."""
+    """AWS served by moto (Secrets Manager holds the master secret; the app never calls AWS)."""
     saved = dict(os.environ)
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                       AWS_DEFAULT_REGION=REGION)
@@ -37,6 +59,13 @@ def aws():
         yield boto3.client("secretsmanager", region_name=REGION)
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture(scope="package")
+def signing_clock():
+    clock = SigningClock()
+    with mock.patch("botocore.auth.get_current_datetime", clock):
+        yield clock
 
 
 @pytest.fixture(scope="package", params=sorted(SERVERS))
@@ -53,21 +82,22 @@ def server(request, pki):
 class Deployment:
     server: DbServer
     settings: Settings
-    secret_arn: str
-    password: str
+    master_secret_arn: str
     aws: object
     reader: Forwarder  # the reader endpoint (settings.reader_host)
+    clock: SigningClock
 
     def app(self, **overrides):
         return create_app(replace(self.settings, **overrides))
 
-    def rotate(self, password: str, *, secret: bool = True, database: bool = True):
-        if database:
-            self.server.set_password(APP_USER, password)
-        if secret:
-            self.aws.put_secret_value(SecretId=self.secret_arn,
-                                      SecretString=json.dumps({"username": APP_USER, "password": password}))
-        self.password = password
+    def tokens(self) -> list[str]:
+        """The tokens the app presents now (writer, reader): signed by the app's own code."""
+        return [creds.get()[1] for creds in for_endpoints(self.settings).values()]
+
+    def accept_current_tokens(self) -> list[str]:
+        tokens = self.tokens()
+        self.server.accept_tokens(APP_USER, tokens)
+        return tokens
 
 
 @pytest.fixture(scope="package")
@@ -78,10 +108,15 @@ def reader_endpoint(server):
 
 
 @pytest.fixture(scope="package")
-def deployment(server, aws, pki, reader_endpoint):
-    """The app user + an RDS-style managed secret for it, and matching non-secret settings."""
-    settings, arn, password = provision(server, aws, pki, REGION, reader_host=READER_HOST)
-    return Deployment(server, settings, arn, password, aws, reader_endpoint)
+def deployment(server, aws, pki, reader_endpoint, signing_clock):
+    """The bootstrapped database, the app user accepting the app's current tokens, the master
+    user's secret (RDS-style; only the bootstrap would read it) and the app's settings."""
+    settings = provision(server, pki, REGION, reader_host=READER_HOST)
+    arn = aws.create_secret(Name=f"rds!cluster-master-{server.engine}", SecretString=json.dumps(
+        {"username": server.master_user, "password": "master-password-v1"}))["ARN"]
+    deployment = Deployment(server, settings, arn, aws, reader_endpoint, signing_clock)
+    deployment.accept_current_tokens()
+    return deployment
 
 
 @pytest.fixture(scope="package")

@@ -5,6 +5,13 @@ test CA generated here (the certificate names 127.0.0.1 and the reader endpoint 
 servers accept logins from both, and log each statement with the client's address). PostgreSQL refuses to run as root, so as root it
 runs as `nobody`.
 (pytest-postgresql / pytest-mysql don't cover TLS or root; these ~200 lines do.)
+
+The database side of the product path: a stand-in master user (MariaDB: root; PostgreSQL:
+`dbadmin`, CREATEDB + CREATEROLE but not a superuser, like Aurora's rds_superuser master) runs
+the bootstrap statements of app/bootstrap/sql.py; the app user then accepts exactly the IAM
+tokens the app presents (no AWSAuthenticationPlugin / rds_iam here: MariaDB accepts the tokens
+as passwords through an `IDENTIFIED VIA … OR …` chain, PostgreSQL through a stand-in `rds_iam`
+role plus an LDAP server that holds the accepted tokens; see tests/app/ldap_passwords.py).
 """
 from __future__ import annotations
 
@@ -134,6 +141,28 @@ class DbServer:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    iam_plugin = True  # the server can run the IAM statements as they are (see the docstring)
+
+    def bootstrap(self, user: str, *, db: str | None = None, password: str | None = None) -> list[str]:
+        """Create `db` (default the app database) and run the app's bootstrap in it as the
+        stand-in master, exactly as the Lambda runs it on Aurora (MariaDB: with a password in
+        place of AWSAuthenticationPlugin); returns the statements."""
+        import secrets
+
+        from app.bootstrap.sql import statements
+        db = db or self.db_name
+        if password is None and not self.iam_plugin:  # MariaDB: a password stands in for IAM
+            password = secrets.token_urlsafe(18)
+        self.create_database(db)
+        sql = statements(self.engine, db, user, password=password)
+        conn = self.master(db)
+        try:
+            for statement in sql:
+                conn.cursor().execute(statement)
+        finally:
+            conn.close()
+        return sql
+
     def sql(self, statement: str, params=(), *, in_app_db: bool = False) -> list[tuple]:
         """Run one admin statement (superuser over the unix socket); returns rows if any."""
         conn = self.admin(self.db_name) if in_app_db else self.admin()
@@ -175,13 +204,22 @@ class MariaDbServer(DbServer):
         import pymysql
         return pymysql.connect(unix_socket=str(self.socket), user="root", database=dbname, autocommit=True)
 
-    def create_user(self, user: str, password: str):
-        self.sql(f"CREATE DATABASE IF NOT EXISTS {self.db_name}")
-        self.sql(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s REQUIRE SSL", (password,))
-        self.sql(f"GRANT ALL ON {self.db_name}.* TO '{user}'@'%'")
+    master_user = "root"  # stands in for Aurora's master user
+    iam_plugin = False     # no AWSAuthenticationPlugin in MariaDB
+
+    def master(self, dbname: str | None = None):
+        return self.admin(dbname)
+
+    def create_database(self, db: str):
+        self.sql(f"CREATE DATABASE IF NOT EXISTS `{db}`")
 
     def set_password(self, user: str, password: str):
         self.sql(f"ALTER USER '{user}'@'%%' IDENTIFIED BY %s", (password,))
+
+    def accept_tokens(self, user: str, tokens):
+        """`user` logs in with any of `tokens` (each as a password), over TLS only."""
+        chain = " OR ".join("mysql_native_password USING PASSWORD(%s)" for _ in tokens)
+        self.sql(f"ALTER USER '{user}'@'%%' IDENTIFIED VIA {chain} REQUIRE SSL", tuple(tokens))
 
     def kill_sessions(self, user: str):
         for (pid,) in self.sql("SELECT id FROM information_schema.processlist WHERE user = %s", (user,)):
@@ -244,10 +282,38 @@ class PostgresServer(DbServer):
         return psycopg.connect(host=str(self.workdir), port=self.port, user="postgres",
                                dbname=dbname, autocommit=True)
 
-    def create_user(self, user: str, password: str):
+    master_user = "dbadmin"  # CREATEDB + CREATEROLE, not a superuser: like Aurora's master
+
+    def master(self, dbname: str = "postgres"):
+        import psycopg
+        return psycopg.connect(host=str(self.workdir), port=self.port, user=self.master_user,
+                               dbname=dbname, autocommit=True)
+
+    def create_database(self, db: str):
         from psycopg import sql
-        self.sql(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(user), sql.Literal(password)))
-        self.sql(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.db_name), sql.Identifier(user)))
+        for role, options in ((self.master_user, "LOGIN CREATEDB CREATEROLE"), ("rds_iam", "NOLOGIN")):
+            if not self.sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)):
+                self.sql(f"CREATE ROLE {role} {options}")  # rds_iam: stand-in for RDS's role
+        if not self.sql("SELECT 1 FROM pg_database WHERE datname = %s", (db,)):
+            self.sql(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(db), sql.Identifier(self.master_user)))
+
+    def accept_tokens(self, user: str, tokens):
+        """`user` logs in with any of `tokens` over TLS: pg_hba hands its logins to an LDAP
+        stand-in holding the tokens (a role has only one password)."""
+        from tests.app.ldap_passwords import PasswordSetLdap
+        if getattr(self, "ldap", None) is None:
+            self.ldap = PasswordSetLdap()
+            lines = "".join(f"hostssl all {user} {h}/32 ldap {self.ldap.pg_hba_options()}\n"
+                            for h in (HOST, READER_HOST))
+            hba = self.data / "pg_hba.conf"
+            hba.write_text(hba.read_text().replace("local all all trust\n", "local all all trust\n" + lines))
+            self.sql("SELECT pg_reload_conf()")
+        self.ldap.accept(user, tokens)
+
+    def destroy(self):
+        super().destroy()
+        if getattr(self, "ldap", None) is not None:
+            self.ldap.close()
 
     def set_password(self, user: str, password: str):
         from psycopg import sql
@@ -272,23 +338,14 @@ SERVERS = {"mariadb": MariaDbServer, "postgres": PostgresServer}
 APP_USER = "aurorakit_app"
 
 
-def provision(server: DbServer, secretsmanager, pki: TestPKI, region: str,
-              reader_host: str | None = None):
-    """An app user with a random password, an RDS-style managed secret for it, and the app's
-    non-secret settings pointing at `server` (the reader endpoint at `reader_host`, default the
-    server itself). Returns (settings, secret_arn, password)."""
-    import json
-    import secrets
-
+def provision(server: DbServer, pki: TestPKI, region: str, reader_host: str | None = None):
+    """The app's database as the deploy creates it (the bootstrap run by the stand-in master) and
+    the app's non-secret settings pointing at `server` (the reader endpoint at `reader_host`,
+    default the server itself). The caller makes the app user accept the app's tokens."""
     from app.settings import Settings
 
-    password = secrets.token_urlsafe(18)
-    server.create_user(APP_USER, password)
-    arn = secretsmanager.create_secret(
-        Name=f"rds!cluster-{secrets.token_hex(8)}-{server.engine}",
-        SecretString=json.dumps({"username": APP_USER, "password": password}))["ARN"]
-    settings = Settings(region=region, secret_arn=arn, writer_host=server.host,
-                        reader_host=reader_host or server.host,
-                        port=server.port, db_name=server.db_name, engine=server.engine,
-                        ca_bundle=str(pki.ca_file), connect_timeout=3)
-    return settings, arn, password
+    server.bootstrap(APP_USER)
+    return Settings(region=region, db_user=APP_USER, writer_host=server.host,
+                    reader_host=reader_host or server.host, port=server.port,
+                    db_name=server.db_name, engine=server.engine, ca_bundle=str(pki.ca_file),
+                    connect_timeout=3)

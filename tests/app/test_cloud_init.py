@@ -14,11 +14,10 @@ from app import cloud_init
 from app.cloud_init import APP_DIR, USER_DATA_LIMIT, render_user_data
 from app.settings import Settings
 
-# Realistic worst-case lengths (long cluster identifiers, RDS-managed secret name).
+# Realistic worst-case lengths (long cluster identifiers, a 32-character user name).
 LONG = dict(
     region="ap-southeast-2",
-    secret_arn="arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:"
-               "rds!cluster-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b-Xy12Ab",
+    db_user="aurorakit_application_user_32ch",
     writer_endpoint="aurorakit-production-aurora-cluster-0a1b2c3d.cluster-c9akciq32xyz.ap-southeast-2.rds.amazonaws.com",
     reader_endpoint="aurorakit-production-aurora-cluster-0a1b2c3d.cluster-ro-c9akciq32xyz.ap-southeast-2.rds.amazonaws.com",
     port=5432, db_name="aurorakit", engine="aurora-postgresql")
@@ -65,15 +64,16 @@ def test_archive_carries_exactly_the_app_sources():
 def test_env_file_has_only_non_secret_settings_and_round_trips():
     env_text = files_of(render_user_data(**LONG))["/etc/aurorakit/app.env"]["content"]
     env = dict(line.split("=", 1) for line in env_text.splitlines())
-    assert set(env) == {"AURORAKIT_REGION", "AURORAKIT_SECRET_ARN", "AURORAKIT_DB_WRITER_HOST",
+    assert set(env) == {"AURORAKIT_REGION", "AURORAKIT_DB_USER", "AURORAKIT_DB_WRITER_HOST",
                         "AURORAKIT_DB_READER_HOST", "AURORAKIT_DB_PORT", "AURORAKIT_DB_NAME",
                         "AURORAKIT_DB_ENGINE", "AURORAKIT_DB_CA_BUNDLE", "AURORAKIT_DB_POOLING"}
     s = Settings.from_env(env)
-    assert (s.region, s.secret_arn, s.writer_host, s.reader_host, s.port, s.db_name, s.engine) == (
-        LONG["region"], LONG["secret_arn"], LONG["writer_endpoint"], LONG["reader_endpoint"],
+    assert (s.region, s.db_user, s.writer_host, s.reader_host, s.port, s.db_name, s.engine) == (
+        LONG["region"], LONG["db_user"], LONG["writer_endpoint"], LONG["reader_endpoint"],
         LONG["port"], LONG["db_name"], LONG["engine"])
     assert s.ca_bundle == "/opt/aurorakit/rds-global-bundle.pem"
     assert "password" not in render_user_data(**LONG).lower()
+    assert "secret" not in env_text.lower()  # the app reads no secret: it signs IAM tokens
 
 
 def test_unit_runs_unprivileged_on_the_app_port_and_installs_at_boot():
@@ -95,7 +95,7 @@ def test_unit_runs_unprivileged_on_the_app_port_and_installs_at_boot():
     ({"port": 0}, "AURORAKIT_DB_PORT must be 1..65535"),
     ({"app_port": 70000}, "app_port must be 1..65535"),
     ({"db_name": "a b"}, "AURORAKIT_DB_NAME must be a non-empty value without spaces"),
-    ({"secret_arn": ""}, "AURORAKIT_SECRET_ARN must be a non-empty value"),
+    ({"db_user": ""}, "AURORAKIT_DB_USER must be a non-empty value"),
 ])
 def test_bad_input_is_one_clear_error(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -103,10 +103,10 @@ def test_bad_input_is_one_clear_error(bad, message):
 
 
 def test_settings_from_env_names_the_missing_or_bad_key():
-    good = Settings(region="eu-west-1", secret_arn="arn", writer_host="w", reader_host="r", port=3306,
+    good = Settings(region="eu-west-1", db_user="app", writer_host="w", reader_host="r", port=3306,
                     db_name="d", engine="aurora-mysql").to_env()
-    with pytest.raises(ValueError, match="AURORAKIT_SECRET_ARN is required"):
-        Settings.from_env({k: v for k, v in good.items() if k != "AURORAKIT_SECRET_ARN"})
+    with pytest.raises(ValueError, match="AURORAKIT_DB_USER is required"):
+        Settings.from_env({k: v for k, v in good.items() if k != "AURORAKIT_DB_USER"})
     with pytest.raises(ValueError, match="AURORAKIT_DB_PORT must be an integer"):
         Settings.from_env({**good, "AURORAKIT_DB_PORT": "33o6"})
     with pytest.raises(ValueError, match="AURORAKIT_DB_POOLING must be one of on, off"):

@@ -20,16 +20,15 @@ from app.cloud_init import render_user_data
 from tests.app import unit_sandbox
 from tests.app.dbservers import APP_USER, free_port
 
-# The host's EnvironmentFile + Secrets Manager: moto can't be shared with a subprocess in-memory,
-# so this launcher starts moto in the gunicorn master (workers fork from it), stores the app
-# user's secret there and points the env's ARN at it; everything else is the rendered user data.
+# The host's EnvironmentFile + the instance role: the test's fixed AWS credentials come in the
+# environment, and this launcher freezes botocore's clock at the test's signing time in the
+# gunicorn master (workers fork from it), so the app's IAM tokens are the ones the servers
+# accept; everything else is the rendered user data.
 LAUNCHER = """
-import json, os, sys
-from moto import mock_aws
-mock_aws().start()
-import boto3
-sm = boto3.client("secretsmanager", region_name=os.environ["AURORAKIT_REGION"])
-os.environ["AURORAKIT_SECRET_ARN"] = sm.create_secret(Name="rds!cluster-packed", SecretString=open(os.environ.pop("SECRET_FILE")).read())["ARN"]
+import datetime, json, os, sys
+from unittest import mock
+frozen = datetime.datetime.fromisoformat(os.environ.pop("SIGNING_TIME"))
+mock.patch("botocore.auth.get_current_datetime", lambda remove_tzinfo=True: frozen).start()
 from gunicorn.app.wsgiapp import run
 sys.argv = json.loads(os.environ.pop("GUNICORN_ARGV"))
 run()
@@ -48,7 +47,7 @@ def _get(url: str, data: dict | None = None) -> tuple[int, dict]:
 
 def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployment, pki):
     s = deployment.settings
-    user_data = render_user_data(region=s.region, secret_arn=s.secret_arn, writer_endpoint=s.writer_host,
+    user_data = render_user_data(region=s.region, db_user=s.db_user, writer_endpoint=s.writer_host,
                                  reader_endpoint=s.reader_host, port=s.port, db_name=s.db_name,
                                  engine=s.engine, app_port=free_port())
     files = {f["path"]: f for f in yaml.safe_load(user_data)["write_files"]}
@@ -64,11 +63,11 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
     port = int(argv[argv.index("--bind") + 1].rsplit(":", 1)[1])
     argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"  # loopback only in tests
 
-    proc_env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    proc_env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+                "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+                "SIGNING_TIME": deployment.clock.now.isoformat(),
                 "GUNICORN_ARGV": json.dumps(["gunicorn", *argv[1:]]), **env}
-    secret = tmp_path / "secret.json"
-    secret.write_text(json.dumps({"username": APP_USER, "password": deployment.password}))
-    proc_env["SECRET_FILE"] = str(secret)
+    assert env["AURORAKIT_DB_USER"] == APP_USER
     unit_file = tmp_path / "aurorakit.service"
     unit_file.write_text(unit)
     # --kill: a syscall outside the unit's allow list kills the process (the unit says EPERM),
@@ -97,4 +96,4 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
     assert "Booting worker" in out, out
-    assert deployment.password not in out
+    assert not any(token in out for token in deployment.tokens())

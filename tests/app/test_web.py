@@ -125,7 +125,7 @@ def probe_without_name_check(deployment, host: str) -> None:
     s = deployment.settings
     driver, args = _driver_options(s, "probe")
     args.update({"ssl_verify_identity": False} if s.engine == "aurora-mysql" else {"sslmode": "verify-ca"})
-    url = URL.create(driver, username=APP_USER, password=deployment.password, host=host, port=s.port,
+    url = URL.create(driver, username=APP_USER, password=deployment.tokens()[0], host=host, port=s.port,
                      database=s.db_name)
     engine = create_engine(url, connect_args=args, poolclass=NullPool)
     try:
@@ -162,7 +162,7 @@ def test_tls_verification_fails_closed(deployment, pki):
         unnamed.close()
 
 
-def test_schema_creation_is_idempotent(deployment, client):
+def test_a_second_app_finds_the_bootstrapped_schema(deployment, client):
     assert client.post("/api/entries", json={"name": unique(), "address": "x"}).status_code == 201
     again = deployment.app().test_client()  # a second app (e.g. another gunicorn worker) starts fine
     assert again.get("/api/entries").status_code == 200

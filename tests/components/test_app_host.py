@@ -13,8 +13,8 @@ KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-5555555555
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-abc-AbCdEf"
 DB = DatabaseEndpoint(writer_endpoint="db.cluster-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com",
                       reader_endpoint="db.cluster-ro-c1a2b3c4d5e6.eu-west-1.rds.amazonaws.com",
-                      port=3306, db_name="app", engine="aurora-mysql", secret_arn=SECRET,
-                      kms_key_arn=KEY, cluster_resource_id="cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                      port=3306, db_name="app", engine="aurora-mysql",
+                      cluster_resource_id="cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 E = "aws:ec2/"
 ING = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGR = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -66,14 +66,10 @@ def test_iam_least_privilege(mocks):
     attachment = mocks.only("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
     assert attachment["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
     statements = json.loads(mocks.only("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
-    by_sid = {s["Sid"]: s for s in statements}
-    assert by_sid["ReadThisStacksDbSecret"]["Resource"] == [SECRET]
-    assert by_sid["DecryptWithThisStacksKey"] == {**by_sid["DecryptWithThisStacksKey"],
-                                                  "Action": ["kms:Decrypt"], "Resource": [KEY]}
-    assert by_sid["DecryptWithThisStacksKey"]["Condition"] == {
-        "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
-    assert by_sid["IamDbAuthAsAppUser"]["Resource"] == [
-        "arn:aws:rds-db:eu-west-1:123456789012:dbuser:cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/webapp"]
+    # exactly one permission: connect as the app user to this cluster (no secret, no key)
+    assert statements == [{"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+                           "Resource": ["arn:aws:rds-db:eu-west-1:123456789012:dbuser:"
+                                        "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/webapp"]}]
     for s in statements:
         assert all("*" not in a for a in s["Action"]) and all("*" not in r for r in s["Resource"])
 
@@ -82,7 +78,7 @@ def test_user_data_from_render_user_data_without_secret_values(mocks):
     from app.cloud_init import render_user_data
     build(app_port=8080)
     inst = mocks.only(E + "instance:Instance").inputs
-    expected = render_user_data(region="eu-west-1", secret_arn=SECRET, writer_endpoint=DB.writer_endpoint,
+    expected = render_user_data(region="eu-west-1", db_user="app", writer_endpoint=DB.writer_endpoint,
                                 reader_endpoint=DB.reader_endpoint, port=3306, db_name="app",
                                 engine="aurora-mysql", app_port=8080)
     assert inst["userData"] == expected and inst["userDataReplaceOnChange"] is True
@@ -175,7 +171,7 @@ def test_two_hosts_do_not_collide_and_outputs_resolve(mocks):
 def test_user_data_limit_is_defined_once_and_enforced_by_the_renderer_the_host_uses(monkeypatch):
     assert not hasattr(app_host, "USER_DATA_LIMIT") and cloud_init.USER_DATA_LIMIT == 16384
     assert app_host.render_user_data is cloud_init.render_user_data
-    kw = dict(region="eu-west-1", secret_arn=SECRET, writer_endpoint=DB.writer_endpoint,
+    kw = dict(region="eu-west-1", db_user="app", writer_endpoint=DB.writer_endpoint,
               reader_endpoint=DB.reader_endpoint, port=3306, db_name="app", engine="aurora-mysql")
     size = len(cloud_init.render_user_data(**kw).encode())
     monkeypatch.setattr(cloud_init, "USER_DATA_LIMIT", size - 1)

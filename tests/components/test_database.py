@@ -103,13 +103,13 @@ def test_writer_and_readers_in_distinct_azs_with_promotion_tiers(mocks):
     assert [i["availabilityZone"] for i in instances.values()] == list(AZS)
     assert [i["promotionTier"] for i in instances.values()] == [0, 1, 1]
     key_arn = mocks.only("aws:kms/key:Key").outputs["arn"]
-    role_arn = mocks.only("aws:iam/role:Role").outputs["arn"]
+    role_arn = mocks.by_name("db-monitoring-role").outputs["arn"]
     for i in instances.values():
         assert i["publiclyAccessible"] is False and i["autoMinorVersionUpgrade"] is True
         assert i["performanceInsightsEnabled"] and i["performanceInsightsKmsKeyId"] == key_arn
         assert i["monitoringInterval"] == 60 and i["monitoringRoleArn"] == role_arn
         assert i["instanceClass"] == "db.t4g.medium" and i["copyTagsToSnapshot"] is True
-    trust = json.loads(mocks.only("aws:iam/role:Role").inputs["assumeRolePolicy"])["Statement"][0]
+    trust = json.loads(mocks.by_name("db-monitoring-role").inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
     attachment = mocks.only("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
     assert attachment["policyArn"].endswith(":policy/service-role/AmazonRDSEnhancedMonitoringRole")
@@ -173,7 +173,7 @@ def test_backtrack_and_retention_and_given_key(mocks):
 
 def test_monitoring_off_means_no_role(mocks):
     build(monitoring_interval=0)
-    assert mocks.resources_of("aws:iam/role:Role") == []
+    assert [r.name for r in mocks.resources_of("aws:iam/role:Role")] == ["db-bootstrap-role"]
     assert "monitoringRoleArn" not in mocks.only(R + "clusterInstance:ClusterInstance").inputs
 
 
@@ -189,16 +189,14 @@ def test_reader_autoscaling(mocks):
 
 
 def test_rds_proxy_requires_tls_and_iam_and_is_linked_to_the_db(mocks):
+    """More of the proxy's shape (IAM end to end, roles, read-only endpoint): test_identity.py."""
     db = build(proxy=True)
     proxy = mocks.only(R + "proxy:Proxy").inputs
     assert proxy["requireTls"] is True and proxy["engineFamily"] == "MYSQL"
-    assert proxy["auths"][0]["iamAuth"] == "REQUIRED"
-    assert proxy["auths"][0]["secretArn"] == resolve(db.master_user_secret_arn)
+    assert proxy["defaultAuthScheme"] == "IAM_AUTH" and "auths" not in proxy  # no secret at all
     rule = mocks.only("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").inputs
     proxy_sg = db.proxy_connections.security_group_ids[0]
     assert rule["referencedSecurityGroupId"] == resolve(proxy_sg) and rule["fromPort"] == 3306
-    statements = json.loads(mocks.only("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
-    assert statements[0]["Resource"] == [resolve(db.master_user_secret_arn)]
     assert resolve(db.proxy_endpoint).endswith(".rds.amazonaws.com")
 
 
@@ -245,15 +243,16 @@ def test_exported_log_groups_are_created_first_encrypted_with_retention(mocks, e
     build(engine=engine, log_retention_days=90)
     cluster = mocks.only(R + "cluster:Cluster")
     key = mocks.only("aws:kms/key:Key")
-    groups = mocks.resources_of("aws:cloudwatch/logGroup:LogGroup")
+    groups = [g for g in mocks.resources_of("aws:cloudwatch/logGroup:LogGroup") if g.name != "db-bootstrap-logs"]
     ident = cluster.inputs["clusterIdentifier"]
     assert [g.inputs["name"] for g in groups] == [f"/aws/rds/cluster/{ident}/{log}" for log in logs]
     assert all(g.inputs["kmsKeyId"] == key.outputs["arn"] and g.inputs["retentionInDays"] == 90 for g in groups)
     assert mocks.resources.index(groups[-1]) < mocks.resources.index(cluster)   # registered before
     logs_statement = [s for s in json.loads(key.inputs["policy"])["Statement"]
                       if s["Principal"].get("Service") == "logs.eu-west-1.amazonaws.com"][0]
-    assert logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == \
-        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/rds/cluster/db-*"
+    assert logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == [
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/rds/cluster/db-*",
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/db-*"]  # the bootstrap's logs
     assert mocks.only(R + "clusterParameterGroup:ClusterParameterGroup").inputs["family"].startswith(engine)
 
 

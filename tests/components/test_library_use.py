@@ -18,7 +18,6 @@ def environment(prefix: str):
         load_balancer_subnet_ids=net.public_subnet_ids, certificate_arn=CERT,
         database=DatabaseEndpoint(writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint,
                                   port=db.port, db_name="app", engine="aurora-postgresql",
-                                  secret_arn=db.master_user_secret_arn, kms_key_arn=db.kms_key_arn,
                                   cluster_resource_id=db.cluster_resource_id)))
     SecurityGroupLink(f"{prefix}-app-to-db", source=host.connections, target=db.connections)
     return host

@@ -111,9 +111,9 @@ def test_no_performance_insights_where_aws_rejects_it():
         assert "performanceInsightsKmsKeyId" not in inst.inputs
 
 
-def test_proxy_waits_for_its_secret_policy():
+def test_proxy_waits_for_its_connect_policy():
     run = run_stack("prod", {"dbProxy": True})
-    assert _depends(run, "db-proxy", "db-proxy-secret")
+    assert _depends(run, "db-proxy", "db-proxy-connect")
 
 
 def test_kms_alias_name_only_has_allowed_characters():
@@ -219,11 +219,11 @@ def test_service_names_follow_the_partition():
     flow_key = json.loads(m.by_name("network-flow-logs-key").inputs["policy"])["Statement"]
     assert flow_key[0]["Principal"] == {"AWS": "arn:aws-cn:iam::123456789012:root"}
     assert flow_key[1]["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}
-    for role_policy in ("app-db-access", "db-proxy-secret"):
-        doc = json.loads(m.by_name(role_policy).inputs["policy"])["Statement"]
-        via = [s["Condition"]["StringEquals"]["kms:ViaService"] for s in doc if "Condition" in s]
-        assert via == ["secretsmanager.cn-north-1.amazonaws.com.cn"], role_policy
-    assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
+    doc = json.loads(m.by_name("db-bootstrap-policy").inputs["policy"])["Statement"]
+    via = [s["Condition"]["StringEquals"]["kms:ViaService"] for s in doc if "Condition" in s]
+    assert via == ["secretsmanager.cn-north-1.amazonaws.com.cn"]
+    for role_policy in ("app-db-access", "db-proxy-connect"):
+        assert m.by_name(role_policy).inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
 
 
 def test_aws_minor_upgrades_are_not_reverted(prod):

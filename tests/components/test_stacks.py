@@ -88,7 +88,8 @@ def test_db_subnets_are_isolated_and_host_waits_for_cluster_only(stack, request)
     assert not any("clusterInstance:ClusterInstance" in d for d in deps), deps
     user_data = m.only("aws:ec2/instance:Instance").inputs["userData"]
     assert user_data.startswith("#cloud-config") and len(user_data.encode()) <= 16384
-    assert run.outputs["master_user_secret_arn"] in user_data          # the ARN, never a value
+    assert run.outputs["master_user_secret_arn"] not in user_data  # the host reads no secret at all
+    assert "AURORAKIT_DB_USER=app" in user_data                         # it signs IAM tokens as `app`
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -151,8 +151,8 @@ CASES = [
         {"Effect": "Allow", "Action": ["s3:GetObject", "*:*"], "Resource": "*"})},
      "inlinePolicies[0].policy", None),
     ("iam-no-wildcard-actions", f.ROLE_POLICY, {"policy": "{not json"}, "not valid JSON", None),
-    ("iam-trust-only-services", f.ROLE, {"assumeRolePolicy": f.trust("lambda.amazonaws.com")},
-     "lambda.amazonaws.com", None),
+    ("iam-trust-only-services", f.ROLE, {"assumeRolePolicy": f.trust("ecs-tasks.amazonaws.com")},
+     "ecs-tasks.amazonaws.com", None),
     ("iam-trust-only-services", f.ROLE, {"assumeRolePolicy": f.doc(
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}})},
      "AWS principals", None),
@@ -368,7 +368,7 @@ def test_conditioned_or_named_principals_are_not_public():
 def test_china_service_principals_match_the_allow_list():
     props = mutate(f.role(), {"assumeRolePolicy": f.trust("ec2.amazonaws.com.cn")})
     assert check_resource("iam-trust-only-services", f.ROLE, props).ok
-    props = mutate(f.role(), {"assumeRolePolicy": f.trust("lambda.amazonaws.com.cn")})
+    props = mutate(f.role(), {"assumeRolePolicy": f.trust("ecs-tasks.amazonaws.com.cn")})
     assert not check_resource("iam-trust-only-services", f.ROLE, props).ok
 
 
