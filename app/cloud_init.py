@@ -1,6 +1,6 @@
 """Renders the host's cloud-init user data (`#cloud-config`) that installs and runs the app.
 
-Contract (stable, used by components/app_host.py): plain values in, a `#cloud-config` string
+Contract (stable, used by components/app_fleet.py): plain values in, a `#cloud-config` string
 out; no secret values are ever passed in (the app signs IAM database tokens at run time). Same
 inputs + same app sources -> byte-identical output (so `pulumi up` doesn't replace the host for nothing).
 
@@ -34,7 +34,7 @@ CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.p
 # "Update the RDS CA pin" says how to check and update it.
 RDS_CA_SHA256 = "e5bb2084ccf45087bda1c9bffdea0eb15ee67f0b91646106e466714f9de3c7e3"
 PYTHON = "python3.11"
-USER_DATA_LIMIT = 16 * 1024  # EC2's limit on raw user data
+USER_DATA_LIMIT = 16 * 1024  # EC2's limit on raw user data (here: the gzip-compressed bytes)
 
 
 def install_script(ca_sha256: str = RDS_CA_SHA256) -> str:
@@ -185,7 +185,13 @@ def render_user_data(*, region: str, db_user: str, writer_endpoint: str,
         "runcmd": [["bash", f"{INSTALL_DIR}/install.sh"]],
     }
     body = yaml.dump(config, Dumper=_Dumper, sort_keys=False, width=1_000_000, default_flow_style=False)
-    user_data = "#cloud-config\n" + body
-    if len(user_data.encode()) > USER_DATA_LIMIT:
-        raise ValueError(f"user data is {len(user_data.encode())} bytes; EC2 allows {USER_DATA_LIMIT}")
-    return user_data
+    return "#cloud-config\n" + body
+
+
+def encode_user_data(user_data: str) -> str:
+    """What a launch template takes: base64 of the gzip-compressed text (cloud-init detects
+    gzip). EC2's 16 KB limit applies to the raw bytes before base64, i.e. the compressed ones."""
+    packed = gzip.compress(user_data.encode(), compresslevel=9, mtime=0)
+    if len(packed) > USER_DATA_LIMIT:
+        raise ValueError(f"user data is {len(packed)} bytes gzip-compressed; EC2 allows {USER_DATA_LIMIT}")
+    return base64.b64encode(packed).decode()

@@ -136,7 +136,10 @@ class Network(pulumi.ComponentResource):
     """The VPC flow log id."""
     egress_ready: pulumi.Output[bool]
     """Resolves once every default route and route-table association exists; pass it to
-    `AppHostArgs.egress_ready` so a host's first boot (cloud-init) has its internet path."""
+    `AppFleetArgs.egress_ready` so a host's first boot (cloud-init) has its internet path."""
+    internet_ready: pulumi.Output[bool]
+    """Resolves once the public tier's internet-gateway route and associations exist; pass it to
+    `AppFleetArgs.internet_ready` so an internet-facing ALB is created only after them."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("aurorakit:index:Network", name, None, opts)
@@ -165,6 +168,7 @@ class Network(pulumi.ComponentResource):
         routes = [aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id,
                                 destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)]
         routes += self._associate(name, "public", subnets["public"], [public_rt] * len(azs), child)
+        internet = list(routes)  # the public tier's internet route and its associations
 
         nats = []
         nat_count = {NatMode.NONE: 0, NatMode.SINGLE: 1, NatMode.PER_AZ: len(azs)}[args.nat_mode]
@@ -212,6 +216,7 @@ class Network(pulumi.ComponentResource):
         self.nat_gateway_ids = [n.id for n in nats]
         self.flow_log_id = flow_log.id
         self.egress_ready = pulumi.Output.all(*[r.id for r in routes]).apply(lambda ids: all(ids))
+        self.internet_ready = pulumi.Output.all(*[r.id for r in internet]).apply(lambda ids: all(ids))
         self.register_outputs({
             "vpc_id": self.vpc_id, "vpc_cidr": self.vpc_cidr,
             "availability_zones": self.availability_zones,
@@ -219,7 +224,7 @@ class Network(pulumi.ComponentResource):
             "isolated_subnet_ids": self.isolated_subnet_ids,
             "isolated_route_table_id": self.isolated_route_table_id,
             "nat_gateway_ids": self.nat_gateway_ids, "flow_log_id": self.flow_log_id,
-            "egress_ready": self.egress_ready})
+            "egress_ready": self.egress_ready, "internet_ready": self.internet_ready})
 
     def _associate(self, name, tier, subnets, tables, child) -> list[aws.ec2.RouteTableAssociation]:
         return [aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{i}", subnet_id=subnet.id,

@@ -24,7 +24,7 @@ import pulumi
 from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_keys_env,
                                    is_config_secret)
 
-from .app_host import AppHostArgs, Placement
+from .app_fleet import AppFleetArgs, Placement
 from .database import AuroraClusterArgs
 from .knobs import Problem, base_type, default_of, field_docs, hint_of, knob_fields, validate
 from .network import NatMode, NetworkArgs
@@ -33,7 +33,7 @@ from .stack import StackArgs, wired
 NAMESPACE = "aurorakit"
 # Where the stack's settings come from, in the order they are documented and reported.
 SPECS: tuple[tuple[str, type], ...] = (("stack", StackArgs), ("network", NetworkArgs),
-                                       ("database", AuroraClusterArgs), ("host", AppHostArgs))
+                                       ("database", AuroraClusterArgs), ("host", AppFleetArgs))
 
 
 @dataclass(frozen=True)

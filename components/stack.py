@@ -1,5 +1,5 @@
 """The stack's composition in one place: validated `Settings` -> Network -> AuroraCluster ->
-AppHost (-> ALB) -> links. Used by `__main__.py` and by the benchmark's platform program.
+AppFleet (-> ALB) -> links. Used by `__main__.py` and by the benchmark's platform program.
 
 Each component gets the values its Args fields' stack keys set (`settings.args(...)`), so a new
 setting needs no change here; what this file adds is the wiring BETWEEN components (ids,
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from .app_host import AppHost, AppHostArgs, DatabaseEndpoint, Placement
+from .app_fleet import AppFleet, AppFleetArgs, DatabaseEndpoint, Placement
 from .connections import SecurityGroupLink
 from .database import AuroraCluster, AuroraClusterArgs
 from .knobs import args_class, knob, one_of
@@ -72,7 +72,7 @@ class Composition:
     """The VPC. Required."""
     db: AuroraCluster
     """The Aurora cluster. Required."""
-    host: AppHost
+    host: AppFleet
     """The app tier. Required."""
 
 
@@ -90,15 +90,16 @@ def compose(s: Settings, prefix: str = "", vpc_cidr: Optional[str] = None,
         log_retention_days=s.resolved["network"].flow_log_retention_days, tags=tags))
 
     public = host_settings.placement == Placement.PUBLIC
-    host = AppHost(f"{prefix}app", AppHostArgs(
+    host = AppFleet(f"{prefix}app", AppFleetArgs(
         **s.args("host"), vpc_id=network.vpc_id,
-        subnet_id=(network.public_subnet_ids if public else network.private_subnet_ids)[0],
+        subnet_ids=network.public_subnet_ids if public else network.private_subnet_ids,
         database=DatabaseEndpoint(
             writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port,
             db_name=db_settings.db_name, engine=db_settings.engine, cluster_resource_id=db.cluster_resource_id,
             proxy_endpoint=db.proxy_endpoint, proxy_read_only_endpoint=db.proxy_read_only_endpoint,
             proxy_resource_id=db.proxy_resource_id),
         kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready,
+        internet_ready=network.internet_ready, alarm_topic_arn=db.alarm_topic_arn,
         load_balancer_subnet_ids=None if public else network.public_subnet_ids,
         load_balancer_deletion_protection=db_settings.protect,
         app_db_user=db_settings.app_db_user, tags=tags))

@@ -27,7 +27,7 @@ _OUTSIDE = ("something outside the component changed it (a transformation, an ex
 class Fix:
     """How to fix `rule` on a resource that `component` creates."""
 
-    component: str                  # Network | AuroraCluster | AppHost | SecurityGroupLink
+    component: str                  # Network | AuroraCluster | AppFleet | SecurityGroupLink
     change: str                     # what the value must become, in words
     setting: Optional[str] = None   # stack setting key (without namespace); None: no setting
     argument: Optional[str] = None  # field of <component>Args; None: not an argument
@@ -45,10 +45,10 @@ def _always(component: str, what: str, *, types: tuple[str, ...] = ()) -> Fix:
 
 
 _CLUSTER = ("aws:rds/cluster:Cluster",)
-_PRIVATE_HOST = Fix("AppHost", "private (behind the ALB; remove hostIngressCidrs)", "hostPlacement",
+_PRIVATE_HOST = Fix("AppFleet", "private (behind the ALB; remove hostIngressCidrs)", "hostPlacement",
                     "placement", argument_change='"private", with load_balancer_subnet_ids (behind an ALB)',
                     good=("private", None))
-_HTTPS = Fix("AppHost", "an ACM certificate ARN in the stack's region (the ALB then serves HTTPS "
+_HTTPS = Fix("AppFleet", "an ACM certificate ARN in the stack's region (the ALB then serves HTTPS "
              "and redirects HTTP; remove albAllowHttp)", "albCertificateArn", "certificate_arn")
 
 FIXES: dict[str, tuple[Fix, ...]] = {
@@ -83,8 +83,8 @@ FIXES: dict[str, tuple[Fix, ...]] = {
         Fix("AuroraCluster", "unset: the stack creates its own CMK and encrypts storage, the "
             "secret, logs and Performance Insights with it", "dbKmsKeyArn", "kms_key_arn",
             argument_change="None: the component creates its own CMK", good=(None,)),
-        Fix("AppHost", "the stack's CMK (the composition passes the cluster's key); "
-            "AppHost encrypts the root volume with it", argument="kms_key_arn")),
+        Fix("AppFleet", "the stack's CMK (the composition passes the cluster's key); "
+            "AppFleet encrypts the root volumes with it", argument="kms_key_arn")),
     "rds-storage-encrypted": (_always("AuroraCluster", "storageEncrypted: true"),),
     "rds-final-snapshot": (_always("AuroraCluster", "skipFinalSnapshot: false"),),
     "rds-log-exports": (_always("AuroraCluster", "every log export of the engine"),),
@@ -129,55 +129,55 @@ FIXES: dict[str, tuple[Fix, ...]] = {
     "vpc-default-security-group-closed": (_always("Network", "a managed default security group with no rules"),),
     "subnet-no-public-ip-on-launch": (_always("Network", "mapPublicIpOnLaunch only on the public tier"),),
     "sg-rules-described": (
-        _always("AppHost", "a description on every rule"), _always("Network", "a description on every rule"),
+        _always("AppFleet", "a description on every rule"), _always("Network", "a description on every rule"),
         _always("AuroraCluster", "a description on every rule"),
         _always("SecurityGroupLink", "a description on every rule")),
     "sg-no-world-ingress-to-sensitive-ports": (
-        Fix("AppHost", "a specific CIDR (port 22 opens only with hostKeyPairName; never 0.0.0.0/0)",
+        Fix("AppFleet", "a specific CIDR (port 22 opens only with hostKeyPairName; never 0.0.0.0/0)",
             "hostAdminCidr", "admin_cidr"),),
     # --- host and load balancer ---------------------------------------------------------------
     "ec2-no-public-ip": (_PRIVATE_HOST,),
     "ec2-no-public-ip-from-subnet": (_PRIVATE_HOST,),
-    "ec2-imdsv2-required": (_always("AppHost", "httpTokens: required"),),
-    "ec2-volumes-encrypted": (_always("AppHost", "an encrypted root volume"),),
-    "ec2-no-secrets-in-user-data": (_always("AppHost", "user data without secrets (the app reads Secrets Manager)"),),
-    "ec2-instance-profile": (_always("AppHost", "an instance profile"),),
+    "ec2-imdsv2-required": (_always("AppFleet", "httpTokens: required"),),
+    "ec2-volumes-encrypted": (_always("AppFleet", "an encrypted root volume"),),
+    "ec2-no-secrets-in-user-data": (_always("AppFleet", "user data without secrets (the app reads Secrets Manager)"),),
+    "ec2-instance-profile": (_always("AppFleet", "an instance profile"),),
     "alb-deletion-protection": (
-        Fix("AppHost", "true (the ALB's deletion protection follows protect)", "protect",
+        Fix("AppFleet", "true (the ALB's deletion protection follows protect)", "protect",
             "load_balancer_deletion_protection", argument_change="True",
             good=("true", "True", "TRUE")),),
     "alb-access-logs": (
-        Fix("AppHost", "an S3 bucket whose policy allows ELB log delivery", "albAccessLogsBucket",
+        Fix("AppFleet", "an S3 bucket whose policy allows ELB log delivery", "albAccessLogsBucket",
             "load_balancer_access_logs_bucket"),),
     "alb-listener-https": (_HTTPS,),
     "alb-http-redirects-to-https": (_HTTPS,),
-    "alb-drop-invalid-header-fields": (_always("AppHost", "dropInvalidHeaderFields: true"),),
-    "alb-desync-mitigation": (_always("AppHost", "desyncMitigationMode: strictest"),),
-    "lb-listener-modern-tls": (_always("AppHost", "a TLS 1.2+ security policy on the HTTPS listener"),),
+    "alb-drop-invalid-header-fields": (_always("AppFleet", "dropInvalidHeaderFields: true"),),
+    "alb-desync-mitigation": (_always("AppFleet", "desyncMitigationMode: strictest"),),
+    "lb-listener-modern-tls": (_always("AppFleet", "a TLS 1.2+ security policy on the HTTPS listener"),),
     "lb-world-ingress-only-listener-ports": (
-        Fix("AppHost", "the CIDRs allowed to the ALB's listener ports only", "albIngressCidrs",
+        Fix("AppFleet", "the CIDRs allowed to the ALB's listener ports only", "albIngressCidrs",
             "load_balancer_ingress_cidrs"),),
     # --- IAM ----------------------------------------------------------------------------------
     "iam-no-wildcard-actions": (
-        _always("AppHost", "named actions in the host role's policy"),
+        _always("AppFleet", "named actions in the host role's policy"),
         _always("AuroraCluster", "named actions in its roles' policies"),
         _always("Network", "named actions in the flow-log role's policy")),
     "iam-no-passrole-wildcard": (
-        _always("AppHost", "no iam:PassRole in the host role's policy"),
+        _always("AppFleet", "no iam:PassRole in the host role's policy"),
         _always("AuroraCluster", "no iam:PassRole in its roles' policies"),
         _always("Network", "no iam:PassRole in the flow-log role's policy")),
     "iam-trust-only-services": (
-        _always("AppHost", "a trust policy for ec2.amazonaws.com"),
+        _always("AppFleet", "a trust policy for ec2.amazonaws.com"),
         _always("AuroraCluster", "trust policies for monitoring.rds / rds.amazonaws.com"),
         _always("Network", "a trust policy for vpc-flow-logs.amazonaws.com")),
     "iam-no-admin-managed-policy": (
-        _always("AppHost", "AmazonSSMManagedInstanceCore only"),
+        _always("AppFleet", "AmazonSSMManagedInstanceCore only"),
         _always("AuroraCluster", "AmazonRDSEnhancedMonitoringRole only")),
     "app-role-least-privilege": (
         Fix("AuroraCluster", "unset: the host role may then read only the stack's own secret and "
             "decrypt only with the stack's own key", "dbKmsKeyArn", "kms_key_arn",
             types=_CLUSTER, good=(None,)),
-        _always("AppHost", "a role limited to this stack's secret, key and SSM")),
+        _always("AppFleet", "a role limited to this stack's secret, key and SSM")),
 }
 
 

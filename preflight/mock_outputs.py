@@ -110,7 +110,8 @@ def _instance(m, seed, name, i):
            "privateIp": priv, "privateDns": f"ip-{priv.replace('.', '-')}.{m.region}.compute.internal",
            "primaryNetworkInterfaceId": _ec2_id("eni", seed), "publicIp": "", "publicDns": "",
            "availabilityZone": i.get("availabilityZone") or f"{m.region}a"}
-    if i.get("associatePublicIpAddress"):
+    template = (i.get("launchTemplate") or {}).get("id")
+    if i.get("associatePublicIpAddress") or template in m._public_templates:
         ip = _public_ip(seed)
         out["publicIp"] = ip
         out["publicDns"] = f"ec2-{ip.replace('.', '-')}.{m.region}.compute.amazonaws.com"
@@ -280,6 +281,29 @@ def _app_scaling_target(m, seed, name, i):
             "arn": m._arn("application-autoscaling", f"scalable-target/{_hex(seed, 28)}")}
 
 
+def _launch_template(m, seed, name, i):
+    tid = _ec2_id("lt", seed)
+    if any(str(n.get("associatePublicIpAddress")).lower() == "true" for n in i.get("networkInterfaces") or []):
+        with m._lock:
+            m._public_templates.add(tid)
+    return {"__id": tid, "arn": m._arn("ec2", f"launch-template/{tid}"),
+            "name": _physical_name(name, i, seed=seed), "latestVersion": 1, "defaultVersion": 1}
+
+
+def _auto_scaling_group(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn(
+        "autoscaling", f"autoScalingGroup:{_uuid(seed)}:autoScalingGroupName/{n}"),
+        "availabilityZones": [], "predictedCapacity": 0, "warmPoolSize": 0}
+
+
+def _auto_scaling_policy(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn(
+        "autoscaling", f"scalingPolicy:{_uuid(seed)}:autoScalingGroupName/"
+                       f"{i.get('autoscalingGroupName', '')}:policyName/{n}")}
+
+
 def _app_scaling_policy(m, seed, name, i):
     n = _physical_name(name, i, seed=seed)
     return {"__id": n, "name": n, "arn": m._arn(
@@ -327,6 +351,9 @@ _COMPUTE: dict[str, Callable[..., dict]] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/flowLog:FlowLog": _flow_log,
     "aws:ec2/instance:Instance": _instance,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:autoscaling/group:Group": _auto_scaling_group,
+    "aws:autoscaling/policy:Policy": _auto_scaling_policy,
     "aws:ec2/keyPair:KeyPair": lambda m, s, n, i: {"__id": _physical_name(n, i, key="keyName", seed=s),
                                                    "keyPairId": _ec2_id("key", s)},
     "aws:kms/key:Key": _kms_key,

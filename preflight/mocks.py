@@ -60,6 +60,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     calls: list = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clusters_with_writer: set = field(default_factory=set, repr=False)
+    _public_templates: set = field(default_factory=set, repr=False)  # launch template ids giving a public IP
 
     # ----- query helpers -------------------------------------------------------------------
     def resources_of(self, type_token: str) -> list[RecordedResource]:

@@ -50,6 +50,7 @@ class Registration:
     protect: bool = False
     retain_on_delete: bool = False
     ignore_changes: list = field(default_factory=list)
+    replace_on_changes: list = field(default_factory=list)
     delete_before_replace: Optional[bool] = None
     additional_secret_outputs: list = field(default_factory=list)
     aliases: list = field(default_factory=list)
@@ -79,6 +80,19 @@ def _preview_outputs(inputs: struct_pb2.Struct, mocked: dict) -> struct_pb2.Stru
         if key not in inputs.fields:
             out.fields[key].string_value = UNKNOWN
     return out
+
+
+def _spec_urn(spec, request, urn: str) -> str:
+    """The URN an alias spec (new name/type/parent of the same resource) stands for, as the
+    engine computes it: the resource's stack, project, parent type chain, name and type unless
+    the spec changes them."""
+    head, project, _qualified, name = urn.split("::", 3)
+    stack = head.removeprefix("urn:pulumi:")
+    parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+    chain = parent.split("::")[2] if parent else ""
+    chain = "" if chain.endswith(STACK_TYPE) else chain + "$"
+    return (f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::"
+            f"{chain}{spec.type or request.type}::{spec.name or name}")
 
 
 class RecordingMonitor(MockMonitor):
@@ -141,7 +155,8 @@ class RecordingMonitor(MockMonitor):
         if request.custom and not provider and not request.type.startswith("pulumi:providers:"):
             provider = self._default_provider(request.type, request.version)
         outputs, rid = resp.object, resp.id
-        aliases = list(request.aliasURNs) + [a.urn for a in request.aliases if a.urn]
+        aliases = list(request.aliasURNs) + [a.urn or _spec_urn(a.spec, request, resp.urn)
+                                             for a in request.aliases if a.urn or a.HasField("spec")]
         ct = request.customTimeouts
         self._add(Registration(
             urn=resp.urn, type=request.type, name=request.name, custom=request.custom,
@@ -150,7 +165,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=list(request.dependencies),
             property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
             protect=request.protect, retain_on_delete=request.retainOnDelete,
-            ignore_changes=list(request.ignoreChanges),
+            ignore_changes=list(request.ignoreChanges), replace_on_changes=list(request.replaceOnChanges),
             delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
             additional_secret_outputs=list(request.additionalSecretOutputs), aliases=aliases,
             custom_timeouts=(ct.create, ct.update, ct.delete)))

@@ -1,5 +1,5 @@
 """Benchmark program: `platform:apps` isolated app+cluster pairs, each the prod composition
-(Network -> AuroraCluster -> AppHost -> SecurityGroupLink, HTTPS ALB) with its own VPC CIDR and
+(Network -> AuroraCluster -> AppFleet -> SecurityGroupLink, HTTPS ALB) with its own VPC CIDR and
 name prefix.
 
 Sizes are stacks (Pulumi.s500/s2000/s5000.yaml); `PLATFORM_APPS=N` overrides the count.

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from app import cloud_init
-from app.cloud_init import APP_DIR, USER_DATA_LIMIT, render_user_data
+from app.cloud_init import APP_DIR, USER_DATA_LIMIT, encode_user_data, render_user_data
 from app.settings import Settings
 
 # Realistic worst-case lengths (long cluster identifiers, a 32-character user name).
@@ -31,8 +31,9 @@ def files_of(user_data: str) -> dict[str, dict]:
 @pytest.mark.parametrize("engine,port", [("aurora-postgresql", 5432), ("aurora-mysql", 3306)])
 def test_valid_cloud_config_under_the_ec2_limit(tmp_path, engine, port):
     user_data = render_user_data(**{**LONG, "engine": engine, "port": port, "app_port": 8080})
-    size = len(user_data.encode())
+    size = len(base64.b64decode(encode_user_data(user_data)))  # what EC2 counts: the gzip bytes
     assert size < USER_DATA_LIMIT, size
+    assert gzip.decompress(base64.b64decode(encode_user_data(user_data))).decode() == user_data
     path = tmp_path / "user-data.yaml"
     path.write_text(user_data)
     result = subprocess.run(["cloud-init", "schema", "--config-file", str(path)],

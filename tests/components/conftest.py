@@ -18,6 +18,15 @@ def mocks():
     return install_mocks({"aws:region": "eu-west-1"}, stack="test")
 
 
+@pytest.fixture
+def recording():
+    """(mocks, monitor): like `mocks`, plus the RecordingMonitor (options, dependencies)."""
+    mocks = RecordingMocks(region="eu-west-1")
+    monitor = RecordingMonitor(mocks, preview=False, config={"aws:region": "eu-west-1"})
+    install_mocks({"aws:region": "eu-west-1"}, stack="test", mocks=mocks, monitor=monitor)
+    return mocks, monitor
+
+
 def resolve(value):
     """Await an Output (or plain value) inside the running mocks and return its value."""
     result = {}

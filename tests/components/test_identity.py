@@ -1,13 +1,15 @@
 """The app's database identity under mocks: the bootstrap (Lambda + Data API + Invocation), its
 role's exact documents, the RDS Proxy with end-to-end IAM, and the host's rds-db:connect ARNs."""
+import base64
+import gzip
 import json
 
 import pytest
 
 from app.bootstrap.sql import digest, statements
 from components import (
-    AppHost,
-    AppHostArgs,
+    AppFleet,
+    AppFleetArgs,
     AuroraCluster,
     AuroraClusterArgs,
     DatabaseEndpoint,
@@ -84,12 +86,14 @@ def test_no_app_user_means_no_bootstrap_and_no_data_api(mocks):
 
 
 @pytest.mark.parametrize("kw,message", [
-    ({"app_db_user": "dbadmin"}, "app_db_user 'dbadmin': must differ from master_username"),
-    ({"app_db_user": "Bad-Name"}, "user 'Bad-Name': must be 1-32 lowercase"),
-    ({"app_db_user": "root"}, "user 'root': reserved"),
-    ({"engine_version": "8.0.mysql_aurora.3.05.2"}, "engine_version '8.0.mysql_aurora.3.05.2': the RDS Data API"),
-    ({"engine": "aurora-postgresql", "engine_version": "15.2"}, "engine_version '15.2': the RDS Data API"),
-    ({"proxy": True, "app_db_user": None}, "proxy: needs app_db_user"),
+    ({"app_db_user": "dbadmin"}, r"app_db_user = 'dbadmin': must not be the master user \(AuroraClusterArgs.master_username\)"),
+    ({"app_db_user": "Bad-Name"}, "app_db_user = 'Bad-Name': 1-16 lowercase letters"),
+    ({"app_db_user": "root"}, "app_db_user = 'root': .*reserved"),
+    ({"engine_version": "8.0.mysql_aurora.3.05.2"},
+     r"app_db_user = 'app': the RDS Data API .* \(AuroraClusterArgs.engine_version is 8.0.mysql_aurora.3.05.2\)"),
+    ({"engine": "aurora-postgresql", "engine_version": "15.2"},
+     r"the RDS Data API .* \(AuroraClusterArgs.engine_version is 15.2\)"),
+    ({"proxy": True, "app_db_user": None}, "proxy = True: needs AuroraClusterArgs.app_db_user"),
 ])
 def test_identity_args_validation(kw, message):
     with pytest.raises(ValueError, match=message):
@@ -112,8 +116,8 @@ def wired(proxy: bool, readers: int = 1):
     net = Network("net", NetworkArgs(availability_zones=AZS, nat_mode="none"))
     db = AuroraCluster("db", AuroraClusterArgs(vpc_id=net.vpc_id, subnet_ids=net.isolated_subnet_ids,
                                                availability_zones=AZS, readers=readers, proxy=proxy))
-    host = AppHost("app", AppHostArgs(
-        vpc_id=net.vpc_id, subnet_id=net.private_subnet_ids[0], kms_key_arn=db.kms_key_arn,
+    host = AppFleet("app", AppFleetArgs(
+        vpc_id=net.vpc_id, subnet_ids=net.private_subnet_ids, kms_key_arn=db.kms_key_arn,
         load_balancer_subnet_ids=net.public_subnet_ids, load_balancer_allow_http=True,
         database=DatabaseEndpoint(
             writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port, db_name="app",
@@ -128,7 +132,8 @@ def wired(proxy: bool, readers: int = 1):
 
 def env_of(mocks) -> dict:
     import yaml
-    files = {f["path"]: f for f in yaml.safe_load(mocks.only("aws:ec2/instance:Instance").inputs["userData"])["write_files"]}
+    text = gzip.decompress(base64.b64decode(mocks.only("aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]))
+    files = {f["path"]: f for f in yaml.safe_load(text)["write_files"]}
     return dict(line.split("=", 1) for line in files["/etc/aurorakit/app.env"]["content"].splitlines())
 
 

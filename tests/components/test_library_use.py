@@ -1,5 +1,5 @@
 """Another program importing the components (the README example): two full sets side by side."""
-from components import (AppHost, AppHostArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
+from components import (AppFleet, AppFleetArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
                         Network, NetworkArgs, SecurityGroupLink)
 
 from .conftest import resolve, settle
@@ -13,8 +13,8 @@ def environment(prefix: str):
     db = AuroraCluster(f"{prefix}-db", AuroraClusterArgs(
         vpc_id=net.vpc_id, subnet_ids=net.isolated_subnet_ids, availability_zones=AZS,
         engine="aurora-postgresql", readers=1))
-    host = AppHost(f"{prefix}-app", AppHostArgs(
-        vpc_id=net.vpc_id, subnet_id=net.private_subnet_ids[0], kms_key_arn=db.kms_key_arn,
+    host = AppFleet(f"{prefix}-app", AppFleetArgs(
+        vpc_id=net.vpc_id, subnet_ids=net.private_subnet_ids, kms_key_arn=db.kms_key_arn,
         load_balancer_subnet_ids=net.public_subnet_ids, certificate_arn=CERT,
         database=DatabaseEndpoint(writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint,
                                   port=db.port, db_name="app", engine="aurora-postgresql",

@@ -10,7 +10,7 @@ import pytest
 
 from components.database import alias_name
 from components.engines import performance_insights_supported, supports_zero_acu
-from components.app_host import is_graviton
+from components.app_fleet import is_graviton
 
 from preflight.mocks import RecordingMocks, install_mocks
 from preflight.stackconfig import load_stack_config
@@ -31,16 +31,17 @@ def _depends(run, resource, on):
     return any(d.endswith(f"::{on}") for d in run.monitor.named(resource).dependencies)
 
 
-def test_host_waits_for_its_role_permissions_and_ignores_new_amis(prod):
-    assert _depends(prod, "app-instance", "app-ssm-core")
-    assert _depends(prod, "app-instance", "app-db-access")
-    assert prod.monitor.named("app-instance").ignore_changes == ["ami"]
+def test_hosts_wait_for_their_role_permissions_and_ignore_new_amis(prod):
+    dev = run_stack("dev")
+    for run, hosts in ((prod, "app-fleet"), (dev, "app-instance")):
+        assert _depends(run, hosts, "app-ssm-core") and _depends(run, hosts, "app-db-access")
+        assert run.monitor.named("app-template").ignore_changes == ["imageId"]
 
 
 def test_pinned_ami_is_not_ignored():
     run = run_stack("dev", {"hostAmiId": "ami-0123456789abcdef0"})
-    assert run.mocks.only("aws:ec2/instance:Instance").inputs["ami"] == "ami-0123456789abcdef0"
-    assert run.monitor.named("app-instance").ignore_changes == []
+    assert run.mocks.only("aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == "ami-0123456789abcdef0"
+    assert run.monitor.named("app-template").ignore_changes == []
 
 
 def test_ec2_trust_has_no_source_condition_flow_logs_trust_has_one(prod):
@@ -189,7 +190,8 @@ def test_given_kms_key_arn_single_or_multi_region_is_used_everywhere(arn):
     m = run_stack("dev", {"dbKmsKeyArn": arn}).mocks
     assert m.resources_of("aws:kms/key:Key") == [m.by_name("network-flow-logs-key")]
     assert m.only("aws:rds/cluster:Cluster").inputs["kmsKeyId"] == arn
-    assert m.only("aws:ec2/instance:Instance").inputs["rootBlockDevice"]["kmsKeyId"] == arn
+    template = m.only("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    assert template["blockDeviceMappings"][0]["ebs"]["kmsKeyId"] == arn
 
 
 class _ChinaMocks(RecordingMocks):
@@ -222,8 +224,9 @@ def test_service_names_follow_the_partition():
     doc = json.loads(m.by_name("db-bootstrap-policy").inputs["policy"])["Statement"]
     via = [s["Condition"]["StringEquals"]["kms:ViaService"] for s in doc if "Condition" in s]
     assert via == ["secretsmanager.cn-north-1.amazonaws.com.cn"]
-    for role_policy in ("app-db-access", "db-proxy-connect"):
-        assert m.by_name(role_policy).inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
+    # the hosts connect to the cluster and the proxy; the proxy to the cluster
+    assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 2
+    assert m.by_name("db-proxy-connect").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
 
 
 def test_aws_minor_upgrades_are_not_reverted(prod):
@@ -233,11 +236,18 @@ def test_aws_minor_upgrades_are_not_reverted(prod):
     assert all(i.inputs["autoMinorVersionUpgrade"] is True for i in prod.mocks.resources_of(CI))
 
 
-@pytest.mark.parametrize("stack,route", [("dev", "network-public-default"), ("prod", "network-private-default-0")])
-def test_host_first_boot_waits_for_its_internet_route(stack, route, prod):
+@pytest.mark.parametrize("stack,hosts,route", [("dev", "app-instance", "network-public-default"),
+                                               ("prod", "app-fleet", "network-private-default-0")])
+def test_host_first_boot_waits_for_its_internet_route(stack, hosts, route, prod):
     run = prod if stack == "prod" else run_stack("dev")
-    assert _depends(run, "app-instance", route)
-    assert _depends(run, "app-instance", "network-private-rta-0" if stack == "prod" else "network-public-rta-0")
+    assert _depends(run, hosts, route)
+    assert _depends(run, hosts, "network-private-rta-0" if stack == "prod" else "network-public-rta-0")
+
+
+def test_internet_facing_alb_waits_for_the_internet_gateway_route(prod):
+    """AWS rejects an internet-facing ALB in a VPC without an attached gateway (InvalidSubnet)."""
+    assert _depends(prod, "app-alb", "network-public-default")
+    assert all(_depends(prod, "app-alb", f"network-public-rta-{i}") for i in range(3))
 
 
 def test_alb_access_logs_are_an_option(prod):

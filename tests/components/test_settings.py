@@ -32,7 +32,7 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbInstanceClass": "db.t3.small"}, "dbInstanceClass", "no micro/small"),
     ("dev", {"dbServerlessMinAcu": 8}, "dbServerlessMinAcu", "must not exceed dbServerlessMaxAcu (2.0)"),
     ("dev", {"dbServerlessMaxAcu": 300}, "dbServerlessMaxAcu", "1..256 in steps of 0.5"),
-    ("dev", {"dbServerlessMinAcu": 0, "dbEngineVersion": "8.0.mysql_aurora.3.05.2"}, "dbServerlessMinAcu",
+    ("dev", {"dbServerlessMinAcu": 0, "dbEngineVersion": "8.0.mysql_aurora.3.07.1"}, "dbServerlessMinAcu",
      "0 ACU (auto-pause) needs aurora-mysql ≥ 3.08.0"),
     ("dev", {"dbServerlessMaxAcu": 2.25}, "dbServerlessMaxAcu", "1..256 in steps of 0.5"),
     ("dev", {"dbReaders": -1}, "dbReaders", "between 0 and 15"),

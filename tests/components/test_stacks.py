@@ -4,7 +4,15 @@ import pytest
 from .conftest import run_stack
 
 EXPORTS = {"app_url", "cluster_endpoint", "cluster_reader_endpoint", "master_user_secret_arn",
-           "vpc_id", "app_host_id", "ssm_session_command"}
+           "vpc_id", "ssm_session_command"}
+HOST_EXPORT = {"dev": "app_instance_id", "prod": "app_auto_scaling_group"}
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def user_data(run) -> str:
+    import base64
+    import gzip
+    return gzip.decompress(base64.b64decode(run.mocks.only(LT).inputs["userData"])).decode()
 CI = "aws:rds/clusterInstance:ClusterInstance"
 ING = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGR = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -23,12 +31,16 @@ def prod():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_exports_exactly_and_resolved(stack, request):
     run = request.getfixturevalue(stack)
-    assert set(run.outputs) == EXPORTS
+    assert set(run.outputs) == EXPORTS | {HOST_EXPORT[stack]}
     o = run.outputs
-    assert o["vpc_id"].startswith("vpc-0") and o["app_host_id"].startswith("i-0")
+    assert o["vpc_id"].startswith("vpc-0")
     assert ".cluster-" in o["cluster_endpoint"] and ".cluster-ro-" in o["cluster_reader_endpoint"]
     assert o["master_user_secret_arn"].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!")
-    assert o["ssm_session_command"] == f"aws ssm start-session --target {o['app_host_id']} --region eu-west-1"
+    assert o["ssm_session_command"].startswith("aws ssm start-session --region eu-west-1 --target ")
+    if stack == "dev":
+        assert o["app_instance_id"].startswith("i-0") and o["ssm_session_command"].endswith(o["app_instance_id"])
+    else:
+        assert o["app_auto_scaling_group"].startswith("app-fleet-") and o["app_auto_scaling_group"] in o["ssm_session_command"]
 
 
 def test_dev_is_cheap_with_explicit_opt_ins(dev):
@@ -38,12 +50,13 @@ def test_dev_is_cheap_with_explicit_opt_ins(dev):
     assert writer["instanceClass"] == "db.serverless"
     assert m.only("aws:rds/cluster:Cluster").inputs["deletionProtection"] is False
     assert not any(dev.monitor.named(n).protect for n in ("db-cluster", "db-key", "network-flow-logs-key"))
-    host = m.only("aws:ec2/instance:Instance").inputs
-    assert host["associatePublicIpAddress"] is True
+    host = m.only("aws:ec2/instance:Instance").inputs  # dev: one public host, no fleet, no ALB
+    assert m.only(LT).inputs["networkInterfaces"][0]["associatePublicIpAddress"] == "true"
     public = {s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-public-")}
     assert host["subnetId"] in public
     assert dev.outputs["app_url"].startswith("http://ec2-")
     assert m.resources_of("aws:lb/loadBalancer:LoadBalancer") == []
+    assert m.resources_of("aws:autoscaling/group:Group") == []
 
 
 def test_prod_is_multi_az_protected_and_private(prod):
@@ -57,10 +70,12 @@ def test_prod_is_multi_az_protected_and_private(prod):
     cluster = m.only("aws:rds/cluster:Cluster").inputs
     assert cluster["backupRetentionPeriod"] == 14 and cluster["backtrackWindow"] == 86400
     assert cluster["deletionProtection"] is True
-    host = m.only("aws:ec2/instance:Instance").inputs
-    assert host["associatePublicIpAddress"] is False
-    private = {s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-private-")}
-    assert host["subnetId"] in private
+    assert m.resources_of("aws:ec2/instance:Instance") == []  # prod: a fleet over every AZ
+    assert m.only(LT).inputs["networkInterfaces"][0]["associatePublicIpAddress"] == "false"
+    group = m.only("aws:autoscaling/group:Group").inputs
+    private = [s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-private-")]
+    assert sorted(group["vpcZoneIdentifiers"]) == sorted(private) and len(private) == 3
+    assert group["minSize"] >= 2 and group["healthCheckType"] == "ELB"
     assert m.only("aws:lb/loadBalancer:LoadBalancer") and prod.outputs["app_url"].startswith("http://app-alb-")
 
 
@@ -83,13 +98,13 @@ def test_db_subnets_are_isolated_and_host_waits_for_cluster_only(stack, request)
     m = run.mocks
     isolated = [s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-isolated-")]
     assert m.only("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == isolated
-    deps = run.monitor.named("app-instance").dependencies
+    deps = run.monitor.named("app-template").dependencies
     assert any(d.endswith("rds/cluster:Cluster::db-cluster") for d in deps), deps
     assert not any("clusterInstance:ClusterInstance" in d for d in deps), deps
-    user_data = m.only("aws:ec2/instance:Instance").inputs["userData"]
-    assert user_data.startswith("#cloud-config") and len(user_data.encode()) <= 16384
-    assert run.outputs["master_user_secret_arn"] not in user_data  # the host reads no secret at all
-    assert "AURORAKIT_DB_USER=app" in user_data                         # it signs IAM tokens as `app`
+    text = user_data(run)
+    assert text.startswith("#cloud-config")
+    assert run.outputs["master_user_secret_arn"] not in text  # the host reads no secret at all
+    assert "AURORAKIT_DB_USER=app" in text                     # it signs IAM tokens as `app`
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -108,7 +123,7 @@ def test_random_password_variant_never_leaks_into_outputs_or_user_data():
     run = run_stack("dev", {"dbManagedPassword": False})
     password = run.mocks.only("random:index/randomPassword:RandomPassword").outputs["result"]
     assert password not in repr(run.outputs)
-    assert password not in run.mocks.only("aws:ec2/instance:Instance").inputs["userData"]
+    assert password not in user_data(run)
     secret = run.mocks.only("aws:secretsmanager/secret:Secret")
     assert run.outputs["master_user_secret_arn"] == secret.outputs["arn"]
 

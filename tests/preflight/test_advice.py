@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from components.app_host import AppHostArgs
+from components.app_fleet import AppFleetArgs
 from components.database import AuroraClusterArgs
 from components.network import NetworkArgs
 from components.settings import SETTINGS
@@ -14,7 +14,7 @@ from preflight.advice import FIXES, advise, component_of, fix_for
 from preflight.check import check
 from tests.policy import variants
 
-ARGS = {"Network": NetworkArgs, "AuroraCluster": AuroraClusterArgs, "AppHost": AppHostArgs,
+ARGS = {"Network": NetworkArgs, "AuroraCluster": AuroraClusterArgs, "AppFleet": AppFleetArgs,
         "SecurityGroupLink": None}
 
 
@@ -89,16 +89,16 @@ def test_project_advice_names_the_setting_and_library_advice_the_argument():
     assert project.text.startswith("set `dbBacktrackHours` in Pulumi.prod.yaml: 1..72")
     library = advise("rds-aurora-mysql-backtrack", "aws:rds/cluster:Cluster", "AuroraCluster", False)
     assert library.kind == "argument" and library.text.startswith("set `AuroraClusterArgs.backtrack_hours`")
-    alb = advise("alb-deletion-protection", "aws:lb/loadBalancer:LoadBalancer", "AppHost", False)
-    assert alb.text == "set `AppHostArgs.load_balancer_deletion_protection`: True"
+    alb = advise("alb-deletion-protection", "aws:lb/loadBalancer:LoadBalancer", "AppFleet", False)
+    assert alb.text == "set `AppFleetArgs.load_balancer_deletion_protection`: True"
 
 
 def test_a_setting_that_already_complies_points_outside_the_components():
-    advice = advise("ec2-no-public-ip-from-subnet", "aws:ec2/instance:Instance", "AppHost", True,
+    advice = advise("ec2-no-public-ip-from-subnet", "aws:ec2/instance:Instance", "AppFleet", True,
                     "Pulumi.prod.yaml", config={"aurorakit:hostPlacement": "private"})
     assert advice.kind == "component" and "`hostPlacement` is already private" in advice.text
     assert "outside the component" in advice.text
-    public = advise("ec2-no-public-ip", "aws:ec2/instance:Instance", "AppHost", True,
+    public = advise("ec2-no-public-ip", "aws:ec2/instance:Instance", "AppFleet", True,
                     "Pulumi.dev.yaml", config={"aurorakit:hostPlacement": "public"})
     assert public.kind == "setting" and "private" in public.text
 
