@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
-MODULES = ["network.py", "database.py", "app_host.py", "connections.py"]
+MODULES = ["network.py", "database.py", "app_host.py", "connections.py", "dynamodb.py"]
 
 
 def _classes(module):
