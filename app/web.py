@@ -9,7 +9,7 @@ from flask import Flask, current_app, jsonify, redirect, render_template, reques
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db
+from . import db, forum
 from .credentials import SecretCredentials
 from .settings import Settings
 
@@ -87,6 +87,8 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
     svc = Services(settings, creds, db.make_engine(settings, "writer", creds),
                    db.make_engine(settings, "reader", creds))
     app.extensions["aurorakit"] = svc
+    if settings.forum_tables:  # the DynamoDB forum API (app/forum.py): off unless its tables are set
+        forum.register(app, settings)
     try:
         svc.ensure_schema()
     except SQLAlchemyError as exc:  # DB not reachable yet: retried on the first request
