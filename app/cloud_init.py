@@ -15,16 +15,18 @@ import base64
 import gzip
 import io
 import tarfile
+import tokenize
 from pathlib import Path
 
 import yaml
 
 from .lockfile import INSTALL_OPTIONS
-from .settings import Settings
+from .settings import ForumTables, Settings
 
 APP_DIR = Path(__file__).resolve().parent
 # Everything the host needs from app/ (cloud_init.py itself stays behind).
 APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "security.py", "web.py",
+             "forum.py", "forum_schema.py", "forum_store.py",
              "templates/index.html", "requirements.lock")
 INSTALL_DIR = "/opt/aurorakit"
 ENV_FILE = "/etc/aurorakit/app.env"
@@ -130,17 +132,54 @@ _Dumper.add_representer(str, lambda d, s: d.represent_scalar(
     "tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
 
 
+def _next(tokens: list, i: int, step: int):
+    """The nearest token from i in direction `step` that is not a comment or a blank line."""
+    i += step
+    while 0 <= i < len(tokens) and tokens[i].type in (tokenize.NL, tokenize.COMMENT):
+        i += step
+    return tokens[i] if 0 <= i < len(tokens) else None
+
+
+def slim_python(source: str) -> str:
+    """`source` without comments and docstrings (what `python -OO` drops anyway), so the app
+    fits in EC2's 16 KB of user data. Only COMMENT tokens and strings that are a statement of
+    their own go (a block left with no statement gets `...`); everything else is kept byte for
+    byte, so the result does not depend on the Python version that renders it."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    cuts = []  # (start, end, replacement), in source order
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.COMMENT:
+            cuts.append((tok.start, tok.end, ""))
+            continue
+        before, after = _next(tokens, i, -1), _next(tokens, i, 1)
+        if (tok.type == tokenize.STRING and after is not None and after.type == tokenize.NEWLINE
+                and (before is None or before.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT))):
+            follower = _next(tokens, tokens.index(after, i), 1)
+            alone = before is not None and before.type == tokenize.INDENT and follower.type == tokenize.DEDENT
+            cuts.append((tok.start, tok.end, "..." if alone else ""))
+    lines = source.splitlines(keepends=True)
+    for (row, col), (end_row, end_col), text in reversed(cuts):
+        head, tail = lines[row - 1][:col], lines[end_row - 1][end_col:]
+        line = (head if text else head.rstrip(" \t")) + text + tail
+        lines[row - 1:end_row] = [line] if line.strip() else []
+    return "".join(lines)
+
+
 def packed(rel: str) -> bytes:
-    """A file as the host gets it: the lock without its comment lines (the wheel file names
-    are for review; pip reads only the pins and hashes), everything else as is."""
+    """A file as the host gets it: Python without comments and docstrings (`slim_python`), the
+    lock without its comment lines (the wheel file names are for review; pip reads only the pins
+    and hashes), everything else as is."""
     data = (APP_DIR / rel).read_bytes()
-    if rel == "requirements.lock":
+    if rel.endswith(".py"):
+        data = slim_python(data.decode("utf-8")).encode("utf-8")
+    elif rel == "requirements.lock":
         data = b"".join(line for line in data.splitlines(keepends=True) if not line.startswith(b"#"))
     return data
 
 
 def app_archive() -> bytes:
-    """The app's source files as a tar, byte-for-byte reproducible (fixed order, mtime, owner)."""
+    """The app's source files as a tar, byte-for-byte reproducible (fixed order, mtime, owner);
+    Python files slimmed (`slim_python`)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for rel in APP_FILES:
@@ -164,11 +203,12 @@ def _env_file(settings: Settings) -> str:
 
 def render_user_data(*, region: str, db_user: str, writer_endpoint: str,
                      reader_endpoint: str, port: int, db_name: str, engine: str,
-                     app_port: int = 80) -> str:
+                     app_port: int = 80, forum_tables: ForumTables | None = None) -> str:
     if not 1 <= int(app_port) <= 65535:
         raise ValueError(f"app_port must be 1..65535; got {app_port}")
     settings = Settings(region=region, db_user=db_user, writer_host=writer_endpoint,
-                        reader_host=reader_endpoint, port=int(port), db_name=db_name, engine=engine)
+                        reader_host=reader_endpoint, port=int(port), db_name=db_name, engine=engine,
+                        forum_tables=forum_tables)
     archive = base64.b64encode(gzip.compress(app_archive(), compresslevel=9, mtime=0)).decode()
     config = {
         "packages": [PYTHON, f"{PYTHON}-pip"],

@@ -2,12 +2,31 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Optional
 
 ENGINES = ("aurora-mysql", "aurora-postgresql")
 PREFIX = "AURORAKIT_"
 DEFAULT_CA_BUNDLE = "/opt/aurorakit/rds-global-bundle.pem"
+# Optional: the forum's DynamoDB tables (app/forum.py); all three or none (= the feature is off).
+FORUM_TABLE_KEYS = ("DDB_FORUM_TABLE", "DDB_THREAD_TABLE", "DDB_COMMENT_TABLE")
+
+
+@dataclass(frozen=True)
+class ForumTables:
+    forum: str
+    thread: str
+    comment: str
+
+    def names(self) -> tuple[str, str, str]:
+        return self.forum, self.thread, self.comment
+
+    def __post_init__(self):
+        for key, name in zip(FORUM_TABLE_KEYS, self.names()):
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", name):
+                raise ValueError(f"{PREFIX}{key} must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -); "
+                                 f"got {name!r}")
 
 
 @dataclass(frozen=True)
@@ -22,6 +41,7 @@ class Settings:
     ca_bundle: str = DEFAULT_CA_BUNDLE
     pooling: bool = True
     connect_timeout: int = 5
+    forum_tables: Optional[ForumTables] = None
 
     def __post_init__(self):
         if self.engine not in ENGINES:
@@ -43,10 +63,16 @@ class Settings:
         pooling = get("DB_POOLING", "on")
         if pooling not in ("on", "off"):
             raise ValueError(f"{PREFIX}DB_POOLING must be one of on, off; got {pooling!r}")
+        tables = [env.get(PREFIX + key, "") for key in FORUM_TABLE_KEYS]
+        if any(tables) and not all(tables):
+            missing = [PREFIX + k for k, v in zip(FORUM_TABLE_KEYS, tables) if not v]
+            raise ValueError(f"{', '.join(missing)} required: set all of "
+                             f"{', '.join(PREFIX + k for k in FORUM_TABLE_KEYS)} or none (the forum is then off)")
         return cls(region=get("REGION"), db_user=get("DB_USER"),
                    writer_host=get("DB_WRITER_HOST"), reader_host=get("DB_READER_HOST"),
                    port=int(port), db_name=get("DB_NAME"), engine=get("DB_ENGINE"),
-                   ca_bundle=get("DB_CA_BUNDLE", DEFAULT_CA_BUNDLE), pooling=pooling == "on")
+                   ca_bundle=get("DB_CA_BUNDLE", DEFAULT_CA_BUNDLE), pooling=pooling == "on",
+                   forum_tables=ForumTables(*tables) if all(tables) else None)
 
     def to_env(self) -> dict[str, str]:
         """The inverse of from_env (what cloud-init writes to the env file)."""
@@ -54,4 +80,5 @@ class Settings:
             ("REGION", self.region), ("DB_USER", self.db_user),
             ("DB_WRITER_HOST", self.writer_host), ("DB_READER_HOST", self.reader_host),
             ("DB_PORT", self.port), ("DB_NAME", self.db_name), ("DB_ENGINE", self.engine),
-            ("DB_CA_BUNDLE", self.ca_bundle), ("DB_POOLING", "on" if self.pooling else "off"))}
+            ("DB_CA_BUNDLE", self.ca_bundle), ("DB_POOLING", "on" if self.pooling else "off"),
+            *zip(FORUM_TABLE_KEYS, self.forum_tables.names() if self.forum_tables else ()))}

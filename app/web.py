@@ -9,7 +9,7 @@ from flask import Flask, current_app, jsonify, redirect, render_template, reques
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db, security
+from . import db, forum, security
 from .credentials import IamTokenCredentials, for_endpoints
 from .settings import Settings
 
@@ -91,6 +91,8 @@ def create_app(settings: Settings | None = None, *,
                    db.make_engine(settings, "reader", creds["reader"]))
     app.extensions["aurorakit"] = svc
     security.install(app)  # headers (CSP, HSTS on HTTPS, ...) and cross-origin write refusal
+    if settings.forum_tables:  # the DynamoDB forum API (app/forum.py): off unless its tables are set
+        forum.register(app, settings)
     try:
         svc.ensure_schema()
     except (SQLAlchemyError, db.SchemaMissing) as exc:  # checked again on the next request

@@ -3,8 +3,8 @@
 The isolated tier's route table has no route at all (no IGW, no NAT). NAT mode is
 ``none | single | per-az``. The default security group is managed with no rules, VPC flow logs
 go to a KMS-encrypted log group, and interface endpoints (ssm, ssmmessages, ec2messages,
-secretsmanager, kms) are optional so a private host works without NAT. An S3 gateway endpoint
-(free; Amazon Linux 2023 repositories are on S3) is attached to the private route tables.
+secretsmanager, kms) are optional so a private host works without NAT. S3 and DynamoDB gateway
+endpoints (free; Amazon Linux 2023 repositories are on S3) are attached to the private route tables.
 """
 from __future__ import annotations
 
@@ -199,6 +199,12 @@ class Network(pulumi.ComponentResource):
             f"{name}-s3-gateway", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
             service_name=ctx.endpoint_service("s3"),
             route_table_ids=[rt.id for rt in private_rts], tags=tagged("s3-gateway"), opts=child)
+        # DynamoDB is reached the same way (free; no NAT): access is governed by the callers'
+        # IAM policies (components/dynamodb.py: app_access_statements), not an endpoint policy.
+        aws.ec2.VpcEndpoint(
+            f"{name}-dynamodb-gateway", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
+            service_name=ctx.endpoint_service("dynamodb"),
+            route_table_ids=[rt.id for rt in private_rts], tags=tagged("dynamodb-gateway"), opts=child)
         self.endpoint_security_group_id: Optional[pulumi.Output[str]] = None
         if args.interface_endpoints:
             self.endpoint_security_group_id = self._interface_endpoints(

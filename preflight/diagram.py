@@ -12,6 +12,8 @@ their cluster's subnet group and AZ); across several subnets of one tier → in 
 endpoints via their route tables, an Aurora cluster via its subnet group). Edges: one per
 security-group link (an ingress rule and its matching egress rule are one edge), replication
 (cluster → instances) and routing (0.0.0.0/0 routes to the internet or a NAT gateway).
+DynamoDB tables are one regional node below the VPCs (keys, indexes, billing), reached from the
+VPC endpoints note when a DynamoDB gateway endpoint exists.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from .diagram_edges import EDGE_KINDS, _forwards, _routing_edges, _sg_edges
 from .diagram_model import T, _Graph, _az, _id, _slug, _subnets_of, _tier, _tier_key
-from .diagram_nodes import (_OTHER_TIER, TIER_COLOURS, _endpoints_node, _label, _legend,
+from .diagram_nodes import (_OTHER_TIER, TIER_COLOURS, _dynamodb_node, _endpoints_node, _label, _legend,
                             _subnet_cell, _table)
 
 __all__ = ["EDGE_KINDS", "T", "TIER_COLOURS", "build", "write_diagram"]
@@ -98,6 +100,8 @@ def build(result):
                 dot.edge(upper, lower, style="invis", weight="20")
             if endpoints and not ep_tiers:
                 _endpoints_node(g, v, vpc, endpoints)
+    if g.by_type[T["table"]]:  # DynamoDB tables: one regional node, below the VPCs
+        rows.append([_dynamodb_node(g, dot, g.by_type[T["table"]])])
     for r in g.regs:  # anything drawable with no known subnet still appears
         if r.type in drawn_types and r.urn not in g.node_of:
             if r.type == T["endpoint"]:
@@ -113,6 +117,10 @@ def build(result):
         dot.edge(upper[0], lower[0], style="invis")
     g.row = {n: i for i, row in enumerate(rows) for n in row}
     _routing_edges(dot, g)
+    for e in g.by_type[T["endpoint"]]:  # a gateway endpoint to DynamoDB routes the tier to the tables
+        if g.by_type[T["table"]] and str(g.known(e, "serviceName", "")).endswith(".dynamodb") and e.urn in g.node_of:
+            dot.edge(*g.ends(g.node_of[e.urn], "dynamodb"), label=" DynamoDB gateway endpoint ",
+                     **EDGE_KINDS["gateway"][1])
     for ci in g.by_type[T["cluster_instance"]]:
         for c in g.deps(ci, "clusterIdentifier"):
             if c.urn in g.node_of and ci.urn in g.node_of:

@@ -11,6 +11,8 @@ EDGE_KINDS = {  # kind -> (legend text, graphviz attributes)
     "replication": ("replication (cluster → instance)", {"color": "#34a853", "style": "dashed",
                                                                 "arrowhead": "none"}),
     "routing": ("route 0.0.0.0/0 (IGW / NAT)", {"color": "#80868b", "style": "dotted", "fontcolor": "#5f6368"}),
+    "gateway": ("gateway endpoint (route to an AWS service)", {"color": "#7b1fa2", "style": "dashed",
+                                                               "fontcolor": "#7b1fa2"}),
 }
 _SG_KEYS = ("vpcSecurityGroupIds", "securityGroups", "securityGroupIds")
 

@@ -23,7 +23,8 @@ T = {
     "rta": "aws:ec2/routeTableAssociation:RouteTableAssociation",
     "ingress": "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "egress": "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-    "sg_rule": "aws:ec2/securityGroupRule:SecurityGroupRule",
+    "sg_rule": "aws:ec2/securityGroupRule:SecurityGroupRule", "table": "aws:dynamodb/table:Table",
+    "scaling_target": "aws:appautoscaling/target:Target",
 }
 _TIER_ORDER = ("public", "private", "app", "isolated", "db", "data")
 

@@ -72,7 +72,25 @@ def _endpoints_node(g: _Graph, parent, vpc, endpoints) -> str:
     return node_id
 
 
-_SAMPLES = {"sg": "───▶", "replication": "╌╌╌╌", "routing": "┈┈┈▶"}  # how each edge kind looks
+def _dynamodb_node(g: _Graph, parent, tables: list) -> str:
+    """The regional DynamoDB service outside the VPC: one line per table (keys, indexes, billing)."""
+    lines = []
+    for t in sorted(tables, key=lambda t: str(g.known(t, "name") or t.name)):
+        keys = ", ".join(k for k in (g.known(t, "hashKey"), g.known(t, "rangeKey")) if k)
+        indexes = len(g.known(t, "globalSecondaryIndexes", []) or [])
+        mode = g.known(t, "billingMode") or "PROVISIONED"
+        billing = "on-demand" if mode == "PAY_PER_REQUEST" else \
+            f"{_num(g.known(t, 'readCapacity'))} RCU / {_num(g.known(t, 'writeCapacity'))} WCU"
+        scaled = [x for x in g.by_type[T["scaling_target"]] if t.urn in x.property_dependencies.get("resourceId", [])]
+        ceiling = max((g.known(x, "maxCapacity") or 0 for x in scaled), default=0)
+        lines.append(f"{g.known(t, 'name') or t.name} ({keys})" + (f" +{indexes} GSI" if indexes else "") +
+                     f", {billing}" + (f", auto scaling ≤ {_num(ceiling)}" if ceiling else ""))
+    g.node_of.update({t.urn: "dynamodb" for t in tables})
+    return g.put(parent, None, "DynamoDB (regional)\n" + "\n".join(lines), "dynamodb", shape="cylinder",
+                 fillcolor="#ede7f6")
+
+
+_SAMPLES = {"sg": "───▶", "replication": "╌╌╌╌", "routing": "┈┈┈▶", "gateway": "╌╌╌▶"}  # how each edge kind looks
 
 
 def _legend(dot, tiers_drawn: list) -> None:

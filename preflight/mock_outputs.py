@@ -306,8 +306,15 @@ def _auto_scaling_policy(m, seed, name, i):
 
 def _app_scaling_policy(m, seed, name, i):
     n = _physical_name(name, i, seed=seed)
+    service = i.get("serviceNamespace", "rds")
     return {"__id": n, "name": n, "arn": m._arn(
-        "autoscaling", f"scalingPolicy:{_uuid(seed)}:resource/rds/{i.get('resourceId', '')}:policyName/{n}")}
+        "autoscaling", f"scalingPolicy:{_uuid(seed)}:resource/{service}/{i.get('resourceId', '')}:policyName/{n}")}
+
+
+def _dynamodb_table(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn("dynamodb", f"table/{n}"),
+            "billingMode": i.get("billingMode", "PROVISIONED"), "streamArn": "", "streamLabel": ""}
 
 
 def _random_password(m, seed, name, i):
@@ -386,6 +393,7 @@ _COMPUTE: dict[str, Callable[..., dict]] = {
     "aws:sns/topic:Topic": _sns_topic,
     "aws:appautoscaling/target:Target": _app_scaling_target,
     "aws:appautoscaling/policy:Policy": _app_scaling_policy,
+    "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:lb/loadBalancer:LoadBalancer": _lb,
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "aws:lb/listener:Listener": _listener,

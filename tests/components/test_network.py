@@ -108,14 +108,30 @@ def test_interface_endpoints_with_private_dns_and_https_sg(mocks):
     rule = mocks.only("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").inputs
     assert (rule["cidrIpv4"], rule["fromPort"], rule["toPort"]) == ("10.1.0.0/16", 443, 443)
     assert rule["description"] and mocks.only(T + "securityGroup:SecurityGroup").inputs["description"]
-    s3 = [e.inputs for e in endpoints if e.inputs["vpcEndpointType"] == "Gateway"]
-    assert s3[0]["serviceName"] == "com.amazonaws.eu-west-1.s3"
-    assert set(s3[0]["routeTableIds"]) == tables_of(mocks, tier(mocks, "private"))
+    gateways = {e["serviceName"] for e in (e.inputs for e in endpoints) if e["vpcEndpointType"] == "Gateway"}
+    assert gateways == {"com.amazonaws.eu-west-1.s3", "com.amazonaws.eu-west-1.dynamodb"}
+
+
+@pytest.mark.parametrize("azs,nat_mode", [(AZS, "none"), (AZS, "per-az"), (AZS[:2], "single")])
+def test_s3_and_dynamodb_gateways_on_every_private_route_table_only(mocks, azs, nat_mode):
+    build(azs=azs, nat_mode=nat_mode)
+    private = tables_of(mocks, tier(mocks, "private"))
+    all_private = {r.id for r in mocks.resources_of(T + "routeTable:RouteTable") if "-private-rt-" in r.name}
+    assert len(private) == len(azs) and private == all_private
+    others = tables_of(mocks, tier(mocks, "public") + tier(mocks, "isolated"))
+    gateways = {e.inputs["serviceName"]: e.inputs for e in mocks.resources_of(T + "vpcEndpoint:VpcEndpoint")}
+    assert set(gateways) == {"com.amazonaws.eu-west-1.s3", "com.amazonaws.eu-west-1.dynamodb"}
+    for service, endpoint in gateways.items():
+        assert endpoint["vpcEndpointType"] == "Gateway", service
+        assert sorted(endpoint["routeTableIds"]) == sorted(private), service  # each once, all of them
+        assert not others & set(endpoint["routeTableIds"]), service
+        assert "policy" not in endpoint, service  # access is governed by the callers' IAM policies
 
 
 def test_no_interface_endpoints_by_default(mocks):
     build()
-    assert [e.inputs["vpcEndpointType"] for e in mocks.resources_of(T + "vpcEndpoint:VpcEndpoint")] == ["Gateway"]
+    assert [e.inputs["vpcEndpointType"] for e in mocks.resources_of(T + "vpcEndpoint:VpcEndpoint")] == \
+        ["Gateway", "Gateway"]
     assert mocks.resources_of(T + "securityGroup:SecurityGroup") == []
 
 

@@ -218,6 +218,7 @@ def test_service_names_follow_the_partition():
     program()
     endpoints = sorted(r.inputs["serviceName"] for r in m.resources_of("aws:ec2/vpcEndpoint:VpcEndpoint"))
     assert "cn.com.amazonaws.cn-north-1.s3" in endpoints and "cn.com.amazonaws.cn-north-1.ssm" in endpoints
+    assert "cn.com.amazonaws.cn-north-1.dynamodb" in endpoints
     flow_key = json.loads(m.by_name("network-flow-logs-key").inputs["policy"])["Statement"]
     assert flow_key[0]["Principal"] == {"AWS": "arn:aws-cn:iam::123456789012:root"}
     assert flow_key[1]["Principal"] == {"Service": "logs.cn-north-1.amazonaws.com.cn"}

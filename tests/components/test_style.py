@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
-MODULES = ["network.py", "database.py", "app_fleet.py", "connections.py", "stack.py"]
+MODULES = ["network.py", "database.py", "app_fleet.py", "connections.py", "stack.py", "dynamodb.py"]
 
 
 def _classes(module):

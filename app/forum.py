@@ -1,0 +1,109 @@
+"""The forum API on DynamoDB, served when AURORAKIT_DDB_*_TABLE are set (README: "The forum on
+DynamoDB"). 400 names the field; 404 unknown forum/thread; 503 when DynamoDB is unavailable."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+
+from .forum_store import ForumError, ForumStore, make_client
+from .settings import Settings
+
+NAME_MAX, USER_MAX, MESSAGE_MAX, PAGE_SIZE, MAX_LIMIT = 100, 50, 2000, 20, 100
+bp = Blueprint("forum", __name__, url_prefix="/api")
+
+
+class Invalid(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _text(field: str, value, limit: int, multiline: bool = False, key_part: bool = False) -> str:
+    """Required, trimmed, 1..limit chars, no control characters (but newlines when `multiline`),
+    no '#' in a `key_part` (it joins forum and thread in the Comment key)."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(field, f"'{field}' is required (a non-empty string)")
+    value = value.strip()
+    if len(value) > limit:
+        raise Invalid(field, f"'{field}' must be at most {limit} characters (got {len(value)})")
+    if not all(c.isprintable() or (multiline and c in "\n\t") for c in value.replace("\r\n", "\n")):
+        raise Invalid(field, f"'{field}' must not contain control characters")
+    if key_part and "#" in value:
+        raise Invalid(field, f"'{field}' must not contain '#'")
+    return value
+
+
+def _args(*moments: str) -> dict:
+    """limit, page and the given date-time query parameters (no offset = UTC)."""
+    limit = request.args.get("limit", str(PAGE_SIZE))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        raise Invalid("limit", f"'limit' must be an integer 1..{MAX_LIMIT}")
+    out = {"limit": int(limit), "page": request.args.get("page") or None}
+    for name in moments:
+        raw = request.args.get(name)
+        try:
+            value = datetime.fromisoformat(raw) if raw is not None else None
+        except ValueError:
+            raise Invalid(name, f"'{name}' must be an ISO-8601 date-time, e.g. 2026-11-30T12:00:00Z") from None
+        out[name] = value.replace(tzinfo=value.tzinfo or timezone.utc) if value else None
+    return out
+
+
+def _thread(forum: str, subject: str) -> tuple[str, str]:
+    return _text("forum", forum, NAME_MAX, key_part=True), _text("thread", subject, NAME_MAX, key_part=True)
+
+
+def _store() -> ForumStore:
+    return current_app.extensions["aurorakit.forum"]
+
+
+@bp.errorhandler(Invalid)
+def _invalid(exc: Invalid):
+    return jsonify(error=str(exc), field=exc.field), 400
+
+
+@bp.errorhandler(ForumError)
+def _refused(exc: ForumError):
+    if exc.status == 503:
+        return jsonify(error="DynamoDB unavailable, try again"), 503, {"Retry-After": "1"}
+    return jsonify(error=str(exc), **({"field": "page"} if exc.status == 400 else {})), exc.status
+
+
+@bp.get("/forums/<forum>/threads/<subject>/comments")
+def list_comments(forum: str, subject: str):
+    forum, subject = _thread(forum, subject)
+    args = _args("since", "until")
+    if args["since"] and args["until"] and args["since"] > args["until"]:
+        raise Invalid("since", "'since' must not be after 'until'")
+    comments, next_page = _store().thread_comments(forum, subject, **args)
+    return jsonify(comments=comments, next_page=next_page)
+
+
+@bp.post("/forums/<forum>/threads/<subject>/comments")
+def post_comment(forum: str, subject: str):
+    forum, subject = _thread(forum, subject)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid("body", "body must be a JSON object with 'posted_by' and 'message'")
+    unknown = sorted(set(data) - {"posted_by", "message"})
+    if unknown:
+        raise Invalid(unknown[0], f"unknown field(s) {', '.join(unknown)}; allowed: posted_by, message")
+    posted_by = _text("posted_by", data.get("posted_by"), USER_MAX)
+    message = _text("message", data.get("message"), MESSAGE_MAX, multiline=True)
+    return jsonify(_store().post_comment(forum, subject, posted_by, message)), 201
+
+
+@bp.get("/users/<posted_by>/comments")
+def user_comments(posted_by: str):
+    comments, next_page = _store().user_comments(_text("posted_by", posted_by, USER_MAX), **_args())
+    return jsonify(comments=comments, next_page=next_page)
+
+
+def register(app: Flask, settings: Settings, client=None) -> ForumStore:
+    """Serve the forum from `settings.forum_tables` (optionally with the given boto3 client)."""
+    if settings.forum_tables is None:
+        raise ValueError("forum.register: settings.forum_tables is not set (AURORAKIT_DDB_*_TABLE)")
+    app.extensions["aurorakit.forum"] = store = ForumStore(settings.forum_tables, client or make_client(settings.region))
+    app.register_blueprint(bp)
+    return store
