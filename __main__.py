@@ -17,3 +17,5 @@ if stack.host.auto_scaling_group_name is not None:
 if stack.host.instance_id is not None:
     pulumi.export("app_instance_id", stack.host.instance_id)
 pulumi.export("ssm_session_command", stack.host.ssm_session_command)
+if stack.forum is not None:
+    pulumi.export("dynamodb_table_names", stack.forum.table_names)  # for the sample loader

@@ -28,12 +28,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from app.cloud_init import encode_user_data, render_user_data
+from app.settings import ForumTables
 
 from .connections import Connections
 from .database_ops import db_user_arn
@@ -188,6 +189,12 @@ class AppFleetArgs:
     alarm_topic_arn: Optional[pulumi.Input[str]] = None
     """SNS topic for the tier's alarms (unhealthy hosts, 5xx answers). Default: None (alarms
     without actions)."""
+    forum_tables: Optional[pulumi.Input[Mapping[str, str]]] = None
+    """The forum's DynamoDB tables, logical name (Forum, Thread, Comment) -> physical name
+    (`DynamoTables.table_names`): the app serves the forum API with them. Default: None (off)."""
+    extra_statements: Optional[pulumi.Input[Sequence[Mapping[str, Any]]]] = None
+    """More IAM statements for the hosts' role, e.g. `dynamodb.app_access_statements(tables)`
+    (exactly the app's DynamoDB calls). Default: None."""
     placement: Placement = knob(Placement.PRIVATE, key="hostPlacement")
     """private (an Auto Scaling group behind an ALB) or public (one instance in a public subnet
     with a public IP: explicit opt-in). Default: "private"."""
@@ -357,8 +364,14 @@ class AppFleet(pulumi.ComponentResource):
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
                  "Resource": [db_user_arn(*a[:3], rid, args.app_db_user) for rid in a[3:] if rid]}])),
             opts=child)
+        permissions = [ssm_core, db_access]
+        if args.extra_statements is not None:
+            permissions.append(aws.iam.RolePolicy(
+                f"{name}-extra-access", role=role.id,
+                policy=pulumi.Output.from_input(args.extra_statements).apply(lambda st: document(list(st))),
+                opts=child))
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, tags=tags, opts=child)
-        return role, profile, [ssm_core, db_access]
+        return role, profile, permissions
 
     def _security_group(self, name, args, tags, child) -> aws.ec2.SecurityGroup:
         sg = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,
@@ -389,10 +402,11 @@ class AppFleet(pulumi.ComponentResource):
         writer = db.writer_endpoint if db.proxy_endpoint is None else db.proxy_endpoint
         reader = (db.reader_endpoint if db.proxy_endpoint is None
                   else db.proxy_read_only_endpoint or db.proxy_endpoint)
-        user_data = pulumi.Output.all(ctx.region, writer, reader).apply(
+        user_data = pulumi.Output.all(ctx.region, writer, reader, args.forum_tables).apply(
             lambda a: encode_user_data(render_user_data(
                 region=a[0], db_user=args.app_db_user, writer_endpoint=a[1], reader_endpoint=a[2],
-                port=db.port, db_name=db.db_name, engine=db.engine, app_port=args.app_port)))
+                port=db.port, db_name=db.db_name, engine=db.engine, app_port=args.app_port,
+                forum_tables=ForumTables(**{k.lower(): v for k, v in a[3].items()}) if a[3] else None)))
         public = args.placement == Placement.PUBLIC
         return aws.ec2.LaunchTemplate(
             f"{name}-template", description=f"{name}: app hosts", image_id=ami,

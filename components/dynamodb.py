@@ -20,17 +20,19 @@ index, and use of the tables' key only through DynamoDB.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from app import forum_schema as schema
 
+from .knobs import Rule, args_class, between, knob
 from .policies import ENCRYPT_ACTIONS, AccountContext
 
-BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
 PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")
 MAX_CAPACITY = 40000  # DynamoDB's default per-table quota for read (and write) capacity units
 _NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
@@ -80,43 +82,46 @@ class GlobalIndex:
                              "projection INCLUDE and only with it")
 
 
-@dataclass(frozen=True)
+class BillingMode(StrEnum):
+    """How a table pays for throughput."""
+
+    PAY_PER_REQUEST = "PAY_PER_REQUEST"
+    """On demand: per request, no capacity to plan."""
+    PROVISIONED = "PROVISIONED"
+    """Read/write capacity units per second (the Free Tier's model), optionally auto scaled."""
+
+
+_PROVISIONED = (lambda a: a.mode == BillingMode.PROVISIONED, "with {mode} PROVISIONED")
+
+
+def _autoscaling_max(a) -> Optional[str]:
+    if a.autoscaling_max and not max(a.read, a.write) <= a.autoscaling_max <= MAX_CAPACITY:
+        return f"must be 0 (off) or max({{read}}, {{write}})={max(a.read, a.write)}..{MAX_CAPACITY}"
+    return None
+
+
+@args_class
 class Capacity:
     """Billing and throughput of a table and its indexes."""
 
-    mode: str = "PAY_PER_REQUEST"
-    """"PAY_PER_REQUEST" (on-demand) or "PROVISIONED". Default: "PAY_PER_REQUEST"."""
-    read: int = 5
-    """Provisioned read capacity units (the minimum when auto scaling), 1..40000; only with
-    PROVISIONED. Default: 5."""
-    write: int = 5
-    """Provisioned write capacity units (the minimum when auto scaling), 1..40000; only with
-    PROVISIONED. Default: 5."""
-    autoscaling_max: int = 0
+    mode: BillingMode = knob(BillingMode.PAY_PER_REQUEST, key="forumBillingMode")
+    """PAY_PER_REQUEST (on-demand) or PROVISIONED. Default: "PAY_PER_REQUEST"."""
+    read: int = knob(5, key="forumReadCapacity", check=between(1, MAX_CAPACITY), only=_PROVISIONED)
+    """Provisioned read capacity units (the minimum when auto scaling), 1..40000. Default: 5."""
+    write: int = knob(5, key="forumWriteCapacity", check=between(1, MAX_CAPACITY), only=_PROVISIONED)
+    """Provisioned write capacity units (the minimum when auto scaling), 1..40000. Default: 5."""
+    autoscaling_max: int = knob(0, key="forumAutoscalingMax", only=_PROVISIONED)
     """0 = auto scaling off; else the maximum read and write units for target tracking
-    (≥ read and write); only with PROVISIONED. Default: 0."""
-    autoscaling_target: int = 70
+    (≥ read and write, ≤ 40000). Default: 0."""
+    autoscaling_target: int = knob(70, key="forumAutoscalingTarget", check=between(20, 90), only=(
+        lambda a: bool(a.autoscaling_max), "with {autoscaling_max} (auto scaling is off)"))
     """Target consumed/provisioned utilization % for auto scaling, 20..90. Default: 70."""
 
-    def __post_init__(self) -> None:
-        if self.mode not in BILLING_MODES:
-            raise ValueError(f"Capacity.mode {self.mode!r}: allowed values are {', '.join(BILLING_MODES)}")
-        for field_name in ("read", "write"):
-            value = getattr(self, field_name)
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_CAPACITY:
-                raise ValueError(f"Capacity.{field_name} {value!r}: an integer 1..{MAX_CAPACITY}")
-        if self.autoscaling_max and self.mode != "PROVISIONED":
-            raise ValueError("Capacity.autoscaling_max: auto scaling needs mode PROVISIONED "
-                             "(on-demand tables scale by themselves)")
-        if self.autoscaling_max and not max(self.read, self.write) <= self.autoscaling_max <= MAX_CAPACITY:
-            raise ValueError(f"Capacity.autoscaling_max {self.autoscaling_max}: 0 (off) or "
-                             f"max(read, write)={max(self.read, self.write)}..{MAX_CAPACITY}")
-        if not 20 <= self.autoscaling_target <= 90:
-            raise ValueError(f"Capacity.autoscaling_target {self.autoscaling_target}: 20..90 (%)")
+    _rules = (Rule("autoscaling_max", _autoscaling_max, requires=("read", "write")),)
 
     @property
     def provisioned(self) -> bool:
-        return self.mode == "PROVISIONED"
+        return self.mode == BillingMode.PROVISIONED
 
 
 @dataclass(frozen=True)
@@ -160,31 +165,31 @@ class TableSpec:
         return out
 
 
-@dataclass(frozen=True)
+def _tables(value: Sequence[TableSpec]) -> Optional[str]:
+    names = [t.name for t in value]
+    return None if names and len(set(names)) == len(names) else "at least one table, logical names unique"
+
+
+@args_class
 class DynamoTablesArgs:
     """Inputs of `DynamoTables`."""
 
-    tables: Sequence[TableSpec]
+    tables: Sequence[TableSpec] = knob(check=_tables)
     """The tables (logical names unique). Required."""
-    kms_key_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str] = knob()
     """Customer-managed KMS key for server-side encryption of every table. Required."""
-    capacity: Capacity = Capacity()
+    capacity: Capacity = knob(default_factory=Capacity)
     """Billing and throughput of every table without its own. Default: Capacity() (on-demand)."""
-    point_in_time_recovery: bool = True
+    point_in_time_recovery: bool = knob(True, key="forumPointInTimeRecovery")
     """Continuous backups with point-in-time restore (35 days). Default: True."""
-    deletion_protection: bool = True
+    deletion_protection: bool = knob(True, key="forumDeletionProtection")
     """DynamoDB deletion protection (False is an explicit opt-out, e.g. dev). Default: True."""
-    protect: bool = False
-    """pulumi `protect` on every table (prod). Default: False."""
+    protect: bool = knob(False)
+    """pulumi `protect` on every table (the stack's `protect` sets it). Default: False."""
     name_prefix: Optional[str] = None
     """Prefix of the physical table names. Default: None (`<project>-<stack>-<component name>-`)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = knob(default_factory=dict)
     """Tags on every table. Default: {}."""
-
-    def __post_init__(self) -> None:
-        names = [t.name for t in self.tables]
-        if not names or len(set(names)) != len(names):
-            raise ValueError(f"DynamoTablesArgs.tables {names}: at least one, logical names unique")
 
 
 def default_prefix(component: str) -> str:
@@ -220,6 +225,8 @@ class DynamoTables(pulumi.ComponentResource):
     """`dynamodb.<region>.<dns suffix>`: the kms:ViaService value for callers of these tables."""
 
     def __init__(self, name: str, args: DynamoTablesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        if isinstance(args, Mapping):  # a component provider passes a dict
+            args = DynamoTablesArgs(**args)
         super().__init__("aurorakit:index:DynamoTables", name, None, opts)
         prefix = default_prefix(name) if args.name_prefix is None else args.name_prefix
         tags = dict(args.tags)
@@ -256,7 +263,7 @@ class DynamoTables(pulumi.ComponentResource):
         ignore = (["read_capacity", "write_capacity", "globalSecondaryIndexes[*].readCapacity",
                    "globalSecondaryIndexes[*].writeCapacity"] if cap.autoscaling_max else [])
         table = aws.dynamodb.Table(
-            f"{name}-{spec.name}", name=physical, billing_mode=cap.mode,
+            f"{name}-{spec.name}", name=physical, billing_mode=cap.mode.value,
             hash_key=spec.partition_key.name, range_key=spec.sort_key.name if spec.sort_key else None,
             attributes=[aws.dynamodb.TableAttributeArgs(name=a, type=t) for a, t in spec.attributes().items()],
             global_secondary_indexes=indexes or None,

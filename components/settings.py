@@ -18,7 +18,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import pulumi
 from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_keys_env,
@@ -26,6 +26,7 @@ from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_key
 
 from .app_fleet import AppFleetArgs, Placement
 from .database import AuroraClusterArgs
+from .dynamodb import Capacity, DynamoTablesArgs
 from .knobs import Problem, base_type, default_of, field_docs, hint_of, knob_fields, validate
 from .network import NatMode, NetworkArgs
 from .stack import StackArgs, wired
@@ -33,7 +34,9 @@ from .stack import StackArgs, wired
 NAMESPACE = "aurorakit"
 # Where the stack's settings come from, in the order they are documented and reported.
 SPECS: tuple[tuple[str, type], ...] = (("stack", StackArgs), ("network", NetworkArgs),
-                                       ("database", AuroraClusterArgs), ("host", AppFleetArgs))
+                                       ("database", AuroraClusterArgs), ("host", AppFleetArgs),
+                                       ("forum", DynamoTablesArgs), ("forum_capacity", Capacity))
+FORUM_SPECS = ("forum", "forum_capacity")
 
 
 @dataclass(frozen=True)
@@ -183,33 +186,41 @@ def _json(raw: str, kind: type, name: str) -> Any:
 
 # --- stack-wide rules: across Args classes or depending on aws:region -------------------------
 
-StackRule = Callable[["_Resolved", str], Optional[tuple[str, Any, str]]]
+Line = tuple[str, Any, str]  # (key, value, what is allowed)
+StackRule = Callable[["_Resolved", str], Iterable[Line]]
 
 
-def _azs_in_region(r: "_Resolved", region: str) -> Optional[tuple[str, Any, str]]:
+def _azs_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
     azs = r.stack.availability_zones
     if azs and not all(re.fullmatch(re.escape(region) + r"[a-z]", az) for az in azs):
-        return "availabilityZones", azs, f"every AZ must be in aws:region {region} (e.g. {region}a)"
-    return None
+        yield "availabilityZones", azs, f"every AZ must be in aws:region {region} (e.g. {region}a)"
 
 
-def _private_host_needs_egress(r: "_Resolved", region: str) -> Optional[tuple[str, Any, str]]:
+def _private_host_needs_egress(r: "_Resolved", region: str) -> Iterable[Line]:
     if r.host.placement == Placement.PRIVATE and r.network.nat_mode == NatMode.NONE:
-        return ("natMode", r.network.nat_mode, "a private host needs natMode single or per-az: its cloud-init "
-                "fetches packages and the RDS CA bundle from the internet")
-    return None
+        yield ("natMode", r.network.nat_mode, "a private host needs natMode single or per-az: its cloud-init "
+               "fetches packages and the RDS CA bundle from the internet")
+
+
+def _forum_keys_need_the_forum(r: "_Resolved", region: str) -> Iterable[Line]:
+    if not r.stack.forum:
+        for key, setting in SETTINGS.items():
+            if setting.spec in FORUM_SPECS and r.raw.get(key) is not None:
+                yield key, r.raw[key], "only with forum: true (there are no forum tables); remove it"
 
 
 # (the keys a rule reads: it runs only when they are valid, the rule)
 STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
+    (("forum",), _forum_keys_need_the_forum),
     (("availabilityZones",), _azs_in_region),
     (("hostPlacement", "natMode"), _private_host_needs_egress))
 
 
 class _Resolved:
-    def __init__(self, values: dict[str, dict[str, Any]]):
+    def __init__(self, values: dict[str, dict[str, Any]], raw: Mapping[str, str]):
         for spec, fields in values.items():
             setattr(self, spec, _Namespace(fields))
+        self.raw = raw
 
 
 class _Namespace:
@@ -269,8 +280,8 @@ def load_settings() -> Settings:
         lines += [_line(p, keyed[spec]) for p in validate(cls, values, given=given[spec], failed=failed[spec])
                   if p.field not in plain]  # a wired copy's problem is its source key's
     bad = {line[0] for line in lines}
-    view = _Resolved(resolved)
-    lines += [found for reads, rule in STACK_RULES if not bad & set(reads) and (found := rule(view, region))]
+    view = _Resolved(resolved, raw)
+    lines += [line for reads, rule in STACK_RULES if not bad & set(reads) for line in rule(view, region)]
     if lines:
         raise SettingsError(sorted(lines, key=_order))
     base = {"Project": pulumi.get_project(), "Stack": pulumi.get_stack(), "ManagedBy": "pulumi"}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Optional
 from .app_fleet import AppFleet, AppFleetArgs, DatabaseEndpoint, Placement
 from .connections import SecurityGroupLink
 from .database import AuroraCluster, AuroraClusterArgs
+from .dynamodb import Capacity, DynamoTables, DynamoTablesArgs, app_access_statements, forum_table_specs
 from .knobs import args_class, knob, one_of
 from .network import Network, NetworkArgs
 
@@ -44,6 +45,10 @@ class StackArgs:
     """Number of AZs when availability_zones is absent: 2 or 3. Default: 3."""
     tags: Mapping[str, str] = knob(default_factory=dict, key="tags")
     """Extra tags (string -> string) on every taggable resource. Default: {}."""
+    forum: bool = knob(False, key="forum")
+    """The forum on DynamoDB (components/dynamodb.py): its tables under the stack's CMK, the
+    gateway endpoint's path for the hosts, the app's routes and exactly the IAM it needs.
+    Default: False."""
 
 
 WIRED = "<set by compose>"  # stands for an Output that compose passes (it is always set)
@@ -56,6 +61,7 @@ def wired(spec: str, r: dict[str, dict], azs: Sequence[str]) -> dict:
     private = r["host"]["placement"] == Placement.PRIVATE
     return {
         "network": {"availability_zones": tuple(azs), "protect": r["database"]["protect"]},
+        "forum": {"protect": r["database"]["protect"]},
         "database": {"availability_zones": tuple(azs),
                      "log_retention_days": r["network"]["flow_log_retention_days"]},
         "host": {"load_balancer_subnet_ids": WIRED if private else None,
@@ -70,6 +76,8 @@ class Composition:
 
     network: Network
     """The VPC. Required."""
+    forum: Optional[DynamoTables]
+    """The forum's DynamoDB tables (setting `forum`). Required."""
     db: AuroraCluster
     """The Aurora cluster. Required."""
     host: AppFleet
@@ -89,6 +97,12 @@ def compose(s: Settings, prefix: str = "", vpc_cidr: Optional[str] = None,
         availability_zones=s.availability_zones,
         log_retention_days=s.resolved["network"].flow_log_retention_days, tags=tags))
 
+    forum = None
+    if s.resolved["stack"].forum:
+        forum = DynamoTables(f"{prefix}forum", DynamoTablesArgs(
+            **s.args("forum"), tables=forum_table_specs(), kms_key_arn=db.kms_key_arn,
+            capacity=Capacity(**s.args("forum_capacity")), protect=db_settings.protect, tags=tags))
+
     public = host_settings.placement == Placement.PUBLIC
     host = AppFleet(f"{prefix}app", AppFleetArgs(
         **s.args("host"), vpc_id=network.vpc_id,
@@ -102,9 +116,11 @@ def compose(s: Settings, prefix: str = "", vpc_cidr: Optional[str] = None,
         internet_ready=network.internet_ready, alarm_topic_arn=db.alarm_topic_arn,
         load_balancer_subnet_ids=None if public else network.public_subnet_ids,
         load_balancer_deletion_protection=db_settings.protect,
-        app_db_user=db_settings.app_db_user, tags=tags))
+        app_db_user=db_settings.app_db_user,
+        forum_tables=forum.table_names if forum else None,
+        extra_statements=app_access_statements(forum) if forum else None, tags=tags))
 
     SecurityGroupLink(f"{prefix}app-to-db", source=host.connections, target=db.connections)
     if db_settings.proxy:
         SecurityGroupLink(f"{prefix}app-to-proxy", source=host.connections, target=db.proxy_connections)
-    return Composition(network, db, host)
+    return Composition(network, forum, db, host)

@@ -183,11 +183,13 @@ def test_app_statements_refuse_tables_without_the_forum_model(monitor):
 
 
 @pytest.mark.parametrize("make,message", [
-    (lambda: Capacity("ON_DEMAND"), "Capacity.mode 'ON_DEMAND': allowed values are PAY_PER_REQUEST, PROVISIONED"),
-    (lambda: Capacity("PROVISIONED", read=0), "Capacity.read 0: an integer 1..40000"),
-    (lambda: Capacity(autoscaling_max=10), "Capacity.autoscaling_max: auto scaling needs mode PROVISIONED"),
-    (lambda: Capacity("PROVISIONED", 5, 8, autoscaling_max=6), "Capacity.autoscaling_max 6: 0 (off) or max"),
-    (lambda: Capacity(autoscaling_target=95), "Capacity.autoscaling_target 95: 20..90"),
+    (lambda: Capacity("ON_DEMAND"), "Capacity.mode = 'ON_DEMAND': allowed values are PAY_PER_REQUEST, PROVISIONED"),
+    (lambda: Capacity("PROVISIONED", read=0), "Capacity.read = 0: must be between 1 and 40000"),
+    (lambda: Capacity(autoscaling_max=10), "Capacity.autoscaling_max = 10: only with Capacity.mode PROVISIONED"),
+    (lambda: Capacity("PROVISIONED", 5, 8, autoscaling_max=6),
+     "Capacity.autoscaling_max = 6: must be 0 (off) or max(Capacity.read, Capacity.write)=8..40000"),
+    (lambda: Capacity("PROVISIONED", autoscaling_max=10, autoscaling_target=95),
+     "Capacity.autoscaling_target = 95: must be between 20 and 90"),
     (lambda: Key("Id", "L"), "Key.type 'L' (attribute Id): allowed values are S, N, B"),
     (lambda: GlobalIndex("by-x", Key("X"), projection="INCLUDE"), "required with projection INCLUDE"),
     (lambda: GlobalIndex("by-x", Key("X"), projection="SOME"), "GlobalIndex.projection 'SOME'"),
@@ -195,7 +197,7 @@ def test_app_statements_refuse_tables_without_the_forum_model(monitor):
      "attribute Id is used as S and as N"),
     (lambda: TableSpec("bad name", Key("Id")), "TableSpec.name 'bad name'"),
     (lambda: DynamoTablesArgs(tables=[TableSpec("T", Key("Id"))] * 2, kms_key_arn=KEY_ARN),
-     "logical names unique"),
+     "at least one table, logical names unique"),
 ])
 def test_bad_arguments_get_one_clear_error(make, message):
     with pytest.raises(ValueError) as err:

@@ -4,7 +4,7 @@ import pytest
 from .conftest import run_stack
 
 EXPORTS = {"app_url", "cluster_endpoint", "cluster_reader_endpoint", "master_user_secret_arn",
-           "vpc_id", "ssm_session_command"}
+           "vpc_id", "ssm_session_command", "dynamodb_table_names"}
 HOST_EXPORT = {"dev": "app_instance_id", "prod": "app_auto_scaling_group"}
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 

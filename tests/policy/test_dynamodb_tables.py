@@ -1,6 +1,6 @@
 """The existing DynamoDB rules on the tables DynamoTables builds: every resource rule passes on the
 component's resources, one variant per DynamoDB rule fails it; then the whole project with the
-forum wired in (tests/policy/dynamo_program.py) through the real pack: dev and prod pass, a
+forum (setting `forum: true` in both stack files) through the real pack: dev and prod pass, a
 broken prod fails exactly the broken rule on exactly the broken table."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pulumi
 import pytest
 from pulumi_policy import ResourceValidationPolicy
 
-from components.dynamodb import DynamoTables, DynamoTablesArgs, forum_table_specs
+from components.dynamodb import Capacity, DynamoTables, DynamoTablesArgs, forum_table_specs
 from policy.rules import REGISTRY
 from preflight.analyzer import PolicyPack
 from preflight.mocks import install_mocks
@@ -19,14 +19,16 @@ from preflight.run import REPO, run_with_pack
 from preflight.stackconfig import load_stack_config
 from tests.components.conftest import settle
 
-from . import dynamo_wiring
+from . import variants
 from .support import check_resource
+from .test_project_stacks import VARIANT_PROGRAM
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 TABLE = "aws:dynamodb/table:Table"
 DYNAMO_RULES = sorted(r.name for r in REGISTRY if TABLE in r.types)
 RESOURCE_RULES = [r for r in REGISTRY if isinstance(r.policy, ResourceValidationPolicy)]
-PROGRAM = REPO / "tests" / "policy" / "dynamo_program.py"
+PROGRAM = REPO / "__main__.py"
+PROD = dict(capacity=Capacity("PROVISIONED", read=5, write=5, autoscaling_max=50), deletion_protection=True)
 
 
 def recorded(opts=None, **kw) -> list:
@@ -42,7 +44,7 @@ def test_the_rules_under_test_are_the_three_dynamodb_rules():
 
 
 def test_every_resource_rule_passes_on_prod_like_tables_and_their_scaling():
-    resources = recorded(**dynamo_wiring.PROPOSED["prod"], protect=True)
+    resources = recorded(**PROD, protect=True)
     assert {r.type for r in resources} == {TABLE, "aws:appautoscaling/target:Target",
                                            "aws:appautoscaling/policy:Policy"}
     for r in resources:
@@ -95,14 +97,15 @@ def packs():
 
 
 def _run(pack, stack: str, preview: bool = False, defect: dict | None = None):
-    dynamo_wiring.DEFECT.clear()
-    dynamo_wiring.DEFECT.update(defect or {})
+    """The project's program; with `defect`, the broken-variant program changing those inputs."""
+    variants.ACTIVE = variants.Variant("forum-defect", "", "", changes=defect) if defect else None
     try:
         cfg = load_stack_config(stack, REPO)
         config = load_policy_config(str(REPO / "policy" / "config" / f"{stack}.json"))
-        return run_with_pack(pack, cfg, PROGRAM, REPO, config, preview, time.perf_counter())
+        return run_with_pack(pack, cfg, VARIANT_PROGRAM if defect else PROGRAM, REPO, config, preview,
+                             time.perf_counter())
     finally:
-        dynamo_wiring.DEFECT.clear()
+        variants.ACTIVE = None
 
 
 def _summary(diags) -> list[str]:

@@ -1,5 +1,5 @@
 """The diagram shows the DynamoDB tables (a regional node with keys, indexes and billing) and the
-gateway endpoint that routes the private tier to them (tests/policy/dynamo_program.py)."""
+gateway endpoint that routes the private tier to them (the project's stacks, `forum: true`)."""
 from __future__ import annotations
 
 import time
@@ -14,7 +14,7 @@ from preflight.stackconfig import load_stack_config
 from .conftest import PACK
 from .test_diagram import label, parse
 
-PROGRAM = REPO / "tests" / "policy" / "dynamo_program.py"
+PROGRAM = REPO / "__main__.py"
 
 
 @pytest.fixture(scope="module")
