@@ -43,10 +43,15 @@ def test_type_token_and_register_outputs_match_annotations(module):
         assert keys == annotated, (cls.name, keys ^ annotated)
 
 
-def _literal(text: str):
-    """The value after `Default: ` in a docstring (up to an explanation in parentheses)."""
+def _literal(text: str, cls: type):
+    """The value after `Default: ` in a docstring (up to an explanation in parentheses): a
+    literal, or a call of a class of the Args' module (e.g. `Capacity()`)."""
+    import sys
     value = re.sub(r"\s+\(.*$", "", text.split("Default: ", 1)[1]).rstrip(".")
-    return ast.literal_eval(value)
+    try:
+        return ast.literal_eval(value)
+    except ValueError:
+        return eval(value, vars(sys.modules[cls.__module__]))  # noqa: S307 - our own docstrings
 
 
 def test_the_default_a_docstring_states_is_the_fields_default():
@@ -64,7 +69,7 @@ def test_the_default_a_docstring_states_is_the_fields_default():
             if default is dataclasses.MISSING:
                 assert docs[f.name].endswith("Required."), f"{cls.__name__}.{f.name}"
                 continue
-            stated = _literal(docs[f.name])
+            stated = _literal(docs[f.name], cls)
             actual = default.value if isinstance(default, enum.Enum) else default
             assert stated == actual or (isinstance(actual, tuple) and stated == tuple(actual)), \
                 f"{cls.__name__}.{f.name}: docstring says {stated!r}, the field's default is {actual!r}"
