@@ -26,6 +26,7 @@ from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_key
 
 from .app_host import AppHostArgs, Placement
 from .database import AuroraClusterArgs
+from .engines import BACKTRACK_UNAVAILABLE_REGIONS
 from .knobs import Problem, base_type, default_of, field_docs, hint_of, knob_fields, validate
 from .network import NatMode, NetworkArgs
 from .stack import StackArgs, wired
@@ -200,10 +201,18 @@ def _private_host_needs_egress(r: "_Resolved", region: str) -> Optional[tuple[st
     return None
 
 
+def _backtrack_in_region(r: "_Resolved", region: str) -> Optional[tuple[str, Any, str]]:
+    if r.database.backtrack_hours and region in BACKTRACK_UNAVAILABLE_REGIONS:
+        return ("dbBacktrackHours", r.database.backtrack_hours, f"Backtrack is not available in {region} "
+                "(RDS would refuse the cluster at creation); use 0")
+    return None
+
+
 # (the keys a rule reads: it runs only when they are valid, the rule)
 STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
     (("availabilityZones",), _azs_in_region),
-    (("hostPlacement", "natMode"), _private_host_needs_egress))
+    (("hostPlacement", "natMode"), _private_host_needs_egress),
+    (("dbBacktrackHours",), _backtrack_in_region))
 
 
 class _Resolved:
