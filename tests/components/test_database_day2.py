@@ -11,20 +11,20 @@ import pytest
 from moto import mock_aws
 
 from components import AuroraCluster, AuroraClusterArgs
-from components.database import CLUSTER_IDENTITY
-from components.db_hooks import (AUTOSCALED_PREFIX, ManagedInstances, before_cluster_delete,
-                                 engine_version_guard, engine_version_problem, minor_drift_note, region_of,
-                                 remove_unmanaged_instances, unmanaged, unmanaged_instances_hook)
-from components.engines import parameter_group_family, pi_retention_valid, supports_zero_acu
+from components.engines import parameter_group_family, supports_zero_acu
 
 from .conftest import ROOT, run_stack, settle
 from .test_settings import _run_expecting_error
+
+# Modules and names added by the fix are imported where they are used, so that each test fails
+# for its own reason when run against the code before the fix.
 
 AZS = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 R = "aws:rds/"
 CI = R + "clusterInstance:ClusterInstance"
 REGION = "eu-west-1"
 MYSQL_84 = "8.4.mysql_aurora.8.4.7"
+AUTOSCALED = "application-autoscaling-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
 
 
 def build(name="db", **kw):
@@ -56,7 +56,7 @@ def rds(monkeypatch):
         client = boto3.client("rds", region_name=REGION)
         cluster = client.create_db_cluster(DBClusterIdentifier="db-20260101120000000000000001", Engine="aurora-mysql",
                                            MasterUsername="dbadmin", MasterUserPassword="p" * 16)["DBCluster"]
-        for ident in ("db-writer-1a2b3c4", "db-reader-1-5d6e7f8", AUTOSCALED_PREFIX + "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
+        for ident in ("db-writer-1a2b3c4", "db-reader-1-5d6e7f8", AUTOSCALED,
                       "console-reader"):
             client.create_db_instance(DBInstanceIdentifier=ident, DBClusterIdentifier=cluster["DBClusterIdentifier"],
                                       Engine="aurora-mysql", DBInstanceClass="db.r7g.large")
@@ -69,6 +69,7 @@ def _members(client, cluster_id):
 
 
 def test_cluster_delete_fails_with_foreign_readers_and_succeeds_after_the_hook(rds):
+    from components.db_hooks import before_cluster_delete
     client, cluster = rds
     cid = cluster["DBClusterIdentifier"]
     managed = {"db-writer-1a2b3c4", "db-reader-1-5d6e7f8"}
@@ -80,12 +81,13 @@ def test_cluster_delete_fails_with_foreign_readers_and_succeeds_after_the_hook(r
     outputs = {"clusterIdentifier": cid, "arn": cluster["DBClusterArn"]}
     removed = before_cluster_delete(outputs, cid, managed, lambda region: boto3.Session(region_name=region),
                                     poll=0)
-    assert removed == [AUTOSCALED_PREFIX + "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9", "console-reader"]
+    assert removed == [AUTOSCALED, "console-reader"]
     assert _members(client, cid) == []
     client.delete_db_cluster(DBClusterIdentifier=cid, SkipFinalSnapshot=True)   # now it goes
 
 
 def test_hook_leaves_the_stacks_own_instances_alone(rds):
+    from components.db_hooks import remove_unmanaged_instances
     client, cluster = rds
     cid = cluster["DBClusterIdentifier"]
     managed = {"db-writer-1a2b3c4", "db-reader-1-5d6e7f8"}
@@ -95,14 +97,19 @@ def test_hook_leaves_the_stacks_own_instances_alone(rds):
 
 
 def test_without_known_instances_only_autoscaled_readers_go(rds):
+    from components.db_hooks import remove_unmanaged_instances
     client, cluster = rds
     cid = cluster["DBClusterIdentifier"]
     assert remove_unmanaged_instances(client, cid, None, poll=0) == [
-        AUTOSCALED_PREFIX + "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"]
+        AUTOSCALED]
     assert _members(client, cid) == ["console-reader", "db-reader-1-5d6e7f8", "db-writer-1a2b3c4"]
 
 
 def test_hook_registered_by_the_program_runs_in_the_stacks_region(rds):
+    from components.db_hooks import (
+        ManagedInstances,
+        unmanaged_instances_hook,
+    )
     client, cluster = rds
     cid = cluster["DBClusterIdentifier"]
     managed = ManagedInstances()
@@ -127,7 +134,7 @@ class _SlowRds:
         self.deletes = []
 
     def describe_db_clusters(self, DBClusterIdentifier):
-        return {"DBClusters": [{"DBClusterMembers": [{"DBInstanceIdentifier": AUTOSCALED_PREFIX + "x"}]}]}
+        return {"DBClusters": [{"DBClusterMembers": [{"DBInstanceIdentifier": "application-autoscaling-x"}]}]}
 
     def delete_db_instance(self, DBInstanceIdentifier):
         self.deletes.append(DBInstanceIdentifier)
@@ -138,18 +145,20 @@ class _SlowRds:
 
 
 def test_wait_is_bounded_retries_a_busy_instance_and_names_what_is_left():
+    from components.db_hooks import remove_unmanaged_instances
     client, now, sleeps = _SlowRds(), [0.0], []
 
     def sleep(s):
         sleeps.append(s)
         now[0] += s
-    with pytest.raises(TimeoutError, match=f"{AUTOSCALED_PREFIX}x.*aws rds delete-db-instance"):
+    with pytest.raises(TimeoutError, match="application-autoscaling-x.*aws rds delete-db-instance"):
         remove_unmanaged_instances(client, "db-1", None, timeout=60, poll=15, clock=lambda: now[0], sleep=sleep)
-    assert client.deletes == [AUTOSCALED_PREFIX + "x"] * 2   # busy once, then requested once
+    assert client.deletes == ["application-autoscaling-x"] * 2   # busy once, then requested once
     assert sleeps == [15] * 4
 
 
 def test_unmanaged_members_and_region():
+    from components.db_hooks import region_of, unmanaged
     members = ["db-writer-a", "application-autoscaling-1", "manual"]
     assert unmanaged(members, {"db-writer-a"}) == ["application-autoscaling-1", "manual"]
     assert unmanaged(members, None) == ["application-autoscaling-1"]
@@ -191,6 +200,7 @@ def _snapshot_keepers(**kw):
 
 
 def test_final_snapshot_name_changes_exactly_when_the_cluster_is_replaced():
+    from components.database import CLUSTER_IDENTITY
     base, cluster = _snapshot_keepers()
     camel = {"cluster_identifier_prefix": "clusterIdentifierPrefix", "engine": "engine", "engine_mode": "engineMode",
              "database_name": "databaseName", "master_username": "masterUsername",
@@ -260,11 +270,13 @@ def test_without_the_flag_minor_upgrades_by_aws_are_kept(prod):
     ("aurora-mysql", "8.0.mysql_aurora.3.08.2", None, False, None),  # a new cluster
 ])
 def test_engine_version_guard(engine, configured, actual, upgrade, problem):
+    from components.db_hooks import engine_version_problem
     found = engine_version_problem(engine, configured, actual, upgrade)
     assert (found is None) if problem is None else (problem in found), found
 
 
 def test_guard_hook_runs_in_previews_and_refuses_a_major_change_without_the_flag(mocks):
+    from components.db_hooks import engine_version_guard
     hook = settle(lambda: engine_version_guard("db", "aurora-postgresql", "17.4", False))
     assert hook.name == "db-engine-version-guard" and hook.opts.on_dry_run is True
     args = pulumi.ResourceHookArgs(urn="urn", id="db-1", name="db-cluster", type="aws:rds/cluster:Cluster",
@@ -274,6 +286,7 @@ def test_guard_hook_runs_in_previews_and_refuses_a_major_change_without_the_flag
 
 
 def test_a_minor_version_edit_is_not_silently_ignored():
+    from components.db_hooks import minor_drift_note
     assert "used only at creation" in minor_drift_note("aurora-postgresql", "16.6", "16.8", False)
     assert minor_drift_note("aurora-postgresql", "16.6", "16.6", False) is None
     assert minor_drift_note("aurora-postgresql", "16.6", "16.8", True) is None
@@ -292,6 +305,7 @@ def test_mysql_84_versions_are_accepted_and_map_to_their_family():
 @pytest.mark.parametrize("days,ok", [(7, True), (31, True), (465, True), (713, True), (731, True),
                                      (730, False), (744, False), (0, False), (30, False)])
 def test_performance_insights_retention_values(days, ok):
+    from components.engines import pi_retention_valid
     assert pi_retention_valid(days) is ok
     if ok:
         AuroraClusterArgs(vpc_id="v", subnet_ids=[], availability_zones=AZS, performance_insights_retention_days=days)
