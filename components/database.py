@@ -437,9 +437,11 @@ class AuroraCluster(pulumi.ComponentResource):
         if keep:
             # One name per cluster: a replacement (any identity input changes) gets a new suffix, so
             # every deleted cluster leaves its own final snapshot; the name is stable otherwise.
-            suffix = random.RandomId(f"{name}-final-snapshot-id", byte_length=8, keepers=identity, opts=child)
+            keepers = {k: str(v).lower() if isinstance(v, bool) else v for k, v in identity.items()}
+            suffix = random.RandomId(f"{name}-final-snapshot-id", byte_length=8, keepers=keepers, opts=child)
             snapshot_name = suffix.hex.apply(lambda h: f"{prefix}final-{h}")
-        advanced = args.insights_mode == InsightsMode.ADVANCED
+        klass = "db.serverless" if args.mode == DbMode.SERVERLESS else args.instance_class
+        insights = performance_insights_supported(args.engine, klass)
         upgrade = args.allow_major_version_upgrade
         managed = ManagedInstances()
         paused = args.mode == DbMode.SERVERLESS and args.serverless_min_acu == 0
@@ -461,12 +463,13 @@ class AuroraCluster(pulumi.ComponentResource):
             deletion_protection=args.deletion_protection,
             enabled_cloudwatch_logs_exports=engine["logs"],
             backtrack_window=args.backtrack_hours * 3600 if args.backtrack_hours else None,
+            # Database Insights and Performance Insights are cluster settings that apply to every
+            # instance; both are stated (the provider sends the PI flag with every mode change) and
+            # match what each instance is given below, so nothing flips back and forth.
             database_insights_mode=args.insights_mode.value,
-            # Advanced mode is set on the cluster with Performance Insights (AWS: every instance
-            # then has the same Performance Insights settings, as set below).
-            performance_insights_enabled=True if advanced else None,
-            performance_insights_kms_key_id=key_arn if advanced else None,
-            performance_insights_retention_period=args.performance_insights_retention_days if advanced else None,
+            performance_insights_enabled=insights,
+            performance_insights_kms_key_id=key_arn if insights else None,
+            performance_insights_retention_period=args.performance_insights_retention_days if insights else None,
             serverlessv2_scaling_configuration=aws.rds.ClusterServerlessv2ScalingConfigurationArgs(
                 min_capacity=args.serverless_min_acu, max_capacity=args.serverless_max_acu,
                 seconds_until_auto_pause=args.serverless_auto_pause_seconds if paused else None)
@@ -519,8 +522,6 @@ class AuroraCluster(pulumi.ComponentResource):
                 opts=child)
 
         azs = list(args.availability_zones)
-        klass = "db.serverless" if args.mode == DbMode.SERVERLESS else args.instance_class
-        insights = performance_insights_supported(args.engine, klass)
         if not insights:
             pulumi.log.warn(f"{name}: {args.engine} has no Performance Insights on {klass}; "
                             "it stays off (use db.t4g.medium or larger)", resource=self)

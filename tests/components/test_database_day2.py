@@ -399,10 +399,17 @@ def test_advanced_database_insights_sets_the_cluster_and_every_instance_alike():
             for i in run.mocks.resources_of(CI)} == {(True, 465)}
 
 
-def test_standard_insights_is_stated_explicitly(prod):
-    # Sent explicitly so that leaving advanced mode is a change, not a silently kept setting.
+def test_standard_insights_is_stated_explicitly_with_the_instances_pi_settings(prod):
+    # Sent explicitly so that leaving advanced mode is a change, not a silently kept setting; the
+    # provider sends the cluster's PI flag with every mode change, so it matches the instances'.
+    key = prod.mocks.by_name("db-key").outputs["arn"]
     cluster = prod.mocks.only(R + "cluster:Cluster").inputs
-    assert cluster["databaseInsightsMode"] == "standard" and "performanceInsightsEnabled" not in cluster
+    assert (cluster["databaseInsightsMode"], cluster["performanceInsightsEnabled"],
+            cluster["performanceInsightsKmsKeyId"], cluster["performanceInsightsRetentionPeriod"]) == \
+        ("standard", True, key, 31)
+    small = run_stack("prod", {"dbInstanceClass": "db.t3.medium", "dbReaderAutoscalingMax": 0})
+    cluster = small.mocks.only(R + "cluster:Cluster").inputs
+    assert cluster["performanceInsightsEnabled"] is False and "performanceInsightsKmsKeyId" not in cluster
 
 
 def test_scale_to_zero_sets_the_auto_pause_delay(dev):
