@@ -45,6 +45,10 @@ def data_api_supported(engine: str, version: str) -> bool:
     """Whether the RDS Data API serves this engine version (a bare major counts as supported
     when every minor of it is: a later major)."""
     if engine == "aurora-mysql":
+        # Aurora MySQL 3.07+ (MySQL 8.0); the 8.4-compatible line is later than every 3.x
+        # (8.4.mysql_aurora.8.4.x): the Data API table lists Aurora MySQL "3.07 and higher".
+        if re.fullmatch(r"8\.4\.mysql_aurora\.\d+\.\d+\.\d+", version):
+            return True
         found = re.fullmatch(r"8\.0\.mysql_aurora\.(\d+)\.(\d+)(?:\.\d+)?", version)
         return bool(found) and (int(found[1]), int(found[2])) >= (3, 7)
     found = re.fullmatch(r"(\d+)(?:\.(\d+))?", version)

@@ -1,5 +1,6 @@
-"""Aurora engine facts: ports, log exports, TLS parameters, default versions, PG families,
-Performance Insights support per instance class."""
+"""Aurora engine facts: ports, log exports, TLS parameters (and whether RDS applies each one
+without a reboot), default versions, version syntax and parameter-group families, Performance
+Insights support per instance class, and the Regions without Backtrack."""
 from __future__ import annotations
 
 import re
@@ -20,19 +21,57 @@ ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"
            "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
                                  "tls": {"rds.force_ssl": "1"}}}
 DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
-VERSION_PATTERNS = {"aurora-mysql": r"(5\.7|8\.0)\.mysql_aurora\.\d+\.\d+\.\d+",
+# Aurora MySQL 2 / 3 / 8.4: 5.7.mysql_aurora.2.12.4, 8.0.mysql_aurora.3.08.2, 8.4.mysql_aurora.8.4.7
+# (RDS API engine versions; 8.4 numbers its releases 8.4.<minor>, the part after "mysql_aurora.").
+VERSION_PATTERNS = {"aurora-mysql": r"(5\.7|8\.0|8\.4)\.mysql_aurora\.\d+\.\d+\.\d+",
                     "aurora-postgresql": r"\d{2}(\.\d+)?"}
-# Cluster-level and dynamic; the slowquery export needs the slow log written to FILE (AWS's
-# Database Insights guide sets exactly these in the DB cluster parameter group).
+# Cluster-level; the slowquery export needs the slow log written to FILE (AWS's Database
+# Insights guide sets exactly these in the DB cluster parameter group).
 MYSQL_AUDIT = {"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL",
                "slow_query_log": "1", "log_output": "FILE"}
 
+# How RDS applies a change to each parameter this project sets. "dynamic": the change applies
+# at once (apply method "immediate"); anything else waits for the next reboot ("pending-reboot",
+# which RDS accepts for every parameter, while "immediate" is rejected for static ones).
+# - require_secure_transport, log_output, slow_query_log: dynamic in aurora-mysql8.0 cluster
+#   groups (terraform-aws-modules/rds-aurora's CI-applied mysql example sets them "immediate").
+# - server_audit_logging, server_audit_events: dynamic (Advanced Auditing is switched on and off
+#   without a reboot).
+# - rds.force_ssl: treated as static. RDS has documented it as static for some PostgreSQL
+#   versions; its value is fixed at creation here, so nothing ever waits on it.
+PARAMETER_APPLY = {"require_secure_transport": "dynamic", "server_audit_logging": "dynamic",
+                   "server_audit_events": "dynamic", "slow_query_log": "dynamic", "log_output": "dynamic",
+                   "rds.force_ssl": "static"}
+
+
+def apply_method(parameter: str) -> str:
+    """"immediate" for a dynamic parameter, else "pending-reboot" (unknown ones are static)."""
+    return "immediate" if PARAMETER_APPLY.get(parameter) == "dynamic" else "pending-reboot"
+
+
+def major_version(engine: str, version: str) -> str:
+    """"5.7" / "8.0" / "8.4" for aurora-mysql, "16" for aurora-postgresql 16.x."""
+    if engine == "aurora-mysql":
+        return version[:3]
+    return re.match(r"\d+", version).group(0)
+
 
 def parameter_group_family(engine: str, version: str) -> str:
-    """aurora-mysql8.0 / aurora-mysql5.7 / aurora-postgresql16 from the engine version."""
-    if engine == "aurora-mysql":
-        return "aurora-mysql" + ("5.7" if version.startswith("5.7") else "8.0")
-    return "aurora-postgresql" + re.match(r"\d+", version).group(0)
+    """aurora-mysql5.7 / aurora-mysql8.0 / aurora-mysql8.4 / aurora-postgresql16 from the version."""
+    return engine + major_version(engine, version)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """The version's numbers in order, for comparisons ("8.0.mysql_aurora.3.08.2" -> (8, 0, 3, 8, 2))."""
+    return tuple(int(n) for n in re.findall(r"\d+", version))
+
+
+def is_newer(version: str, than: str) -> bool:
+    """Whether `version` is later than `than`. A partial version ("16") covers its releases
+    ("16.6"), as the provider treats it (no diff)."""
+    if version == than or version.startswith(than + "."):
+        return False
+    return version_key(version) > version_key(than)
 
 
 # Aurora MySQL has no Performance Insights on these classes (AWS rejects the instance);
@@ -45,14 +84,25 @@ def performance_insights_supported(engine: str, instance_class: str) -> bool:
     return not (engine == "aurora-mysql" and _MYSQL_NO_PI.fullmatch(instance_class))
 
 
-# Serverless v2 minimum 0 ACU (auto-pause): Aurora MySQL 3.08.0+, Aurora PostgreSQL 13.15+,
-# 14.12+, 15.7+, 16.3+ and every later major.
+def pi_retention_valid(days: int) -> bool:
+    """Performance Insights retention RDS accepts: 7, 31 x 1..23 months, or 731 (2 years)."""
+    return isinstance(days, int) and not isinstance(days, bool) and \
+        (days in (7, 731) or (days % 31 == 0 and 31 <= days <= 713))
+
+
+# Database Insights' Advanced mode needs Performance Insights kept at least 15 months.
+ADVANCED_INSIGHTS_MIN_RETENTION = 465
+
+# Serverless v2 minimum 0 ACU (auto-pause): Aurora MySQL 3.08.0+ and 8.4, Aurora PostgreSQL
+# 13.15+, 14.12+, 15.7+, 16.3+ and every later major.
 _ZERO_ACU_PG = {13: 15, 14: 12, 15: 7, 16: 3}
 
 
 def supports_zero_acu(engine: str, version: str) -> bool:
     """Whether a Serverless v2 minimum of 0 ACU is accepted for this engine version."""
     if engine == "aurora-mysql":
+        if re.fullmatch(r"8\.4\.mysql_aurora\.\d+\.\d+\.\d+", version):
+            return True
         found = re.fullmatch(r"8\.0\.mysql_aurora\.(\d+)\.(\d+)\.\d+", version)
         return bool(found) and (int(found[1]), int(found[2])) >= (3, 8)
     found = re.fullmatch(r"(\d+)\.(\d+)", version)
@@ -60,3 +110,10 @@ def supports_zero_acu(engine: str, version: str) -> bool:
         return False  # a bare major resolves to a minor we cannot check here
     major, minor = int(found[1]), int(found[2])
     return major > 16 or (major in _ZERO_ACU_PG and minor >= _ZERO_ACU_PG[major])
+
+
+# Regions where AWS's knowledge center ("aurora-mysql-cluster-backtrack") says Backtrack is not
+# available. AWS publishes no complete machine-readable list: Regions launched later may lack it
+# too, and then RDS refuses the cluster at creation.
+BACKTRACK_UNAVAILABLE_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "cn-northwest-1", "eu-north-1", "eu-south-1", "me-south-1", "sa-east-1"})

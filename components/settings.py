@@ -27,6 +27,7 @@ from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_key
 from .app_fleet import AppFleetArgs, Placement
 from .database import AuroraClusterArgs
 from .dynamodb import Capacity, DynamoTablesArgs
+from .engines import BACKTRACK_UNAVAILABLE_REGIONS
 from .knobs import Problem, base_type, default_of, field_docs, hint_of, knob_fields, validate
 from .network import NatMode, NetworkArgs
 from .stack import StackArgs, wired
@@ -209,11 +210,18 @@ def _forum_keys_need_the_forum(r: "_Resolved", region: str) -> Iterable[Line]:
                 yield key, r.raw[key], "only with forum: true (there are no forum tables); remove it"
 
 
+def _backtrack_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
+    if r.database.backtrack_hours and region in BACKTRACK_UNAVAILABLE_REGIONS:
+        yield ("dbBacktrackHours", r.database.backtrack_hours, f"Backtrack is not available in {region} "
+               "(RDS would refuse the cluster at creation); use 0")
+
+
 # (the keys a rule reads: it runs only when they are valid, the rule)
 STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
     (("forum",), _forum_keys_need_the_forum),
     (("availabilityZones",), _azs_in_region),
-    (("hostPlacement", "natMode"), _private_host_needs_egress))
+    (("hostPlacement", "natMode"), _private_host_needs_egress),
+    (("dbBacktrackHours",), _backtrack_in_region))
 
 
 class _Resolved:

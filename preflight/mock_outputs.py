@@ -317,6 +317,17 @@ def _dynamodb_table(m, seed, name, i):
             "billingMode": i.get("billingMode", "PROVISIONED"), "streamArn": "", "streamLabel": ""}
 
 
+def _backup_vault(m, seed, name, i):
+    n = _physical_name(name, i, seed=seed)
+    return {"__id": n, "name": n, "arn": m._arn("backup", f"backup-vault:{n}"), "recoveryPoints": 0}
+
+
+def _backup_plan(m, seed, name, i):
+    pid = _uuid(seed)
+    return {"__id": pid, "arn": m._arn("backup", f"backup-plan:{pid}"), "name": _physical_name(name, i, seed=seed),
+            "version": _hex(seed + "v", 32)}
+
+
 def _random_password(m, seed, name, i):
     length = int(i.get("length", 32))
     value = _hex(seed + "pw", length)
@@ -399,6 +410,12 @@ _COMPUTE: dict[str, Callable[..., dict]] = {
     "aws:lb/listener:Listener": _listener,
     "aws:lb/targetGroupAttachment:TargetGroupAttachment": _by_id(
         lambda m, s, n, i: f"{i.get('targetGroupArn', '')}-{int(_hex(s, 8), 16)}"),
+    "aws:backup/vault:Vault": _backup_vault,
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": lambda m, s, n, i: {
+        "__id": i.get("backupVaultName", n),
+        "backupVaultArn": m._arn("backup", f"backup-vault:{i.get('backupVaultName', n)}")},
+    "aws:backup/plan:Plan": _backup_plan,
+    "aws:backup/selection:Selection": lambda m, s, n, i: {"__id": _uuid(s), "name": _physical_name(n, i, seed=s)},
     "random:index/randomPassword:RandomPassword": _random_password,
     "random:index/randomId:RandomId": _random_id,
     "random:index/randomString:RandomString": _random_string,

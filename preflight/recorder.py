@@ -2,8 +2,9 @@
 
 `RecordingMonitor` wraps the shared `RecordingMocks` (preflight/mocks.py). For each request it
 keeps the type, name, URN, parent, dependencies, propertyDependencies, options (protect,
-ignoreChanges, deleteBeforeReplace, additionalSecretOutputs, aliases, customTimeouts), the
-provider reference and the exact property Struct the SDK sent, plus the outputs.
+ignoreChanges, deleteBeforeReplace, additionalSecretOutputs, aliases, customTimeouts, the names
+of the resource hooks bound per hook type), the provider reference and the exact property
+Struct the SDK sent, plus the outputs.
 
 Preview (the default, like `pulumi preview`): a new resource's id and every output the provider
 computes are unknown, its inputs are known. So the monitor answers with the inputs plus the
@@ -55,6 +56,7 @@ class Registration:
     additional_secret_outputs: list = field(default_factory=list)
     aliases: list = field(default_factory=list)
     custom_timeouts: tuple = ("", "", "")
+    hooks: dict = field(default_factory=dict)  # hook type (before_delete, ...) -> hook names
     synthetic: bool = False  # a default provider the engine would create
 
     def as_resource(self, phase: str, providers: dict) -> Resource:
@@ -93,6 +95,11 @@ def _spec_urn(spec, request, urn: str) -> str:
     chain = "" if chain.endswith(STACK_TYPE) else chain + "$"
     return (f"urn:pulumi:{spec.stack or stack}::{spec.project or project}::"
             f"{chain}{spec.type or request.type}::{spec.name or name}")
+
+
+def _hook_names(binding) -> dict:
+    """{hook type: [hook names]} of a RegisterResourceRequest.ResourceHooksBinding (non-empty types)."""
+    return {f.name: list(getattr(binding, f.name)) for f in binding.DESCRIPTOR.fields if getattr(binding, f.name)}
 
 
 class RecordingMonitor(MockMonitor):
@@ -168,7 +175,7 @@ class RecordingMonitor(MockMonitor):
             ignore_changes=list(request.ignoreChanges), replace_on_changes=list(request.replaceOnChanges),
             delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
             additional_secret_outputs=list(request.additionalSecretOutputs), aliases=aliases,
-            custom_timeouts=(ct.create, ct.update, ct.delete)))
+            custom_timeouts=(ct.create, ct.update, ct.delete), hooks=_hook_names(request.hooks)))
         return resp
 
     def _preview_register(self, request):

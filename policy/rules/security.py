@@ -248,7 +248,8 @@ RULES = [
         config={"allowedServices": {
             "type": "array", "items": {"type": "string"},
             "default": ["ec2.amazonaws.com", "monitoring.rds.amazonaws.com",
-                        "vpc-flow-logs.amazonaws.com", "rds.amazonaws.com", "lambda.amazonaws.com"],
+                        "vpc-flow-logs.amazonaws.com", "rds.amazonaws.com", "lambda.amazonaws.com",
+                        "backup.amazonaws.com"],
             "description": "Service principals roles may trust."}}),
     resource_rule(
         name="iam-no-passrole-wildcard", types=POLICY_TYPES, check=_pass_role,

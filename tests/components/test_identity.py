@@ -41,7 +41,7 @@ def test_bootstrap_lambda_and_its_role_documents_exactly(mocks):
     key = mocks.only("aws:kms/key:Key").outputs["arn"]
     secret = resolve(db.master_user_secret_arn)
     logs = mocks.by_name("db-bootstrap-logs")
-    assert logs.inputs["name"] == f"/aws/lambda/{cluster.inputs['clusterIdentifier']}-bootstrap"
+    assert logs.inputs["name"] == f"/aws/lambda/{cluster.outputs['clusterIdentifier']}-bootstrap"
     assert logs.inputs["kmsKeyId"] == key and logs.inputs["retentionInDays"] == 30
     role = mocks.by_name("db-bootstrap-role")
     assert json.loads(role.inputs["assumeRolePolicy"])["Statement"] == [

@@ -83,10 +83,15 @@ def test_cluster_key_lets_cloudwatch_alarms_publish_to_the_encrypted_topic(prod)
     assert topic["kmsMasterKeyId"] == key.outputs["arn"]
 
 
-def test_parameters_use_the_apply_method_rds_accepts_for_any_parameter(prod):
+def test_dynamic_parameters_apply_at_once_static_ones_at_reboot(prod):
     # ModifyDBClusterParameterGroup: "immediate" only for dynamic parameters, "pending-reboot" for both.
     params = prod.mocks.only("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs["parameters"]
-    assert {p["applyMethod"] for p in params} == {"pending-reboot"}
+    assert {p["name"]: p["applyMethod"] for p in params} == {
+        "require_secure_transport": "immediate", "server_audit_logging": "immediate",
+        "server_audit_events": "immediate", "slow_query_log": "immediate", "log_output": "immediate"}
+    pg = run_stack("prod", {"dbEngine": "aurora-postgresql", "dbEngineVersion": "16.6", "dbBacktrackHours": 0})
+    params = pg.mocks.only("aws:rds/clusterParameterGroup:ClusterParameterGroup").inputs["parameters"]
+    assert params == [{"name": "rds.force_ssl", "value": "1", "applyMethod": "pending-reboot"}]
 
 
 def test_prod_alb_has_deletion_protection(prod):
@@ -108,8 +113,10 @@ def test_no_performance_insights_where_aws_rejects_it():
     run = run_stack("prod", {"dbInstanceClass": "db.t3.medium", "dbReaders": 1,
                              "dbReaderAutoscalingMax": 0})
     for inst in run.mocks.resources_of(CI):
+        # Off, with an empty key and retention: the provider then sends neither (it would resend
+        # the old values of a class change from a PI class, which RDS refuses with PI off).
         assert inst.inputs["performanceInsightsEnabled"] is False
-        assert "performanceInsightsKmsKeyId" not in inst.inputs
+        assert inst.inputs["performanceInsightsKmsKeyId"] == "" and inst.inputs["performanceInsightsRetentionPeriod"] == 0
 
 
 def test_proxy_waits_for_its_connect_policy():
@@ -146,11 +153,12 @@ def test_zero_acu_on_a_supported_version_is_accepted():
 
 def test_cluster_name_leaves_room_for_derived_names():
     from components.database import identifier_prefix
-    longest = "a" * 40
+    longest = "a" * 36
     assert identifier_prefix(longest) == longest + "-"
+    assert len(identifier_prefix(longest) + "0" * 26) <= 63   # the provider's prefix + 26 characters
     assert len(f"{longest}-reader-15-abcdefg") <= 63 and len(f"{longest}-monitoring-role-abcdefg") <= 64
-    with pytest.raises(ValueError, match="≤ 40 chars"):
-        identifier_prefix("a" * 41)
+    with pytest.raises(ValueError, match="≤ 36 chars"):
+        identifier_prefix("a" * 37)
 
 
 def test_mysql_slow_log_is_written_to_file_so_the_export_has_data(prod):
@@ -176,12 +184,11 @@ def test_descriptions_use_only_characters_aws_accepts(stack, overrides):
         assert re.fullmatch(r"[\t\n\r\x20-\x7e\xa1-\xff]{0,1000}", r.inputs.get("description", "")), r.name
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_cluster_key_outlives_the_stack_like_the_final_snapshot_it_encrypts(stack, prod):
-    run = prod if stack == "prod" else run_stack("dev")
-    assert run.monitor.named("db-key").retain_on_delete is True
-    assert run.mocks.only("aws:rds/cluster:Cluster").inputs["skipFinalSnapshot"] is False
-    assert run.monitor.named("db-cluster").retain_on_delete is False
+def test_cluster_key_outlives_the_stack_like_the_final_snapshot_it_encrypts(prod):
+    # dev opts out (dbKeepOnDestroy: false): tests/components/test_database_day2.py
+    assert prod.monitor.named("db-key").retain_on_delete is True
+    assert prod.mocks.only("aws:rds/cluster:Cluster").inputs["skipFinalSnapshot"] is False
+    assert prod.monitor.named("db-cluster").retain_on_delete is False
 
 
 @pytest.mark.parametrize("arn", ["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -233,7 +240,8 @@ def test_service_names_follow_the_partition():
 def test_aws_minor_upgrades_are_not_reverted(prod):
     # RDS auto-applies minor versions and cannot downgrade: a diff back to the configured
     # version would fail every later `up` (pulumi-aws#5756, terraform-aws-rds-aurora#228).
-    assert prod.monitor.named("db-cluster").ignore_changes == ["engineVersion"]
+    assert prod.monitor.named("db-cluster").ignore_changes == [
+        "engineVersion", "dbInstanceParameterGroupName", "clusterIdentifierPrefix"]
     assert all(i.inputs["autoMinorVersionUpgrade"] is True for i in prod.mocks.resources_of(CI))
 
 
