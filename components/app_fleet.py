@@ -38,6 +38,7 @@ from app.settings import ForumTables
 
 from .connections import Connections
 from .database_ops import db_user_arn
+from .instance_types import instance_type_problem
 from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches
 from .load_balancer import fleet_alarms, internet_facing_alb
 from .policies import AccountContext, assume_role_policy, document
@@ -235,9 +236,7 @@ class AppFleetArgs:
         "with {placement} private without {certificate_arn} (the opt-in to plain HTTP)"))
     """Explicit opt-in: the ALB serves plain HTTP because there is no certificate yet.
     Default: False."""
-    instance_type: str = knob("t3.micro", key="hostInstanceType", check=matches(
-        r"[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|metal|\d*xlarge)",
-        "must be an EC2 instance type like t3.micro or m7g.large"))
+    instance_type: str = knob("t3.micro", key="hostInstanceType", check=instance_type_problem)
     """EC2 instance type, e.g. t3.micro or t4g.small (Graviton types get the arm64 AMI).
     Default: "t3.micro"."""
     ami_id: Optional[str] = knob(None, key="hostAmiId", check=matches(

@@ -12,6 +12,7 @@ an Args field; `components/stack.py::compose` passes the stack file's values thr
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import enum
 import json
 import re
@@ -24,7 +25,7 @@ import pulumi
 from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_keys_env,
                                    is_config_secret)
 
-from .app_fleet import AppFleetArgs, Placement
+from .app_fleet import AppFleetArgs, Placement, is_graviton
 from .database import AuroraClusterArgs
 from .dynamodb import Capacity, DynamoTablesArgs
 from .engines import BACKTRACK_UNAVAILABLE_REGIONS
@@ -216,12 +217,63 @@ def _backtrack_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
                "(RDS would refuse the cluster at creation); use 0")
 
 
+def _ami_matches_the_instance_type(r: "_Resolved", region: str) -> Iterable[Line]:
+    """A pinned AMI must be built for the instance type's architecture (the SSM parameter path
+    picks it from the type; a pinned id cannot): an x86_64 image does not boot on Graviton."""
+    ami = r.host.ami_id
+    if not ami:
+        return
+    import pulumi_aws as aws
+    found = aws.ec2.get_ami(filters=[aws.ec2.GetAmiFilterArgs(name="image-id", values=[ami])],
+                            include_deprecated=True)
+    wanted = "arm64" if is_graviton(r.host.instance_type) else "x86_64"
+    if found.architecture != wanted:
+        yield ("hostAmiId", ami, f"is a {found.architecture} image; hostInstanceType {r.host.instance_type} "
+               f"runs {wanted}: choose a {wanted} AMI or another instance type")
+
+
 # (the keys a rule reads: it runs only when they are valid, the rule)
 STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
     (("forum",), _forum_keys_need_the_forum),
     (("availabilityZones",), _azs_in_region),
     (("hostPlacement", "natMode"), _private_host_needs_egress),
-    (("dbBacktrackHours",), _backtrack_in_region))
+    (("dbBacktrackHours",), _backtrack_in_region),
+    (("hostAmiId", "hostInstanceType"), _ami_matches_the_instance_type))
+
+# Settings that are valid but most likely a mistake: reported as warnings (pulumi shows them in
+# preview and up; preflight lists them), never silently accepted.
+_DOCUMENTATION_RANGES = tuple(ipaddress.ip_network(n) for n in (
+    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))  # RFC 5737 / RFC 3849
+_CIDR_KEYS = ("hostIngressCidrs", "albIngressCidrs", "hostAdminCidr")
+
+
+def _cidr_values(r: "_Resolved", key: str) -> list[str]:
+    value = getattr(getattr(r, SETTINGS[key].spec), SETTINGS[key].field)
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _placeholder_ranges(r: "_Resolved", region: str) -> Iterable[Line]:
+    for key in _CIDR_KEYS:
+        if r.raw.get(key) is None:
+            continue
+        for cidr in _cidr_values(r, key):
+            net = ipaddress.ip_network(cidr, strict=False)
+            doc = next((d for d in _DOCUMENTATION_RANGES if net.version == d.version and net.subnet_of(d)), None)
+            if doc is not None:
+                yield (key, cidr, f"is in the documentation range {doc} (RFC 5737/3849): no client has that "
+                       "address, so nobody can connect; replace it with your own address")
+
+
+def _world_open_public_host(r: "_Resolved", region: str) -> Iterable[Line]:
+    if r.host.placement != Placement.PUBLIC:
+        return
+    nets = list(ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in r.host.ingress_cidrs))
+    if nets and nets[0].prefixlen == 0:
+        yield ("hostIngressCidrs", list(r.host.ingress_cidrs), "opens the public host's app port to the whole "
+               "internet (plain HTTP, no load balancer in front); list the addresses that need it")
+
+
+STACK_WARNINGS: tuple[StackRule, ...] = (_placeholder_ranges, _world_open_public_host)
 
 
 class _Resolved:
@@ -292,6 +344,8 @@ def load_settings() -> Settings:
     lines += [line for reads, rule in STACK_RULES if not bad & set(reads) for line in rule(view, region)]
     if lines:
         raise SettingsError(sorted(lines, key=_order))
+    for key, value, text in sorted((w for rule in STACK_WARNINGS for w in rule(view, region)), key=_order):
+        pulumi.log.warn(f"stack config {NAMESPACE}:{key} = {_show(value)}: {text}")
     base = {"Project": pulumi.get_project(), "Stack": pulumi.get_stack(), "ManagedBy": "pulumi"}
     return Settings(pulumi.get_project(), pulumi.get_stack(), region, given,
                     {spec: _Namespace(values) for spec, values in resolved.items()},

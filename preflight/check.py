@@ -93,6 +93,15 @@ class Check:
     today: str = ""
 
     @property
+    def warnings(self) -> list[str]:
+        """The program's warnings (e.g. a stack setting that is valid but most likely a mistake),
+        once each over the runs."""
+        seen: list[str] = []
+        for result in self.runs.values():
+            seen += [w for w in result.warnings if w not in seen]
+        return seen
+
+    @property
     def primary(self) -> Result:
         return self.runs.get("preview") or self.runs["update"]
 

@@ -37,8 +37,12 @@ def _ssm_parameter(m, args):
 
 
 def _get_ami(m, args):
-    arch = "arm64" if any("arm64" in str(f) for f in args.get("filters", [])) else "x86_64"
-    ami = _ami_id(m, f"getAmi|{arch}")
+    by_id = [v for f in args.get("filters", []) if f.get("name") == "image-id" for v in f.get("values", [])]
+    if by_id:  # a pinned AMI: its architecture as registered on the mocks (preflight cannot know it)
+        ami, arch = by_id[0], m.ami_architectures.get(by_id[0], "x86_64")
+    else:
+        arch = "arm64" if any("arm64" in str(f) for f in args.get("filters", [])) else "x86_64"
+        ami = _ami_id(m, f"getAmi|{arch}")
     return {"id": ami, "imageId": ami, "architecture": arch, "name": f"al2023-ami-2023.9-{arch}",
             "ownerId": "137112412989", "rootDeviceName": "/dev/xvda", "state": "available",
             "mostRecent": args.get("mostRecent", False), "owners": args.get("owners", [])}

@@ -11,6 +11,7 @@ Call it before importing/running the program; use ``preview=False`` for value as
 """
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
@@ -61,6 +62,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clusters_with_writer: set = field(default_factory=set, repr=False)
     _public_templates: set = field(default_factory=set, repr=False)  # launch template ids giving a public IP
+    ami_architectures: dict = field(default_factory=dict)  # AMI id -> architecture getAmi answers (else x86_64)
 
     # ----- query helpers -------------------------------------------------------------------
     def resources_of(self, type_token: str) -> list[RecordedResource]:
@@ -138,7 +140,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 def install_mocks(config: Optional[Mapping[str, str]] = None, *, project: str = "aurorakit",
                   stack: str = "dev", preview: bool = False,
                   mocks: Optional[RecordingMocks] = None, monitor: Optional[MockMonitor] = None,
-                  secret_keys: Optional[list[str]] = None) -> RecordingMocks:
+                  secret_keys: Optional[list[str]] = None,
+                  logger: Optional[logging.Logger] = None) -> RecordingMocks:
     """Set the config map and the mocks (fresh root stack) and return the RecordingMocks.
 
     `config` is the flat engine map (``"aurorakit:key" -> str``); its ``aws:region`` (if any)
@@ -153,5 +156,5 @@ def install_mocks(config: Optional[Mapping[str, str]] = None, *, project: str = 
     pulumi.runtime.set_all_config(config, secret_keys or [])
     pulumi.runtime.settings.set_root_resource(None)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
-                             monitor=monitor)
+                             monitor=monitor, logger=logger)
     return mocks

@@ -127,6 +127,7 @@ def to_json(check) -> dict:
             "acknowledged": _waiver_json(f.waiver) if f.waiver else None,
             "judgedAtUpdate": f.judged,
         } for f in check.findings],
+        "warnings": check.warnings,
         "waivers": {"file": check.waiver_file, "entries": [
             {**_waiver_json(s.waiver), "state": s.state, "matched": s.matched} for s in check.waivers]},
         "cost": cost.to_json(check.cost) if check.cost else None,
@@ -228,6 +229,10 @@ def print_report(check, console, quiet: bool = False) -> None:
     if not quiet:
         console.print(_tree(check))
         console.print(legend(), highlight=False)
+    if check.warnings:  # shown even with --quiet: a setting that is most likely a mistake
+        console.print(f"\n[yellow]Program warnings ({len(check.warnings)})[/]")
+        for w in check.warnings:
+            console.print(f"  [yellow]![/] {escape(w)}", highlight=False)
     failing = {id(f) for f in check.failing}
     for level in ("mandatory", "advisory"):
         items = check.violations(level)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import gc
+import logging
 import os
 import queue
 import runpy
@@ -58,6 +59,7 @@ class Result:
     timings: dict = field(default_factory=dict)
     program_dir: Optional[Path] = None
     pack_dir: Optional[Path] = None
+    warnings: list = field(default_factory=list)  # the program's warnings (pulumi.log.warn), in order
 
     @property
     def mandatory(self) -> list[Diagnostic]:
@@ -244,6 +246,27 @@ def _gc_paused():
             gc.enable()
 
 
+class _Collect(logging.Handler):
+    def __init__(self, into: list):
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message not in self.into:
+            self.into.append(message)
+
+
+def _program_log() -> tuple[list, logging.Logger]:
+    """A fresh logger for the engine's Log RPC (what `pulumi.log.warn` sends): warnings and errors
+    are collected for the report instead of going to stderr."""
+    warnings: list = []
+    logger = logging.Logger("preflight.program")  # not registered: no handlers shared between runs
+    logger.addHandler(_Collect(warnings))
+    logger.propagate = False
+    return warnings, logger
+
+
 def run_with_pack(pack: PolicyPack, cfg, main: Path, program_dir: Path, file_config=None,
                   preview: bool = True, t0: Optional[float] = None) -> Result:
     """One run on an already started pack (tests reuse one pack process for many runs).
@@ -276,11 +299,12 @@ def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Re
 
     mocks = RecordingMocks(region=cfg.get("aws:region", "eu-west-1"))
     monitor = RecordingMonitor(mocks, preview=preview, config=cfg, on_register=on_register)
+    warnings, logger = _program_log()
     t_prog = time.perf_counter()
     try:
         _drop_leftovers()
         install_mocks(cfg, project=cfg.project, stack=cfg.stack, preview=preview, mocks=mocks,
-                      monitor=monitor, secret_keys=sorted(cfg.secret_keys))
+                      monitor=monitor, secret_keys=sorted(cfg.secret_keys), logger=logger)
         _run_program(main, program_dir)
         _stack_outputs(monitor)
     except Exception as exc:  # noqa: BLE001 - any program failure is reported on one line
@@ -323,7 +347,7 @@ def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Re
                  "analyze_wait": round(t_an - t_prog_done, 3),
                  "analyze_stack": round(t_end - t_an, 3),
                  "total": round(t_end - t0, 3)},
-        program_dir=Path(program_dir), pack_dir=Path(pack.pack_dir))
+        program_dir=Path(program_dir), pack_dir=Path(pack.pack_dir), warnings=warnings)
 
 
 def record(stack: str, *, program_dir: Union[str, Path] = REPO, preview: bool = True) -> list:

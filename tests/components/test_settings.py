@@ -219,3 +219,66 @@ def test_a_wired_value_is_checked_as_compose_will_pass_it():
                                             "subnetPrefixLength": 27})
     assert str(error) == ("invalid stack config aurorakit:subnetPrefixLength = 27: 9 subnets (3 tiers x 3 AZs) "
                           "do not fit in 10.0.0.0/24: only 8 /27 blocks; use a longer prefix or a larger VPC CIDR")
+
+
+def test_an_instance_type_of_no_ec2_family_is_refused_with_a_suggestion():
+    error, _ = _run_expecting_error("dev", {"hostInstanceType": "t9.micro"})
+    assert str(error).startswith("invalid stack config aurorakit:hostInstanceType = 't9.micro': "
+                                 "no EC2 instance family 't9' (did you mean t3.micro"), str(error)
+    for ok in ("t4g.small", "m7i-flex.large", "c8g.metal-24xl"):
+        assert _settings("dev", {"hostInstanceType": ok}).host.instance_type == ok
+
+
+@pytest.mark.parametrize("itype,arch,ok", [("t4g.small", "x86_64", False), ("t3.small", "arm64", False),
+                                           ("t4g.small", "arm64", True), ("t3.small", "x86_64", True)])
+def test_a_pinned_ami_must_match_the_instance_types_architecture(itype, arch, ok):
+    from preflight.mocks import RecordingMocks
+    ami = "ami-0123456789abcdef0"
+    mocks = RecordingMocks(region="eu-west-1", ami_architectures={ami: arch})
+    config = load_stack_config("dev", ROOT).with_overrides({"hostInstanceType": itype, "hostAmiId": ami})
+    install_mocks(config, stack="dev", mocks=mocks)
+    from components.settings import load_settings
+    if ok:
+        assert load_settings().host.ami_id == ami
+        return
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith(f"invalid stack config aurorakit:hostAmiId = '{ami}': is a {arch} image; "
+                                      f"hostInstanceType {itype} runs "), str(info.value)
+    call = next(c for c in mocks.calls if c.token == "aws:ec2/getAmi:getAmi")
+    assert call.args["filters"] == [{"name": "image-id", "values": [ami]}]
+
+
+def _warnings(stack, overrides):
+    import logging
+
+    from components.settings import load_settings
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+    logger = logging.Logger("test-settings")
+    logger.addHandler(Keep(logging.WARNING))
+    install_mocks(load_stack_config(stack, ROOT).with_overrides(overrides), stack=stack, logger=logger)
+
+    @pulumi.runtime.test
+    def program():
+        load_settings()
+    program()
+    return seen
+
+
+def test_valid_but_suspicious_settings_are_warnings_naming_the_key():
+    dev = _warnings("dev", {"hostIngressCidrs": ["203.0.113.10/32", "0.0.0.0/1", "128.0.0.0/1"]})
+    assert dev == [
+        "stack config aurorakit:hostIngressCidrs = '203.0.113.10/32': is in the documentation range "
+        "203.0.113.0/24 (RFC 5737/3849): no client has that address, so nobody can connect; replace it "
+        "with your own address",
+        "stack config aurorakit:hostIngressCidrs = ['203.0.113.10/32', '0.0.0.0/1', '128.0.0.0/1']: opens "
+        "the public host's app port to the whole internet (plain HTTP, no load balancer in front); list "
+        "the addresses that need it"], dev
+    assert _warnings("dev", {"hostIngressCidrs": ["192.0.2.0/28"]})[0].startswith(
+        "stack config aurorakit:hostIngressCidrs = '192.0.2.0/28': is in the documentation range 192.0.2.0/24")
+    assert _warnings("dev", {"hostIngressCidrs": ["198.18.0.0/32"]}) == []  # benchmarking range: not a placeholder
+    assert _warnings("prod", {}) == []
