@@ -87,7 +87,8 @@ class _Prices:
 
 
 def _money(value: float) -> str:
-    return f"${value:,.4f}".rstrip("0").rstrip(".") if value < 0.1 else f"${value:,.2f}"
+    """Totals in cents; a unit price below 10 cents with every digit it has (up to 6 decimals)."""
+    return f"${value:,.6f}".rstrip("0").rstrip(".") if value < 0.1 else f"${value:,.2f}"
 
 
 class _Builder:
@@ -147,6 +148,7 @@ def estimate(registrations: list, region: str, table: Optional[dict] = None) -> 
     _hosts(b, by_type, props, by_urn, public_ips)
     _load_balancers(b, by_type, props, public_ips)
     b.hourly("public IPv4 addresses", "public_ipv4_hour", len(public_ips), public_ips)
+    _dynamodb(b, by_type, props)
     keys = by_type["aws:kms/key:Key"]
     b.monthly("KMS keys", "kms_key_month", len(keys), [r.name for r in keys])
     secrets = [r.name for r in by_type["aws:secretsmanager/secret:Secret"]]
@@ -161,6 +163,26 @@ def estimate(registrations: list, region: str, table: Optional[dict] = None) -> 
         if by_type[rtype]:
             est.missing.append((what, "not modelled by preflight's estimate"))
     return est
+
+
+def _dynamodb(b: _Builder, by_type, props) -> None:
+    """Provisioned read/write capacity units of the tables and their indexes (the minimum when
+    auto scaling; on-demand tables are usage-based, excluded)."""
+    units = {"read": [0.0, []], "write": [0.0, []]}
+    for r in by_type["aws:dynamodb/table:Table"]:
+        p = props[r.urn]
+        if p.get("billingMode") != "PROVISIONED":
+            continue
+        for index in [p, *(p.get("globalSecondaryIndexes") or [])]:
+            for kind in units:
+                value = _num(index.get(f"{kind}Capacity"))
+                if value:
+                    units[kind][0] += value
+                    units[kind][1].append(r.name)
+    for kind, (count, names) in units.items():
+        if count:
+            b.hourly(f"DynamoDB provisioned {kind} capacity units", f"dynamodb_{kind[0]}cu_hour", count,
+                     sorted(set(names)))
 
 
 def _database(b: _Builder, by_type, props, by_urn) -> None:
@@ -201,12 +223,25 @@ def _database(b: _Builder, by_type, props, by_urn) -> None:
                                "the baseline")
 
 
-def _public_host(p: dict, reg, props, by_urn) -> bool:
+def _template_of(reg, props, by_urn) -> dict:
+    """The launch template an instance or group is launched from (its props; {} when none)."""
+    deps = [u for u in reg.property_dependencies.get("launchTemplate") or [] if "launchTemplate:LaunchTemplate::" in u]
+    return props.get(deps[0], {}) if deps else {}
+
+
+def _public_host(p: dict, template: dict, reg, props, by_urn) -> bool:
     if p.get("associatePublicIpAddress") is not None:
         return p.get("associatePublicIpAddress") is True
-    deps = reg.property_dependencies.get("subnetId") or []
+    nics = template.get("networkInterfaces") or []
+    if nics and isinstance(nics[0], dict) and nics[0].get("associatePublicIpAddress") is not None:
+        return str(nics[0]["associatePublicIpAddress"]).lower() == "true"
+    deps = [u for u in reg.property_dependencies.get("subnetId") or [] if "ec2/subnet:Subnet::" in u]
     subnet = by_urn.get(deps[0]) if deps else None
     return bool(subnet is not None and props.get(subnet.urn, {}).get("mapPublicIpOnLaunch") is True)
+
+
+def _template_volumes(template: dict) -> list[dict]:
+    return [m.get("ebs") or {} for m in template.get("blockDeviceMappings") or [] if isinstance(m, dict)]
 
 
 def _hosts(b: _Builder, by_type, props, by_urn, public_ips: list) -> None:
@@ -214,8 +249,11 @@ def _hosts(b: _Builder, by_type, props, by_urn, public_ips: list) -> None:
     gb, volumes = 0.0, []
     for r in by_type["aws:ec2/instance:Instance"]:
         p = props[r.urn]
-        by_itype[str(p.get("instanceType"))].append(r.name)
-        for dev in [p.get("rootBlockDevice") or {}, *(p.get("ebsBlockDevices") or [])]:
+        template = _template_of(r, props, by_urn)  # what the instance does not set comes from it
+        by_itype[str(p.get("instanceType") or template.get("instanceType"))].append(r.name)
+        devices = [p.get("rootBlockDevice") or {}, *(p.get("ebsBlockDevices") or [])] \
+            if p.get("rootBlockDevice") or not template else _template_volumes(template)
+        for dev in devices:
             size = _num(dev.get("volumeSize"))
             if size is None:
                 b.est.missing.append((f"EBS volume of {r.name}", "size from the AMI (not declared)"))
@@ -224,24 +262,22 @@ def _hosts(b: _Builder, by_type, props, by_urn, public_ips: list) -> None:
             else:
                 gb += size
                 volumes.append(r.name)
-        if _public_host(p, r, props, by_urn):
+        if _public_host(p, template, r, props, by_urn):
             public_ips.append(r.name)
     for group in by_type["aws:autoscaling/group:Group"]:
         p = props[group.urn]
         count = _num(p.get("desiredCapacity"))
         count = _num(p.get("minSize")) if count is None else count
-        deps = group.property_dependencies.get("launchTemplate") or []
-        template = by_urn.get(deps[0]) if deps else None
-        tp = props.get(template.urn, {}) if template is not None else {}
+        tp = _template_of(group, props, by_urn)
         itype = tp.get("instanceType")
         if count is None or not isinstance(itype, str) or itype == _UNKNOWN:
             b.est.missing.append((f"auto scaling group {group.name}",
                                   "desired capacity or launch-template instance type not known"))
             continue
         by_itype[itype].extend([group.name] * int(count))
-        for mapping in tp.get("blockDeviceMappings") or []:
-            size = _num((mapping.get("ebs") or {}).get("volumeSize"))
-            if size is not None and (mapping.get("ebs") or {}).get("volumeType", "gp3") == "gp3":
+        for ebs in _template_volumes(tp):
+            size = _num(ebs.get("volumeSize"))
+            if size is not None and ebs.get("volumeType", "gp3") == "gp3":
                 gb += size * count
                 volumes.extend([group.name] * int(count))
     for itype in sorted(by_itype):
@@ -258,7 +294,11 @@ def _load_balancers(b: _Builder, by_type, props, public_ips: list) -> None:
             continue
         albs.append(r.name)
         if not p.get("internal"):
-            nodes = len(p.get("subnets") or p.get("subnetMappings") or [])
+            subnets = p.get("subnets") or p.get("subnetMappings")
+            # unknown in a preview when the list is computed (e.g. rides with the internet route):
+            # then the subnets it depends on
+            nodes = len(subnets) if isinstance(subnets, list) else sum(
+                1 for urn in r.property_dependencies.get("subnets", []) if "ec2/subnet:Subnet::" in urn)
             public_ips.extend([f"{r.name} (node {i + 1})" for i in range(nodes)])
     b.hourly("Application Load Balancers", "alb_hour", len(albs), albs)
 
