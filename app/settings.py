@@ -21,7 +21,8 @@ class Settings:
     engine: str
     ca_bundle: str = DEFAULT_CA_BUNDLE
     pooling: bool = True
-    connect_timeout: int = 5
+    connect_timeout: int = 3    # s: TCP + TLS + login (PostgreSQL: at least 2)
+    read_timeout: float = 10.0  # s: the longest wait for any answer of the server
 
     def __post_init__(self):
         if self.engine not in ENGINES:

@@ -1,4 +1,5 @@
-"""Flask application factory: `/` (list + form), `/api/entries` (JSON), `/healthz`."""
+"""Flask application factory: `/` (list + form), `/api/entries` (JSON), `/livez` (the load
+balancer's check: the process serves, no database), `/healthz` (database detail, app/health.py)."""
 from __future__ import annotations
 
 import logging
@@ -9,13 +10,15 @@ from flask import Flask, current_app, jsonify, redirect, render_template, reques
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db
+from . import db, failover, health
 from .credentials import SecretCredentials
 from .settings import Settings
 
 log = logging.getLogger("aurorakit")
 FIELDS = {"name": db.NAME_MAX, "address": db.ADDRESS_MAX}
 PAGE_SIZE, MAX_LIMIT = 50, 500
+OUTCOME_UNKNOWN = ("connection lost while saving: check the list before sending it again",
+                   "Connection lost while saving: check the list before adding it again.")
 
 
 class ValidationError(ValueError):
@@ -94,7 +97,7 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
 
     @app.before_request
     def _schema():
-        if request.endpoint != "healthz":
+        if request.endpoint not in ("healthz", "livez"):
             svc.ensure_schema()
 
     @app.after_request
@@ -110,10 +113,11 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
         orig = getattr(exc, "orig", None)
         log.error("database error on %s %s: %s %s", request.method, request.path,
                   type(exc).__name__, orig.args[:1] if orig is not None and orig.args else "")
+        api, page = (OUTCOME_UNKNOWN if isinstance(exc, failover.CommitOutcomeUnknown)
+                     else ("database unavailable, try again", "Database unavailable, try again."))
         if request.path.startswith("/api/"):
-            return jsonify(error="database unavailable, try again"), 503
-        return render_template("index.html", entries=[], error="Database unavailable, try again.",
-                               form={}), 503
+            return jsonify(error=api), 503
+        return render_template("index.html", entries=[], error=page, form={}), 503
 
     @app.get("/")
     def index():
@@ -149,16 +153,13 @@ def create_app(settings: Settings | None = None, *, creds: SecretCredentials | N
             return jsonify(error=str(exc), field=exc.field), 400
         return jsonify(_json(db.add_entry(svc.writer, **clean))), 201
 
+    @app.get("/livez")
+    def livez():
+        return jsonify(status="ok")
+
     @app.get("/healthz")
     def healthz():
-        status = {}
-        for role, engine in (("writer", svc.writer), ("reader", svc.reader)):
-            try:
-                db.ping(engine)
-                status[role] = {"ok": True}
-            except SQLAlchemyError as exc:
-                status[role] = {"ok": False, "error": type(exc).__name__}
-        ok = status["writer"]["ok"]
-        return jsonify(status="ok" if ok else "writer unavailable", **status), 200 if ok else 503
+        body, code = health.report(svc.writer, svc.reader)
+        return jsonify(body), code
 
     return app

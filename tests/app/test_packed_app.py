@@ -63,6 +63,9 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
     assert argv[0] == "/opt/aurorakit/venv/bin/gunicorn"
     port = int(argv[argv.index("--bind") + 1].rsplit(":", 1)[1])
     argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"  # loopback only in tests
+    config = argv[argv.index("--config") + 1]
+    assert config == "/opt/aurorakit/app/gunicorn_conf.py"
+    argv[argv.index("--config") + 1] = str(root / Path(config).relative_to("/opt/aurorakit"))
 
     proc_env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                 "GUNICORN_ARGV": json.dumps(["gunicorn", *argv[1:]]), **env}
@@ -80,7 +83,8 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not come up"
                 time.sleep(0.1)
-        assert (status, body["writer"]) == (200, {"ok": True})
+        assert (status, body["status"], body["writer"]["writable"]) == (200, "ok", True)
+        assert _get(f"http://127.0.0.1:{port}/livez") == (200, {"status": "ok"})
         before = deployment.reader.counts()  # the env file's reader endpoint (a forwarder)
         status, created = _get(f"http://127.0.0.1:{port}/api/entries", {"name": "gunicorn", "address": "unit"})
         assert status == 201 and created["name"] == "gunicorn"
@@ -91,5 +95,5 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
     finally:
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
-    assert "Booting worker" in out, out
+    assert "Booting worker" in out and "Using worker: gthread" in out, out  # gunicorn_conf.py applied
     assert deployment.password not in out
