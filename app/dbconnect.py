@@ -18,8 +18,8 @@ _WAIT_TIMEOUT = psycopg.errors._WaitTimeout  # raised by psycopg's wait(timeout=
 
 
 def statement_limit(settings: Settings) -> float:
-    """Server-side statement / lock-wait limit (s): the server gives up before the client."""
-    return max(1.0, settings.read_timeout * 0.8)
+    """Server-side statement / lock-wait limit (s): the server gives up well before the client."""
+    return max(settings.read_timeout / 2, settings.read_timeout - 2)
 
 
 def driver_options(settings: Settings, role: str) -> tuple[str, dict]:
@@ -71,7 +71,7 @@ def connect(dbapi, cargs: tuple, cparams: dict, settings: Settings, role: str):
                 set_keepalive(raw._sock, settings)
                 maria = "MariaDB" in raw.get_server_info()  # the tests' servers; Aurora is MySQL 8
                 cur.execute(f"SET SESSION {'max_statement_time' if maria else 'max_execution_time'} = %s,"
-                            " innodb_lock_wait_timeout = %s", (limit if maria else int(limit * 1000), int(limit)))
+                            " innodb_lock_wait_timeout = %s", (limit if maria else int(limit * 1000), max(1, int(limit))))
             else:
                 raw.read_timeout = settings.read_timeout
             read_only = False

@@ -6,7 +6,15 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -16,8 +17,15 @@ from moto import mock_aws
 
 from app.settings import Settings
 from app.web import create_app
-from tests.app.dbservers import APP_USER, READER_HOST, SERVERS, DbServer, make_pki, provision
-from tests.app.forwarder import Forwarder
+from tests.app.dbservers import (
+    APP_USER,
+    READER_HOST,
+    SERVERS,
+    DbServer,
+    make_pki,
+    provision,
+)
+from tests.app.forwarder import Forwarder, endpoint_pair
 
 REGION = "eu-west-1"
 
@@ -95,3 +103,45 @@ def app(deployment):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def endpoints(deployment):
+    """A writer and a reader endpoint (forwarders, one port) in front of the one server."""
+    upstream = (deployment.server.host, deployment.server.port)
+    writer, reader = endpoint_pair(upstream, upstream)
+    yield writer, reader
+    writer.close()
+    reader.close()
+
+
+@pytest.fixture()
+def app_behind(deployment, endpoints):
+    """make(**settings overrides): an app that reaches the server through `endpoints`."""
+    apps = []
+
+    def make(**overrides):
+        writer, reader = endpoints
+        apps.append(deployment.app(writer_host=writer.address[0], reader_host=reader.address[0],
+                                   port=writer.address[1], **overrides))
+        return apps[-1]
+    yield make
+    for application in apps:
+        for engine in (application.extensions["aurorakit"].writer, application.extensions["aurorakit"].reader):
+            engine.dispose()
+
+
+@pytest.fixture()
+def read_only(deployment):
+    """demote() the server (open sessions too: a demoted writer); restore() (also at teardown)."""
+    server = deployment.server
+
+    def restore():
+        if server.engine == "aurora-mysql":
+            server.sql("SET GLOBAL read_only = OFF")
+        else:
+            server.sql(f"ALTER ROLE {APP_USER} RESET default_transaction_read_only")
+            server.sql("ALTER SYSTEM RESET default_transaction_read_only")
+            server.sql("SELECT pg_reload_conf()")
+    yield SimpleNamespace(demote=server.demote, restore=restore)
+    restore()

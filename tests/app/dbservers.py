@@ -313,8 +313,9 @@ class PostgresServer(DbServer):
 
     def admin(self, dbname: str = "postgres"):
         import psycopg
-        return psycopg.connect(host=str(self.workdir), port=self.port, user="postgres",
-                               dbname=dbname, autocommit=True)
+        # the superuser writes even on a demoted server (as MariaDB's root does with read_only)
+        return psycopg.connect(host=str(self.workdir), port=self.port, user="postgres", dbname=dbname,
+                               autocommit=True, options="-c default_transaction_read_only=off")
 
     def create_user(self, user: str, password: str):
         from psycopg import sql

@@ -20,7 +20,14 @@ import pytest
 
 from app.web import create_app
 from tests.app.conftest import REGION
-from tests.app.dbservers import APP_USER, HOST, SERVERS, DbServer, provision, replication_pair
+from tests.app.dbservers import (
+    APP_USER,
+    HOST,
+    SERVERS,
+    DbServer,
+    provision,
+    replication_pair,
+)
 from tests.app.forwarder import Forwarder, endpoint_pair
 
 STALE_DNS = 1.5       # the endpoint still leads to the old writer this long after it moved

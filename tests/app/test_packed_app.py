@@ -17,8 +17,7 @@ from pathlib import Path
 import yaml
 
 from app.cloud_init import render_user_data
-from tests.app.dbservers import APP_USER
-from tests.app.dbservers import free_port
+from tests.app.dbservers import APP_USER, free_port
 
 # The host's EnvironmentFile + Secrets Manager: moto can't be shared with a subprocess in-memory,
 # so this launcher starts moto in the gunicorn master (workers fork from it), stores the app
