@@ -10,7 +10,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.dbconnect import KEEPALIVE
@@ -102,3 +102,19 @@ def test_black_holed_writer_fails_within_the_timeouts_and_the_process_keeps_serv
 
     writer.switch((deployment.server.host, deployment.server.port))  # the endpoint answers again
     assert client.post("/api/entries", json={"name": "bh-back", "address": "x"}).status_code == 201
+
+
+def test_a_connection_lost_during_commit_is_not_retried(app_behind, endpoints):
+    """The one ambiguous case: COMMIT sent, no answer. The app must neither retry blindly nor
+    claim failure: 503 "check before sending again", and no second attempt on any connection."""
+    writer, _ = endpoints
+    app = app_behind(connect_timeout=CONNECT, read_timeout=READ)
+    client = app.test_client()
+    assert client.post("/api/entries", json={"name": "commit-warm", "address": "x"}).status_code == 201
+    event.listen(app.extensions["aurorakit"].writer, "commit", lambda conn: writer.black_hole())
+    opened = writer.counts().connections
+    start = time.monotonic()
+    resp = client.post("/api/entries", json={"name": "commit-lost", "address": "x"})
+    assert resp.status_code == 503 and "check the list before sending it again" in resp.get_json()["error"]
+    assert READ <= time.monotonic() - start < READ + SLACK
+    assert writer.counts().connections == opened  # no retry
