@@ -35,8 +35,7 @@ def install(engine: Engine) -> None:
 
 
 def run_write(engine: Engine, work: Callable[[Connection], T]) -> T:
-    """`work` in one transaction, committed; once more after a read-only refusal or a connection
-    lost before COMMIT (nothing applied); never after one lost during COMMIT, nor a failed connect."""
+    """`work` in one transaction, committed; once more only when nothing was applied."""
     for attempt in (1, 2):
         conn = engine.connect()  # no connection at all: raised, not retried
         committing = False

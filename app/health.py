@@ -16,12 +16,18 @@ CODES = {"ok": 200, "degraded": 200, "read-only": 503, "unavailable": 503}
 NAMESPACE, INTERVAL = "aurorakit/App", 60.0
 
 
-def probe(engine) -> dict:
-    """Never raises; a writer engine refuses a read-only node at connect: still reachable."""
+def probe(engine, writer: bool = False) -> dict:
+    """Never raises. A writer engine refuses a read-only node at connect (still reachable); a
+    pooled one found read-only is dropped with its pool, and a new one judged."""
     start = time.monotonic()
     try:
-        with engine.connect() as conn:
-            out = {"reachable": True, "writable": not db.node_read_only(conn)}
+        for attempt in (1, 2):
+            with engine.connect() as conn:
+                out = {"reachable": True, "writable": not db.node_read_only(conn)}
+                if out["writable"] or not writer or attempt == 2:
+                    break
+                conn.invalidate()
+            engine.dispose()
     except Exception as exc:  # noqa: BLE001 - a probe reports every failure
         ro = isinstance(exc, SQLAlchemyError) and failover.is_read_only(exc)
         out = {"reachable": ro, "writable": False, **({} if ro else {"error": type(exc).__name__})}
@@ -33,7 +39,7 @@ def report(writer, reader) -> tuple[dict, int]:
     found: dict = {}
     side = threading.Thread(target=lambda: found.update(reader=probe(reader)), daemon=True)
     side.start()
-    w = probe(writer)
+    w = probe(writer, writer=True)
     side.join()
     r = found["reader"]
     r.pop("writable")  # a reader is read-only by design
@@ -51,7 +57,7 @@ def metric_data(body: dict, cluster_endpoint: str) -> list[dict]:
 
 
 def publish(svc, client) -> bool:
-    """One report -> PutMetricData; False (logged) on any failure, never raises."""
+    """One report -> PutMetricData; never raises."""
     try:
         body, _ = report(svc.writer, svc.reader)
         client.put_metric_data(Namespace=NAMESPACE, MetricData=metric_data(body, svc.settings.writer_host))
@@ -63,8 +69,7 @@ def publish(svc, client) -> bool:
 
 
 def start_publisher(app, interval: float = INTERVAL) -> threading.Event | None:
-    """Publish every `interval` s (first after one interval) from a daemon thread; set the
-    returned event to stop."""
+    """Publish every `interval` s from a daemon thread until the returned event is set."""
     try:
         svc, stop = app.extensions["aurorakit"], threading.Event()
         client = boto3.client("cloudwatch", region_name=svc.settings.region, config=Config(

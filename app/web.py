@@ -1,5 +1,4 @@
-"""Flask application factory: `/` (list + form), `/api/entries` (JSON), `/livez` (the load
-balancer's check: the process serves, no database), `/healthz` (database detail, app/health.py)."""
+"""Flask application factory: `/` (list + form), `/api/entries` (JSON), `/livez`, `/healthz`."""
 from __future__ import annotations
 
 import logging

@@ -67,6 +67,22 @@ def test_a_refused_write_is_retried_once_on_a_new_connection(app_behind, endpoin
     assert deployment.server.sql("SELECT count(*) FROM entries WHERE name = 'retried'", in_app_db=True) == [(1,)]
 
 
+def test_healthz_judges_a_fresh_writer_connection_not_a_stale_pooled_one(app_behind, endpoints, read_only, deployment):
+    """PostgreSQL only (as above): the pooled writer connection leads to a demoted node, a new
+    one would be writable. /healthz answers for the next write: ok, after dropping the stale one."""
+    if deployment.server.engine != "aurora-postgresql":
+        pytest.skip("MariaDB has no per-new-session override of read_only")
+    writer_endpoint, _ = endpoints
+    client = app_behind().test_client()
+    assert client.get("/healthz").get_json()["status"] == "ok"  # one writer connection pooled
+    read_only.demote()
+    deployment.server.sql(f"ALTER ROLE {APP_USER} SET default_transaction_read_only = off")
+    opened = writer_endpoint.counts().connections
+    resp = client.get("/healthz")
+    assert (resp.status_code, resp.get_json()["status"], resp.get_json()["writer"]["writable"]) == (200, "ok", True)
+    assert writer_endpoint.counts().connections == opened + 1
+
+
 def test_metrics_are_published_and_never_raise(app, aws, caplog):
     svc = app.extensions["aurorakit"]
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
