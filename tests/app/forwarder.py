@@ -60,6 +60,10 @@ class Forwarder:
 
     def close(self):
         self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() now, not at its timeout
+        except OSError:
+            pass
         self._thread.join(timeout=5)
         self._listener.close()
         with self._lock:
