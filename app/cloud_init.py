@@ -25,7 +25,8 @@ from .settings import ForumTables, Settings
 
 APP_DIR = Path(__file__).resolve().parent
 # Everything the host needs from app/ (cloud_init.py itself stays behind).
-APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "security.py", "web.py",
+APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "dbconnect.py", "failover.py",
+             "health.py", "security.py", "web.py", "gunicorn_conf.py",
              "forum.py", "forum_schema.py", "forum_store.py",
              "templates/index.html", "requirements.lock")
 INSTALL_DIR = "/opt/aurorakit"
@@ -82,7 +83,7 @@ Group=aurorakit
 EnvironmentFile={env_file}
 Environment=PYTHONUNBUFFERED=1
 WorkingDirectory={d}
-ExecStart={d}/venv/bin/gunicorn --bind 0.0.0.0:{app_port} --workers 2 --threads 4 --timeout 30 --no-control-socket --access-logfile - 'app.web:create_app()'
+ExecStart={d}/venv/bin/gunicorn --config {d}/app/gunicorn_conf.py --bind 0.0.0.0:{app_port} 'app.web:create_app()'
 Restart=always
 RestartSec=2
 AmbientCapabilities=CAP_NET_BIND_SERVICE

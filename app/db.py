@@ -1,13 +1,15 @@
-"""Two SQLAlchemy engines (writer, reader) with TLS, pooling and IAM-token credentials."""
+"""Two SQLAlchemy engines (writer, reader) with TLS, pooling, IAM-token credentials and
+failover-aware access (dbconnect.py, failover.py)."""
 from __future__ import annotations
 
 import logging
 
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, create_engine,
                         event, func, insert, inspect, select, text)
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from . import dbconnect, failover
 from .credentials import IamTokenCredentials
 from .settings import Settings
 
@@ -25,18 +27,6 @@ entries = Table(
 COLUMNS = (entries.c.id, entries.c.name, entries.c.address, entries.c.created_at)
 
 
-def _driver_options(settings: Settings, role: str) -> tuple[str, dict]:
-    """Driver name and connect args: TLS required and verified (CA + hostname)."""
-    if settings.engine == "aurora-mysql":
-        return "mysql+pymysql", {
-            "ssl_ca": settings.ca_bundle, "ssl_verify_cert": True, "ssl_verify_identity": True,
-            "connect_timeout": settings.connect_timeout, "read_timeout": 30, "write_timeout": 30,
-            "program_name": f"aurorakit-{role}", "charset": "utf8mb4"}
-    return "postgresql+psycopg", {
-        "sslmode": "verify-full", "sslrootcert": settings.ca_bundle,
-        "connect_timeout": settings.connect_timeout, "application_name": f"aurorakit-{role}"}
-
-
 def is_auth_failure(exc: BaseException) -> bool:
     """MySQL 1045 (access denied) or PostgreSQL 28P01/28000 (bad password / no such role); a
     rejected IAM token on Aurora PostgreSQL reads "PAM authentication failed" (no SQLSTATE)."""
@@ -50,24 +40,25 @@ def is_auth_failure(exc: BaseException) -> bool:
 
 def make_engine(settings: Settings, role: str, creds: IamTokenCredentials) -> Engine:
     host = settings.writer_host if role == "writer" else settings.reader_host
-    driver, connect_args = _driver_options(settings, role)
+    driver, connect_args = dbconnect.driver_options(settings, role)
     url = URL.create(driver, host=host, port=settings.port, database=settings.db_name)
-    pool = {"pool_size": 5, "max_overflow": 10, "pool_timeout": 10, "pool_recycle": 300,
-            "pool_pre_ping": True} if settings.pooling else {"poolclass": NullPool}
+    pool = {"pool_size": 5, "max_overflow": 10, "pool_timeout": settings.connect_timeout,
+            "pool_recycle": 300, "pool_pre_ping": True} if settings.pooling else {"poolclass": NullPool}
     engine = create_engine(url, connect_args=connect_args, hide_parameters=True, **pool)
+    failover.install(engine)
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect, conn_rec, cargs, cparams):
         current = creds.get()
         cparams["user"], cparams["password"] = current
         try:
-            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+            return dbconnect.connect(dialect.loaded_dbapi, cargs, cparams, settings, role)
         except dialect.loaded_dbapi.OperationalError as exc:
             if not is_auth_failure(exc) or not creds.refresh(current):
                 raise
             log.warning("%s: authentication failed; signed a new IAM token and retrying", role)
             cparams["user"], cparams["password"] = creds.get()
-            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+            return dbconnect.connect(dialect.loaded_dbapi, cargs, cparams, settings, role)
 
     return engine
 
@@ -88,24 +79,27 @@ def check_schema(engine: Engine) -> None:
 
 
 def add_entry(writer: Engine, name: str, address: str) -> dict:
-    """Insert on the writer and read it back there (read-after-write)."""
-    with writer.begin() as conn:
+    """Insert on the writer and read it back there (read-after-write), in one transaction."""
+    def work(conn: Connection) -> dict:
         new_id = conn.execute(insert(entries).values(name=name, address=address)).inserted_primary_key[0]
         return dict(conn.execute(select(*COLUMNS).where(entries.c.id == new_id)).mappings().one())
+    return failover.run_write(writer, work)
 
 
 def get_entry(engine: Engine, entry_id: int) -> dict | None:
-    with engine.connect() as conn:
+    def work(conn: Connection) -> dict | None:
         row = conn.execute(select(*COLUMNS).where(entries.c.id == entry_id)).mappings().first()
         return dict(row) if row else None
+    return failover.run_read(engine, work)
 
 
 def list_entries(engine: Engine, limit: int) -> list[dict]:
-    with engine.connect() as conn:
+    def work(conn: Connection) -> list[dict]:
         rows = conn.execute(select(*COLUMNS).order_by(entries.c.id.desc()).limit(limit)).mappings()
         return [dict(r) for r in rows]
+    return failover.run_read(engine, work)
 
 
-def ping(engine: Engine) -> None:
-    with engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
+def node_read_only(conn: Connection) -> bool:
+    """Does the node behind `conn` refuse writes?"""
+    return bool(conn.execute(text(dbconnect.READ_ONLY_SQL[conn.dialect.name])).scalar())

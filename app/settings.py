@@ -40,7 +40,8 @@ class Settings:
     db_user: str  # the app's IAM-authenticated database user (app/credentials.py signs its tokens)
     ca_bundle: str = DEFAULT_CA_BUNDLE
     pooling: bool = True
-    connect_timeout: int = 5
+    connect_timeout: int = 3    # s: TCP + TLS + login (PostgreSQL: at least 2)
+    read_timeout: float = 10.0  # s: the longest wait for any answer of the server
     forum_tables: Optional[ForumTables] = None
 
     def __post_init__(self):

@@ -1,15 +1,23 @@
-"""Flask application factory: `/` (list + form), `/api/entries` (JSON), `/healthz`."""
+"""Flask application factory: `/` (list + form), `/api/entries` (JSON), `/livez`, `/healthz`."""
 from __future__ import annotations
 
 import logging
 import threading
 from dataclasses import dataclass, field
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db, forum, security
+from . import db, failover, forum, health, security
 from .credentials import IamTokenCredentials, for_endpoints
 from .settings import Settings
 
@@ -17,6 +25,8 @@ log = logging.getLogger("aurorakit")
 FIELDS = {"name": db.NAME_MAX, "address": db.ADDRESS_MAX}
 PAGE_SIZE, MAX_LIMIT = 50, 500
 MAX_ID = 2**31 - 1  # the INTEGER id column's range
+OUTCOME_UNKNOWN = ("connection lost while saving: check the list before sending it again",
+                   "Connection lost while saving: check the list before adding it again.")
 
 
 class ValidationError(ValueError):
@@ -101,7 +111,7 @@ def create_app(settings: Settings | None = None, *,
 
     @app.before_request
     def _schema():
-        if request.endpoint != "healthz":
+        if request.endpoint not in ("healthz", "livez"):
             svc.ensure_schema()
 
     @app.errorhandler(db.SchemaMissing)
@@ -114,10 +124,11 @@ def create_app(settings: Settings | None = None, *,
         orig = getattr(exc, "orig", None)
         log.error("database error on %s %s: %s %s", request.method, request.path,
                   type(exc).__name__, orig.args[:1] if orig is not None and orig.args else "")
+        api, page = (OUTCOME_UNKNOWN if isinstance(exc, failover.CommitOutcomeUnknown)
+                     else ("database unavailable, try again", "Database unavailable, try again."))
         if request.path.startswith("/api/"):
-            return jsonify(error="database unavailable, try again"), 503
-        return render_template("index.html", entries=[], error="Database unavailable, try again.",
-                               form={}), 503
+            return jsonify(error=api), 503
+        return render_template("index.html", entries=[], error=page, form={}), 503
 
     @app.get("/")
     def index():
@@ -155,16 +166,13 @@ def create_app(settings: Settings | None = None, *,
             return jsonify(error=str(exc), field=exc.field), 400
         return jsonify(_json(db.add_entry(svc.writer, **clean))), 201
 
+    @app.get("/livez")
+    def livez():
+        return jsonify(status="ok")
+
     @app.get("/healthz")
     def healthz():
-        status = {}
-        for role, engine in (("writer", svc.writer), ("reader", svc.reader)):
-            try:
-                db.ping(engine)
-                status[role] = {"ok": True}
-            except SQLAlchemyError as exc:
-                status[role] = {"ok": False, "error": type(exc).__name__}
-        ok = status["writer"]["ok"]
-        return jsonify(status="ok" if ok else "writer unavailable", **status), 200 if ok else 503
+        body, code = health.report(svc.writer, svc.reader)
+        return jsonify(body), code
 
     return app

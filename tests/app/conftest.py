@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from unittest import mock
 
 import boto3
@@ -25,10 +26,23 @@ from moto import mock_aws
 from app.credentials import for_endpoints
 from app.settings import Settings
 from app.web import create_app
-from tests.app.dbservers import APP_USER, READER_HOST, SERVERS, DbServer, make_pki, provision
-from tests.app.forwarder import Forwarder
+from tests.app.dbservers import (
+    APP_USER,
+    READER_HOST,
+    SERVERS,
+    DbServer,
+    make_pki,
+    provision,
+)
+from tests.app.forwarder import Forwarder, endpoint_pair
 
 REGION = "eu-west-1"
+
+
+def tokens_for(settings: Settings) -> list[str]:
+    """The IAM tokens an app with `settings` presents now (one per endpoint: a token is bound to
+    the host name it was signed for), signed by the app's own code."""
+    return [creds.get()[1] for creds in for_endpoints(settings).values()]
 
 
 class SigningClock:
@@ -92,10 +106,13 @@ class Deployment:
 
     def tokens(self) -> list[str]:
         """The tokens the app presents now (writer, reader): signed by the app's own code."""
-        return [creds.get()[1] for creds in for_endpoints(self.settings).values()]
+        return tokens_for(self.settings)
 
-    def accept_current_tokens(self) -> list[str]:
-        tokens = self.tokens()
+    def accept_current_tokens(self, settings: Settings | None = None) -> list[str]:
+        """The app user accepts the tokens of an app with `settings` (default: the deployment's).
+        Two at most (writer, reader): MariaDB's `IDENTIFIED VIA … OR …` stand-in switches
+        authentication once per wrong alternative, and PyMySQL follows one switch only."""
+        tokens = tokens_for(settings or self.settings)
         self.server.accept_tokens(APP_USER, tokens)
         return tokens
 
@@ -130,3 +147,48 @@ def app(deployment):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture()
+def endpoints(deployment):
+    """A writer and a reader endpoint (forwarders, one port) in front of the one server."""
+    upstream = (deployment.server.host, deployment.server.port)
+    writer, reader = endpoint_pair(upstream, upstream)
+    yield writer, reader
+    writer.close()
+    reader.close()
+
+
+@pytest.fixture()
+def app_behind(deployment, endpoints):
+    """make(**settings overrides): an app that reaches the server through `endpoints`."""
+    apps = []
+
+    def make(**overrides):
+        writer, reader = endpoints
+        settings = replace(deployment.settings, writer_host=writer.address[0], reader_host=reader.address[0],
+                           port=writer.address[1], **overrides)
+        deployment.accept_current_tokens(settings)  # tokens are bound to the endpoint's host name
+        apps.append(create_app(settings))
+        return apps[-1]
+    yield make
+    for application in apps:
+        for engine in (application.extensions["aurorakit"].writer, application.extensions["aurorakit"].reader):
+            engine.dispose()
+    deployment.accept_current_tokens()  # the package's own app again
+
+
+@pytest.fixture()
+def read_only(deployment):
+    """demote() the server (open sessions too: a demoted writer); restore() (also at teardown)."""
+    server = deployment.server
+
+    def restore():
+        if server.engine == "aurora-mysql":
+            server.sql("SET GLOBAL read_only = OFF")
+        else:
+            server.sql(f"ALTER ROLE {APP_USER} RESET default_transaction_read_only")
+            server.sql("ALTER SYSTEM RESET default_transaction_read_only")
+            server.sql("SELECT pg_reload_conf()")
+    yield SimpleNamespace(demote=server.demote, restore=restore)
+    restore()

@@ -15,6 +15,7 @@ role plus an LDAP server that holds the accepted tokens; see tests/app/ldap_pass
 """
 from __future__ import annotations
 
+import atexit
 import datetime
 import ipaddress
 import os
@@ -105,6 +106,9 @@ def _wait(check, what: str, proc: subprocess.Popen, log: Path, timeout: float = 
             time.sleep(0.05)
 
 
+_TEMPLATES: dict[str, Path] = {}  # engine -> initialized data dir (see DbServer._fresh_data_dir)
+
+
 class DbServer:
     """Common lifecycle; subclasses define init/command/admin SQL for their engine."""
     engine: str
@@ -176,17 +180,39 @@ class DbServer:
     def _run_as(self) -> dict:
         return {}
 
+    def _fresh_data_dir(self, target: Path, make) -> None:
+        """`target` = a copy of a never-started data dir initialized once per process by
+        `make(dir)` (mariadb-install-db / initdb cost seconds; a copy a fraction of that)."""
+        template = _TEMPLATES.get(self.engine)
+        if template is None:
+            parent = Path(tempfile.mkdtemp(prefix=f"aurorakit-template-{self.engine}-"))
+            atexit.register(shutil.rmtree, parent, True)
+            if self._run_as():
+                os.chown(parent, pwd.getpwnam("nobody").pw_uid, -1)
+            make(parent / "data")
+            template = _TEMPLATES[self.engine] = parent / "data"
+        subprocess.run(["cp", "-a", str(template), str(target)], check=True)
+
+    def _wait_gone(self, user: str, sessions: list[tuple], timeout: float = 10.0):
+        """Return once the killed sessions have ended (a commit in flight is then in the log)."""
+        deadline = time.monotonic() + timeout
+        while set(sessions) & set(self.sql(self.SESSIONS_SQL, (user,))):
+            assert time.monotonic() < deadline, f"sessions of {user} still open after kill"
+            time.sleep(0.01)
+
 
 class MariaDbServer(DbServer):
     engine = "aurora-mysql"
+    server_id: int | None = None  # set (replication_pair) = binlog on, a replication member
 
     def _init(self):
         self.socket = self.workdir / "mysqld.sock"
         self.general_log = self.workdir / "general.log"
         user = ["--user=root"] if os.geteuid() == 0 else []
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.workdir / 'data'}",
-                        "--auth-root-authentication-method=normal", "--skip-test-db", *user],
-                       check=True, capture_output=True)
+        self._fresh_data_dir(self.workdir / "data", lambda data: subprocess.run(
+            ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--innodb-log-file-size=4M",
+             "--auth-root-authentication-method=normal", "--skip-test-db", *user],
+            check=True, capture_output=True))
 
     def _command(self):
         user = ["--user=root"] if os.geteuid() == 0 else []
@@ -196,8 +222,11 @@ class MariaDbServer(DbServer):
                 f"--ssl-ca={self.pki.ca_file}", f"--ssl-cert={self.pki.cert_file}",
                 f"--ssl-key={self.pki.key_file}", "--require-secure-transport=ON",
                 "--general-log=1", f"--general-log-file={self.general_log}",
-                "--skip-name-resolve", "--skip-log-bin",
-                "--innodb-buffer-pool-size=16M", "--innodb-flush-log-at-trx-commit=2",
+                "--skip-name-resolve",
+                *([f"--server-id={self.server_id}", f"--log-bin={self.workdir / 'binlog'}",
+                   f"--relay-log={self.workdir / 'relay'}"] if self.server_id else ["--skip-log-bin"]),
+                "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=4M",
+                "--innodb-flush-log-at-trx-commit=2",
                 "--max-connections=200"]
 
     def admin(self, dbname: str | None = None):
@@ -221,9 +250,42 @@ class MariaDbServer(DbServer):
         chain = " OR ".join("mysql_native_password USING PASSWORD(%s)" for _ in tokens)
         self.sql(f"ALTER USER '{user}'@'%%' IDENTIFIED VIA {chain} REQUIRE SSL", tuple(tokens))
 
+    SESSIONS_SQL = "SELECT id FROM information_schema.processlist WHERE user = %s"
+
     def kill_sessions(self, user: str):
-        for (pid,) in self.sql("SELECT id FROM information_schema.processlist WHERE user = %s", (user,)):
-            self.sql(f"KILL CONNECTION {int(pid)}")
+        killed = self.sql(self.SESSIONS_SQL, (user,))
+        for (pid,) in killed:
+            try:
+                self.sql(f"KILL CONNECTION {int(pid)}")
+            except Exception as exc:  # noqa: BLE001 - it ended by itself meanwhile (1094 unknown thread)
+                if getattr(exc, "args", (None,))[0] != 1094:
+                    raise
+        self._wait_gone(user, killed)
+
+    # Replication (replication_pair): the replica follows this primary over TLS from its binlog start.
+    def follow(self, primary: "MariaDbServer"):
+        password = "repl-" + os.urandom(8).hex()
+        primary.sql("CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY %s REQUIRE SSL", (password,))
+        primary.sql("GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1'")
+        first = primary.sql("SHOW BINARY LOGS")[0][0]
+        self.sql(f"CHANGE MASTER TO MASTER_HOST='{HOST}', MASTER_PORT={primary.port}, "
+                 f"MASTER_USER='repl', MASTER_PASSWORD=%s, MASTER_SSL=1, MASTER_SSL_CA='{self.pki.ca_file}', "
+                 f"MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_LOG_FILE='{first}', MASTER_LOG_POS=4", (password,))
+        self.sql("SET GLOBAL read_only = ON")
+        self.sql("START SLAVE")
+
+    def demote(self):
+        """Old writer: refuses writes from now on (what an Aurora reader does)."""
+        self.sql("SET GLOBAL read_only = ON")
+
+    def catch_up(self, primary: "MariaDbServer", timeout: float = 10):
+        position = primary.sql("SELECT @@global.gtid_binlog_pos")[0][0]
+        assert self.sql("SELECT MASTER_GTID_WAIT(%s, %s)", (position, timeout))[0][0] == 0, "replica lags"
+
+    def promote(self):
+        self.sql("STOP SLAVE")
+        self.sql("RESET SLAVE ALL")
+        self.sql("SET GLOBAL read_only = OFF")
 
     def statements(self) -> list[tuple[str, str]]:
         """(client address, SQL) for each query in the general log; the address is the server's
@@ -245,6 +307,10 @@ class PostgresServer(DbServer):
     engine = "aurora-postgresql"
     stop_signal = signal.SIGINT  # "fast" shutdown: don't wait for clients to disconnect
 
+    def __init__(self, pki: TestPKI, workdir: Path | None = None, primary: "PostgresServer | None" = None):
+        self.primary = primary  # set: a streaming replica of that (started) server
+        super().__init__(pki, workdir)
+
     def _run_as(self) -> dict:
         return {"user": "nobody", "group": "nogroup", "extra_groups": []} if os.geteuid() == 0 else {}
 
@@ -259,11 +325,17 @@ class PostgresServer(DbServer):
             uid = pwd.getpwnam("nobody").pw_uid
             for p in (self.workdir, tls, *tls.iterdir()):
                 os.chown(p, uid, -1)
-        subprocess.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-E", "UTF8",
-                        "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
-                       check=True, capture_output=True, **self._run_as())
+        if self.primary:  # a copy of the primary that streams its WAL (standby.signal, -R)
+            subprocess.run([str(PG_BIN / "pg_basebackup"), "-D", str(self.data), "-h", str(self.primary.workdir),
+                            "-p", str(self.primary.port), "-U", "postgres", "-X", "stream", "-R", "-c", "fast",
+                            "--no-sync"], check=True, capture_output=True, **self._run_as())
+        else:
+            self._fresh_data_dir(self.data, lambda data: subprocess.run(
+                [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8",
+                 "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"],
+                check=True, capture_output=True, **self._run_as()))
         (self.data / "pg_hba.conf").write_text(
-            "local all all trust\n"
+            "local all all trust\nlocal replication all trust\n"
             + "".join(f"hostssl all all {h}/32 scram-sha-256\n" for h in (HOST, READER_HOST)))
 
     def _command(self):
@@ -279,8 +351,9 @@ class PostgresServer(DbServer):
 
     def admin(self, dbname: str = "postgres"):
         import psycopg
-        return psycopg.connect(host=str(self.workdir), port=self.port, user="postgres",
-                               dbname=dbname, autocommit=True)
+        # the superuser writes even on a demoted server (as MariaDB's root does with read_only)
+        return psycopg.connect(host=str(self.workdir), port=self.port, user="postgres", dbname=dbname,
+                               autocommit=True, options="-c default_transaction_read_only=off")
 
     master_user = "dbadmin"  # CREATEDB + CREATEROLE, not a superuser: like Aurora's master
 
@@ -319,8 +392,28 @@ class PostgresServer(DbServer):
         from psycopg import sql
         self.sql(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(user), sql.Literal(password)))
 
+    SESSIONS_SQL = "SELECT pid FROM pg_stat_activity WHERE usename = %s"
+
     def kill_sessions(self, user: str):
+        killed = self.sql(self.SESSIONS_SQL, (user,))
         self.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (user,))
+        self._wait_gone(user, killed)
+
+    def demote(self):
+        """Old writer: refuses writes from now on, like an Aurora reader (every session, new and
+        open, gets default_transaction_read_only)."""
+        self.sql("ALTER SYSTEM SET default_transaction_read_only = on")
+        self.sql("SELECT pg_reload_conf()")
+
+    def catch_up(self, primary: "PostgresServer", timeout: float = 10):
+        position = primary.sql("SELECT pg_current_wal_insert_lsn()")[0][0]
+        deadline = time.monotonic() + timeout
+        while not self.sql("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (position,))[0][0]:
+            assert time.monotonic() < deadline, "replica lags"
+            time.sleep(0.02)
+
+    def promote(self):
+        assert self.sql("SELECT pg_promote(true, 10)")[0][0] is True
 
     def statements(self) -> list[tuple[str, str]]:
         """(client address, SQL) for each statement in the server log (%h: the server's view of the peer)."""
@@ -336,6 +429,20 @@ class PostgresServer(DbServer):
 
 SERVERS = {"mariadb": MariaDbServer, "postgres": PostgresServer}
 APP_USER = "aurorakit_app"
+
+
+def replication_pair(kind: str, pki: TestPKI) -> tuple[DbServer, DbServer]:
+    """A started primary and a started replica of it (`kind` in SERVERS), for failover tests: the
+    replica has every committed write once `catch_up` returns (Aurora's shared storage gives a
+    promoted reader that for free). Stop both with destroy()."""
+    if kind == "mariadb":
+        primary, replica = MariaDbServer(pki), MariaDbServer(pki)
+        primary.server_id, replica.server_id = 1, 2
+        primary.start()
+        replica.start().follow(primary)
+        return primary, replica
+    primary = PostgresServer(pki).start()
+    return primary, PostgresServer(pki, primary=primary).start()
 
 
 def provision(server: DbServer, pki: TestPKI, region: str, reader_host: str | None = None):

@@ -1,4 +1,5 @@
-"""A counting TCP forwarder: a second loopback endpoint (the "reader") in front of one DB server.
+"""A counting TCP forwarder: a second loopback endpoint (the "reader") in front of one DB server,
+or a switchable "cluster endpoint" (`switch` to another server, `black_hole`).
 
 It relays bytes untouched (TLS stays end-to-end between the app and the server, so the server's
 certificate must cover the forwarder's address) and connects upstream FROM its own address, so the
@@ -31,8 +32,22 @@ class Forwarder:
         self._counts = [0, 0, 0]
         self._transcript = bytearray()
         self._stop = threading.Event()
+        self._black_hole = threading.Event()
         self._thread = threading.Thread(target=self._accept, name=f"forwarder-{listen}", daemon=True)
         self._thread.start()
+
+    def switch(self, upstream: tuple[str, int]):
+        """New connections go to `upstream` (DNS now names another node); open relays stay where
+        they are, as TCP connections do. Ends black-hole mode."""
+        with self._lock:
+            self.upstream = upstream
+        self._black_hole.clear()
+
+    def black_hole(self):
+        """From now on the endpoint accepts TCP and never answers: new connections are accepted
+        and left silent, open relays swallow everything in both directions (the kernel still
+        ACKs, so only the client's own timeouts can end the wait)."""
+        self._black_hole.set()
 
     def counts(self) -> Counts:
         with self._lock:
@@ -45,6 +60,10 @@ class Forwarder:
 
     def close(self):
         self._stop.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() now, not at its timeout
+        except OSError:
+            pass
         self._thread.join(timeout=5)
         self._listener.close()
         with self._lock:
@@ -65,8 +84,13 @@ class Forwarder:
                 return
             with self._lock:
                 self._counts[0] += 1
+                upstream = self.upstream
+            if self._black_hole.is_set():  # keep it open, never answer
+                with self._lock:
+                    self._open.add(client)
+                continue
             try:  # from our own address: the server's view of the peer names this endpoint
-                server = socket.create_connection(self.upstream, timeout=5,
+                server = socket.create_connection(upstream, timeout=5,
                                                   source_address=(self.source, 0))
             except OSError:
                 client.close()
@@ -81,6 +105,8 @@ class Forwarder:
     def _pump(self, src: socket.socket, dst: socket.socket, slot: int):
         try:
             while data := src.recv(65536):
+                if self._black_hole.is_set():
+                    continue  # swallowed: the peer waits for an answer that never comes
                 dst.sendall(data)
                 with self._lock:
                     self._counts[slot] += len(data)
@@ -98,3 +124,22 @@ class Forwarder:
                 self._open.discard(src)
                 self._open.discard(dst)
             src.close()
+
+
+def endpoint_pair(writer_upstream: tuple[str, int], reader_upstream: tuple[str, int],
+                  hosts: tuple[str, str] = ("127.0.0.2", "127.0.0.1")) -> tuple[Forwarder, Forwarder]:
+    """A writer and a reader endpoint on the SAME port (the app has one DB port) at two loopback
+    addresses (both named by the test servers' certificate): a cluster endpoint and its -ro twin."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind((hosts[0], 0))
+            port = probe.getsockname()[1]
+        try:
+            writer = Forwarder((hosts[0], port), writer_upstream)
+        except OSError:
+            continue
+        try:
+            return writer, Forwarder((hosts[1], port), reader_upstream)
+        except OSError:
+            writer.close()
+    raise RuntimeError("no port free on both loopback addresses")

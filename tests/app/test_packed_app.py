@@ -6,6 +6,7 @@ import base64
 import gzip
 import io
 import json
+from pathlib import Path
 import os
 import shlex
 import subprocess
@@ -62,6 +63,9 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
     assert argv[0] == "/opt/aurorakit/venv/bin/gunicorn"
     port = int(argv[argv.index("--bind") + 1].rsplit(":", 1)[1])
     argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"  # loopback only in tests
+    config = argv[argv.index("--config") + 1]
+    assert config == "/opt/aurorakit/app/gunicorn_conf.py"
+    argv[argv.index("--config") + 1] = str(root / Path(config).relative_to("/opt/aurorakit"))
 
     proc_env = {"PATH": os.environ["PATH"], "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
                 "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
@@ -84,7 +88,8 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
             except OSError:
                 assert proc.poll() is None and time.monotonic() < deadline, "gunicorn did not come up"
                 time.sleep(0.1)
-        assert (status, body["writer"]) == (200, {"ok": True})
+        assert (status, body["status"], body["writer"]["writable"]) == (200, "ok", True)
+        assert _get(f"http://127.0.0.1:{port}/livez") == (200, {"status": "ok"})
         before = deployment.reader.counts()  # the env file's reader endpoint (a forwarder)
         status, created = _get(f"http://127.0.0.1:{port}/api/entries", {"name": "gunicorn", "address": "unit"})
         assert status == 201 and created["name"] == "gunicorn"
@@ -95,5 +100,5 @@ def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployme
     finally:
         proc.terminate()
         out = proc.communicate(timeout=20)[0]
-    assert "Booting worker" in out, out
+    assert "Booting worker" in out and "Using worker: gthread" in out, out  # gunicorn_conf.py applied
     assert not any(token in out for token in deployment.tokens())

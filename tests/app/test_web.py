@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from app.db import _driver_options
+from app.dbconnect import driver_options
 from tests.app.dbservers import APP_USER, HOST, READER_HOST
 from tests.app.forwarder import Forwarder
 
@@ -117,13 +117,15 @@ def test_healthz_reports_both_endpoints(client, deployment):
     after = deployment.reader.counts()
     assert resp.status_code == 200
     assert after.bytes_up > before.bytes_up and after.bytes_down > before.bytes_down  # pinged the reader endpoint
-    assert resp.get_json() == {"status": "ok", "writer": {"ok": True}, "reader": {"ok": True}}
+    body = resp.get_json()
+    assert {k: body[k].pop("latency_ms") >= 0 for k in ("writer", "reader")} == {"writer": True, "reader": True}
+    assert body == {"status": "ok", "writer": {"reachable": True, "writable": True}, "reader": {"reachable": True}}
 
 
 def probe_without_name_check(deployment, host: str) -> None:
     """Connect as the app would (same driver options and CA) but without the host-name check."""
     s = deployment.settings
-    driver, args = _driver_options(s, "probe")
+    driver, args = driver_options(s, "probe")
     args.update({"ssl_verify_identity": False} if s.engine == "aurora-mysql" else {"sslmode": "verify-ca"})
     url = URL.create(driver, username=APP_USER, password=deployment.tokens()[0], host=host, port=s.port,
                      database=s.db_name)
@@ -148,9 +150,11 @@ def test_tls_verification_fails_closed(deployment, pki):
             before = endpoint.counts().connections if endpoint else 0
             client = deployment.app(**bad).test_client()
             health = client.get("/healthz")
-            assert health.status_code == 503, bad
-            assert health.get_json()["writer"] == health.get_json()["reader"] == {
-                "ok": False, "error": "OperationalError"}
+            assert health.status_code == 503 and health.get_json()["status"] == "unavailable", bad
+            for role in ("writer", "reader"):
+                assert health.get_json()[role] | {"latency_ms": 0} == {
+                    "reachable": False, "error": "OperationalError", "latency_ms": 0,
+                    **({"writable": False} if role == "writer" else {})}, (bad, role)
             resp = client.post("/api/entries", json={"name": unique("tls"), "address": "x"})
             assert resp.status_code == 503 and resp.get_json() == {"error": "database unavailable, try again"}
             if endpoint:  # the server was reached: refused by verification, not by the network
@@ -173,6 +177,7 @@ def test_listing_falls_back_to_the_writer_when_the_reader_is_down(deployment, cl
     assert client.post("/api/entries", json={"name": name, "address": "x"}).status_code == 201
     degraded = deployment.app(reader_host=UNNAMED_HOST).test_client()  # nothing listens there
     health = degraded.get("/healthz")
-    assert health.status_code == 200 and health.get_json()["reader"]["ok"] is False
+    assert health.status_code == 200 and health.get_json()["status"] == "degraded"
+    assert health.get_json()["reader"]["reachable"] is False
     listed = degraded.get("/api/entries").get_json()["entries"]
     assert name in [e["name"] for e in listed]
