@@ -272,5 +272,5 @@ class AppHost(pulumi.ComponentResource):
                             tags=tags, opts=child)
             return lb.dns_name.apply(lambda d: f"https://{d}")
         aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
-                        default_actions=[forward], tags=tags, opts=child)
+                        default_actions=[forward], tags={**tags, "aurorakit:allow-plain-http": "true"}, opts=child)
         return lb.dns_name.apply(lambda d: f"http://{d}")

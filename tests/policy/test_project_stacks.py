@@ -30,6 +30,7 @@ def test_dev_relaxes_only_what_it_may():
     dev = load_policy_config(str(REPO / "policy" / "config" / "dev.json"))
     assert dev["ec2-no-public-ip"].properties == {"allowPublicHost": True}
     assert dev["ec2-no-public-ip-from-subnet"].properties == {"allowPublicHost": True}
+    assert dev["db-ingress-only-from-app-hosts"].properties == {"allowPublicHost": True}
     for never_relaxed in ("rds-storage-encrypted", "rds-customer-managed-key",
                           "rds-not-publicly-accessible", "sg-no-world-ingress-to-sensitive-ports",
                           "db-subnets-no-internet-route", "db-ingress-only-from-app-hosts",
@@ -37,8 +38,10 @@ def test_dev_relaxes_only_what_it_may():
                           "sns-topic-encrypted", "cloudwatch-log-group-encrypted",
                           "rds-proxy-require-tls", "lb-listener-modern-tls",
                           "alb-http-redirects-to-https", "lb-world-ingress-only-listener-ports",
-                          "resource-policy-no-public-principal", "iam-no-passrole-wildcard",
-                          "iam-no-admin-managed-policy"):
+                          "resource-policy-no-public-principal", "iam-no-privilege-escalation",
+                          "iam-no-admin-managed-policy", "sg-no-world-ingress-across-rules",
+                          "rds-not-publicly-accessible", "ec2-no-secrets-in-user-data",
+                          "iam-no-wildcard-actions", "app-role-least-privilege"):
         assert never_relaxed not in dev or dev[never_relaxed].enforcement_level == "mandatory"
 
 
