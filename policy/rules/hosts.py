@@ -74,11 +74,12 @@ def _template_public_ip(view: StackView, template: Any) -> Any:
     return False if any(false(v) for v in values) else None
 
 
-def _subnet_reasons(view: StackView, host: Any, subnets: list, via: str) -> Iterable[str]:
+def _subnet_reasons(view: StackView, host: Any, subnets: list, via: str,
+                    verb: str = "gets") -> Iterable[str]:
     for subnet in subnets:
         mapped = view.get(subnet, "mapPublicIpOnLaunch")
         if not view.is_unknown(mapped, subnet, "mapPublicIpOnLaunch") and true(mapped):
-            yield (f"gets a public IP from {label(subnet)} (`mapPublicIpOnLaunch: true`){via}")
+            yield (f"{verb} a public IP from {label(subnet)} (`mapPublicIpOnLaunch: true`){via}")
 
 
 def _instance_reasons(view: StackView, host: Any) -> Iterable[str]:
@@ -121,7 +122,7 @@ def _group_reasons(view: StackView, group: Any) -> Iterable[str]:
     if not subnets and not items(zones):
         yield ("has no `vpcZoneIdentifiers`: its instances launch in the default VPC, whose "
                "subnets give every instance a public IP")
-    for reason in _subnet_reasons(view, group, subnets, ""):
+    for reason in _subnet_reasons(view, group, subnets, "", "get"):
         yield "launches instances that " + reason
 
 
@@ -156,8 +157,19 @@ def public_hosts(view: StackView) -> list[tuple[Any, Any, str]]:
     for group in view.of(ASG):
         found += [(group, group, why) for why in _group_reasons(view, group)]
     for blame, host in _eip_hosts(view):
-        found.append((blame, host, f"gets a public address from Elastic IP {label(blame)}"))
+        found.append((blame, host, f"gets a public address from {label(blame)}"))
     return found
+
+
+def public_members(view: StackView) -> dict[str, str]:
+    """URN -> why, for every public host and every template a public ASG launches from (the
+    security groups of both are what reaches other resources)."""
+    out: dict[str, str] = {}
+    for _, host, why in public_hosts(view):
+        out.setdefault(host.urn, why)
+        for template in templates(view, host) if host.resource_type == ASG else ():
+            out.setdefault(template.urn, f"is what {label(host)} launches, which {why}")
+    return out
 
 
 def host_groups(view: StackView, types: Iterable[str]) -> dict[str, list]:

@@ -110,8 +110,8 @@ def _least_privilege(view: StackView, config: dict):
     sensitive = [a.lower() for a in listed(config.get("sensitiveActions"))]
     allowed = {any_partition(a) for a in listed(config.get("allowedManagedPolicies"))}
     arns = None
-    roles = [(r, "App role") for r in app_roles(view)] + [
-        (r, "Database role") for r in database_roles(view)]
+    roles = [(r, f'App role "{r.name}"') for r in app_roles(view)] + [
+        (r, f'Database role "{r.name}"') for r in database_roles(view)]
     for role, kind in {r.urn: (r, k) for r, k in reversed(roles)}.values():
         for owner, where, raw in role_documents(view, role, allowed):
             if view.is_unknown(raw, owner, "policy"):
@@ -119,11 +119,11 @@ def _least_privilege(view: StackView, config: dict):
             doc, problem = document(raw) if raw is not None else (None, None)
             if doc is None:
                 if problem:
-                    yield f"{kind} {label(role)}: {where} {problem}.", owner.urn
+                    yield f"{kind}: {where} {problem}.", owner.urn
                 continue
             for i, st in enumerate(statements(doc)):
                 if "Managed" in st:
-                    yield (f"{kind} {label(role)} has managed policy {st['Managed']} attached; "
+                    yield (f"{kind} has managed policy {st['Managed']} attached; "
                            "allowed are " + ", ".join(sorted(allowed)) + "."), owner.urn
                     continue
                 actions = [a.lower() for a in listed(st.get("Action"))]
@@ -138,7 +138,7 @@ def _least_privilege(view: StackView, config: dict):
                 resources = listed(st.get("Resource"))
                 wrong = [r for r in resources if r not in arns]
                 if "NotResource" in st or not resources or wrong:
-                    yield (f"{kind} {label(role)} ({where} statement {i}) grants "
+                    yield (f"{kind} ({where} statement {i}) grants "
                            f"{', '.join(granted)} on {_shown(st, wrong)}; grant it only on "
                            "this stack's secret and KMS key ARNs."), owner.urn
 

@@ -14,7 +14,7 @@ from pulumi_policy import Severity
 
 from .base import MANDATORY, UNKNOWN, is_set, items, number, text
 from .database import CLUSTER, CLUSTER_INSTANCE, DB_INSTANCE, MYSQL_ENGINES, POSTGRES_ENGINES
-from .hosts import LAUNCH_CONFIGURATION, host_groups, public_hosts
+from .hosts import LAUNCH_CONFIGURATION, host_groups, public_members
 from .iamdocs import listed
 from .ingress import ingress_of
 from .network import INTERNET_THRESHOLDS, SECURITY_GROUP
@@ -71,16 +71,15 @@ def _no_internet_route(view: StackView, config: dict) -> Result:
                     if (blamed.urn, kind) in seen:
                         continue
                     seen.add((blamed.urn, kind))
-                    yield (f"{label(db)} runs in {label(subnet)}, whose {label(table)} sends "
-                           f"{why} to a {kind}; database subnets must have no route to the "
+                    yield (f"{label(db)} runs in {label(subnet)}, whose {label(table)} routes "
+                           f"{why} to the {kind}; database subnets must have no route to the "
                            "internet of any kind (use an isolated route table)."), blamed.urn
 
 
 # 2 ----------------------------------------------------------------------------------------
 def _db_ingress(view: StackView, config: dict) -> Result:
     app_groups = host_groups(view, listed(config.get("allowedSourceTypes")))
-    public = {} if config.get("allowPublicHost") is True else {
-        host.urn: why for _, host, why in public_hosts(view)}
+    public = {} if config.get("allowPublicHost") is True else public_members(view)
     for db in view.of(*DATABASES):
         groups = view.deps(db, "vpcSecurityGroupIds", SECURITY_GROUP)
         if not groups:
@@ -92,7 +91,7 @@ def _db_ingress(view: StackView, config: dict) -> Result:
         for sg in groups:
             for ing in ingress_of(view, sg):
                 owner, perm = ing.owner, ing.perm
-                where = f"{label(sg)} ({label(owner)} {perm.path})" if owner is not sg else (
+                where = f"{label(sg)} ({label(owner)})" if owner is not sg else (
                     f"{label(sg)} {perm.path}")
                 if perm.cidrs or perm.prefix_lists:
                     what = "CIDR sources" if perm.cidrs else "a prefix list (CIDR sources)"

@@ -38,6 +38,12 @@ TYPE_LABELS = {
     "aws:rds/subnetGroup:SubnetGroup": "DB subnet group",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "ingress rule",
     "aws:ec2/securityGroupRule:SecurityGroupRule": "security group rule",
+    "aws:cloudwatch/logGroup:LogGroup": "log group",
+    "aws:ebs/volume:Volume": "EBS volume",
+    "aws:iam/rolePolicy:RolePolicy": "role policy",
+    "aws:iam/policy:Policy": "IAM policy",
+    "aws:iam/policyAttachment:PolicyAttachment": "policy attachment",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "role policy attachment",
 }
 
 
