@@ -7,7 +7,6 @@ so never import this module (tests import `policy.rules`).
 import gc
 
 from pulumi_policy import EnforcementLevel, PolicyPack
-
 from rules import REGISTRY
 
 # The pack lives for one preview/update. Modules loaded by now are never garbage (freeze: full

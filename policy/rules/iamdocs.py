@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from typing import Any, Iterable, Optional
 
 from .base import items
@@ -80,12 +81,27 @@ def service_wildcards(statement: dict) -> list[str]:
             if a == "*" or (a.endswith(":*") and "*" not in a[:-2] and "?" not in a[:-2])]
 
 
+def broad(resource: str) -> bool:
+    """Whether one Resource means "every resource of its kind": `*`, an ARN whose resource
+    part is `*` or `<type>/*` / `<type>:*` (every role, user, instance, secret...). S3 object
+    ARNs (`arn:aws:s3:::bucket/*`) name one bucket, so only `arn:aws:s3:::*` is broad there."""
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return False
+    rest = parts[5]
+    if parts[2] == "s3":
+        return rest in ("*", "*/*")
+    return rest == "*" or bool(re.fullmatch(r"[A-Za-z][\w-]*[/:]\*", rest))
+
+
 def broad_resources(statement: dict) -> list[str]:
-    """The statement's resources that mean "every resource of the kind": `*`, or an ARN ending
-    in `/*` or `:*` (every role, every instance, ...); NotResource counts as broad."""
+    """The statement's resources that mean "every resource of the kind" (see `broad`);
+    NotResource counts as broad."""
     if "NotResource" in statement:
         return ["NotResource"]
-    return [r for r in listed(statement.get("Resource")) if r == "*" or r.endswith(("/*", ":*"))]
+    return [r for r in listed(statement.get("Resource")) if broad(r)]
 
 
 def _concrete(key: str, value: Any) -> bool:

@@ -36,7 +36,9 @@ MIN_BLOCK = 16              # shortest base64 block worth decoding (12 bytes)
 CODE_SUFFIXES = (".py", ".pyi", ".js", ".mjs", ".ts", ".rb", ".go", ".java", ".php", ".html",
                  ".htm", ".j2", ".jinja", ".tmpl")
 
-_KEY = re.compile(r"(?<![\w.:/-])([A-Za-z_][\w.-]{0,127}+)[\"']?[ \t]*+[:=](?![=:/])[ \t]*+")
+# key, then `=` (a value may start with `=` or `:`), ` = ` (not `==`) or `:` (not `::`, `://`)
+_KEY = re.compile(r"(?<![\w.:/-])([A-Za-z_][\w.-]{0,127}+)[\"']?"
+                  r"(?:=|[ \t]++=(?!=)|[ \t]*+:(?![:/]))[ \t]*+")
 _OPTION = re.compile(r"(?<![\w-])--([A-Za-z][\w-]{0,63}+)(?:=|[ \t]++)")
 _VALUE = re.compile(r"\"([^\"\n]{0,512}+)\"|'([^'\n]{0,512}+)'|(\S{1,512}+)")
 _MYSQL = re.compile(r"(?<![\w-])(?:mysql|mariadb|mysqldump|mysqladmin|mysqlimport|mysqlshow|"
@@ -163,15 +165,20 @@ def _base64_blocks(text: str) -> Iterator[str]:
 
 
 def _gunzip(data: bytes, budget: _Budget) -> Optional[bytes]:
-    out = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        result = out.decompress(data, max(budget.left, 0) + 1)
-    except zlib.error:
-        return None
-    if not budget.take(len(result)) or out.unconsumed_tail:
-        budget.exceeded = True
-        return None
-    return result
+    """All members of a gzip stream (cloud-init reads them all), within the budget."""
+    out = b""
+    while data[:2] == b"\x1f\x8b":
+        stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += stream.decompress(data, max(budget.left - len(out), 0) + 1)
+        except zlib.error:
+            break
+        if len(out) > budget.left or stream.unconsumed_tail:
+            budget.exceeded = True
+            return None
+        data = stream.unused_data
+    budget.take(len(out))
+    return out or None
 
 
 def _text(data: bytes) -> Optional[str]:
@@ -197,19 +204,21 @@ def _members(data: bytes, budget: _Budget) -> Optional[list[tuple[str, bytes]]]:
                 if info.isfile() and budget.take(info.size):
                     handle = tar.extractfile(info)
                     out.append((info.name, handle.read() if handle else b""))
-    except (tarfile.TarError, EOFError, OSError, ValueError):
+    except Exception:  # noqa: BLE001 - untrusted bytes: a malformed archive ends the listing
         return out
     return out
 
 
 def _layers(data: bytes, where: str, depth: int, budget: _Budget
             ) -> Iterator[tuple[str, str, bool]]:
-    """(text, where, is_code) for decoded bytes: gzip, tar members, text."""
-    if data[:2] == b"\x1f\x8b":
+    """(text, where, is_code) for decoded bytes: gzip (all members), tar members, text."""
+    for _ in range(MAX_DEPTH):
+        if data[:2] != b"\x1f\x8b":
+            break
         inflated = _gunzip(data, budget)
-        if inflated is not None:
-            yield from _layers(inflated, f"gzip in {where}", depth, budget)
-        return
+        if inflated is None:
+            return
+        data, where = inflated, f"gzip in {where}"
     members = _members(data, budget)
     if members is not None:
         for name, content in members:
