@@ -156,7 +156,7 @@ RULES = [
                     "an internet-facing load balancer's security groups, DB subnets' route "
                     "tables, ingress sources and prefix lists) name resources of this stack, or "
                     "ids listed in `allowedExternalIds`.",
-        level=MANDATORY, severity=Severity.HIGH, anchors=("issue 12 class 3",),
+        level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule",),
         unknown="unknown ids are related through dependencies; an unknown value with no "
                 "dependency on the expected type is reported",
         config={"allowedExternalIds": {"type": "array", "items": {"type": "string"},

@@ -191,7 +191,7 @@ RULES = [
                     "that uses IAM authentication, an RDS Proxy that requires IAM is reachable "
                     "by a role holding rds-db:connect on it, and proxy roles trust only "
                     "rds.amazonaws.com with an aws:SourceAccount condition.",
-        level=MANDATORY, severity=Severity.HIGH, anchors=("issue 10", "CKV_AWS_162"),
+        level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule", "CKV_AWS_162"),
         unknown="documents built from outputs (secret ARNs, the proxy id) are unknown in "
                 "preview: related by dependency, advisory 'not checked', checked at update"),
 ]
