@@ -102,7 +102,7 @@ def routes(view: StackView, table: Any) -> list[tuple[Any, str, list]]:
         # A new table's computed `routes` output is unknown in preview; what the program put in
         # it is still visible through the input's dependencies (taken as default routes).
         found += [(table, _GATEWAYS[d.resource_type], ["0.0.0.0/0", "::/0"])
-                  for d in view.deps(table, "routes", *_GATEWAYS)]
+                  for d in view.deps(table, "routes", IGW, NAT, EGRESS_ONLY_IGW)]
     for entry in items(view.get(table, "routes")):
         if isinstance(entry, dict):
             kind = _target(view, table, entry, True)

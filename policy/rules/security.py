@@ -134,7 +134,7 @@ def _trust(ctx: Ctx) -> Iterable[str]:
         return
     doc, problem = document(raw)
     if doc is None:
-        yield f"IAM role trust policy {problem}; it cannot be checked."
+        yield f'IAM role trust policy of "{ctx.name}" {problem}; it cannot be checked.'
         return
     allowed = set(listed(ctx.config.get("allowedServices")))
     for i, st in enumerate(statements(doc)):

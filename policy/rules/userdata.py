@@ -54,12 +54,16 @@ _PATTERNS = (
     (re.compile(r"(?<![0-9A-Z])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])"), "an AWS access key id"),
 )
 _LONG_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-               "privatekey", "credential", "authkey")
+               "privatekey", "authkey")
 _SHORT_WORDS = frozenset({"pass", "pwd", "pw", "passwd", "pword"})
 # Keys that name or point at a secret rather than hold it.
+# Keys that name, point at or describe a secret rather than hold it (TOKEN_TTL, SECRET_ARN).
 _REFERENCE_SUFFIXES = ("arn", "id", "ids", "name", "file", "path", "ref", "url", "uri", "length",
                        "region", "endpoint", "policy", "manager", "rotation", "version", "stage",
-                       "type", "kind", "header", "source", "backend", "enabled", "required")
+                       "type", "kind", "header", "source", "backend", "enabled", "required",
+                       "ttl", "seconds", "timeout", "expiry", "lifetime", "interval", "days",
+                       "hours", "minutes", "size", "count", "mode", "method", "plugin",
+                       "algorithm", "format", "scheme", "prefix", "hint")
 _EMPTY = frozenset({"", "null", "none", "true", "false", "yes", "no", "[]", "{}", "''", '""',
                     "~", "|", ">", "|-", ">-", "|+", ">+"})
 _REFERENCE_PREFIXES = ("arn:", "/", "./", "~/", "resolve:", "ssm:", "secretsmanager:", "file:",
@@ -86,9 +90,11 @@ def secret_key(key: str) -> bool:
 
 
 def literal(value: str) -> bool:
-    """Whether `value` is a literal (not empty, not a reference/expansion/expression)."""
+    """Whether `value` is a literal (not empty, not a small number such as a port or a
+    timeout, not a reference/expansion/expression)."""
     value = value.strip()
-    if value.lower() in _EMPTY or value.startswith(_REFERENCE_PREFIXES):
+    if value.lower() in _EMPTY or value.startswith(_REFERENCE_PREFIXES) or (
+            value.isdigit() and len(value) <= 6):
         return False
     core = value.rstrip(",;)]}")
     return not (_REFERENCE.fullmatch(value) or (core and _REFERENCE.fullmatch(core)))

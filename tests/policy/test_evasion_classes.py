@@ -579,6 +579,8 @@ CLASS_9_CLEAN = [
         ("mysql-prompt", "mysql -u admin -p -h db\n"),
         ("docker-port", "docker run -p8080:80 app\n"),
         ("secret-arn", f"DB_SECRET_ARN={f.SECRET_ARN}\n"),
+        ("token-settings", "TOKEN_TTL=900\nDB_TOKEN_REFRESH_SECONDS=600\nAPI_TOKEN_FILE=/run/t\n"),
+        ("systemd-credential", "[Service]\nLoadCredential=db:/run/aurorakit/db\n"),
         ("code-in-archive", _b64("#cloud-config\n") + "\n"))]
 
 ALL = CLASS_1 + CLASS_2 + CLASS_3 + CLASS_4 + CLASS_5 + CLASS_6 + CLASS_7 + CLASS_8 + CLASS_9
