@@ -106,8 +106,3 @@ def internet_reach(cidrs: Iterable[object], widest_v4: object = None,
 def has_public(cidrs: Iterable[object]) -> bool:
     """Whether any block holds a public address."""
     return any(public_addresses(n) > 0 for nets in union(cidrs).values() for n in nets)
-
-
-def world_blocks(cidrs: Iterable[object]) -> list[str]:
-    """The literal /0 blocks among `cidrs` (for messages)."""
-    return sorted({str(n) for c in cidrs if (n := parse(c)) is not None and n.prefixlen == 0})

@@ -79,11 +79,6 @@ def _volumes(ctx: Ctx) -> Iterable[str]:
             yield f"{kind} must encrypt its volumes: set `{path}: true` (absent means unencrypted)."
 
 
-def user_data_findings(data: str) -> list[str]:
-    """What secret-looking content `data` holds (see userdata.py), named, never the value."""
-    return findings(data)
-
-
 def _user_data(ctx: Ctx) -> Iterable[str]:
     for key in ("userData", "userDataBase64"):
         value = ctx.get(key)

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 from pulumi_policy import Severity
 
 from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, items, number, resource_rule, text
-from .cidrs import WIDEST_PUBLIC_PREFIX, internet_reach, parse
+from .cidrs import WIDEST_PUBLIC_PREFIX, internet_reach
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -97,12 +97,6 @@ def permissions(props: dict, resource_type: str) -> list[Permission]:
             _listed(props.get("referencedSecurityGroupId")), _listed(props.get("prefixListId")),
             props.get("description")))
     return out
-
-
-def is_world(cidr: Any) -> bool:
-    """0.0.0.0/0, ::/0 (any /0) — the whole internet in one block."""
-    net = parse(str(cidr)) if cidr is not None else None
-    return net is not None and net.prefixlen == 0
 
 
 def sensitive_ports(config: dict) -> list[int]:

@@ -99,14 +99,6 @@ class StackView:
             self._refs[index_key] = index
         return self._refs[index_key].get(target.urn, [])
 
-    def by_output(self, key: str, *types: str) -> dict[str, Any]:
-        """Resources of `types` by a known string output (e.g. their `id`), built once."""
-        index_key = ("output", key, types)
-        if index_key not in self._refs:
-            self._refs[index_key] = {v: r for r in self.of(*types)
-                                     if isinstance(v := self.get(r, key), str) and v}
-        return self._refs[index_key]
-
     def identities(self, resource: Any) -> set:
         """The known strings other inputs use to name `resource`: its `id`, `name`, `arn` and
         the ARN's last segment (`arn:…:security-group/sg-0ab…` -> `sg-0ab…`). AnalyzeStack
