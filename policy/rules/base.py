@@ -19,10 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationPolicy, Severity
-from pulumi_policy.proxy import (UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE,
-                                 UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE,
-                                 UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, UnknownValueError,
-                                 _DictProxy, _ListProxy)
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+    _DictProxy,
+    _ListProxy,
+)
 from pulumi_policy.secret import Secret, _DictSecretsProxy, _ListSecretsProxy
 
 MANDATORY = EnforcementLevel.MANDATORY
@@ -129,6 +137,16 @@ def is_set(value: Any) -> bool:
     return value is UNKNOWN or value not in (None, "", [], {})
 
 
+def true(value: Any) -> bool:
+    """True, or the string "true" (launch templates and tags carry booleans as strings)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def false(value: Any) -> bool:
+    """False, or the string "false"."""
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
 class Ctx:
     """What a resource check sees: plain props, merged config and the unknowns it skipped."""
 
@@ -141,6 +159,7 @@ class Ctx:
         self.type = resource_type
         self.name = name
         self.unknown: list[str] = []
+        self.problems: list[str] = []  # inputs that cannot be read (reported as violations)
 
     def get(self, *path: Any) -> Any:
         return dig(self.props, *path)

@@ -9,8 +9,18 @@ from typing import Any, Iterable, Optional
 
 from pulumi_policy import Severity
 
-from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, resource_rule, \
-    target, text
+from .base import (
+    ADVISORY,
+    MANDATORY,
+    UNKNOWN,
+    Ctx,
+    is_set,
+    items,
+    number,
+    resource_rule,
+    target,
+    text,
+)
 
 CLUSTER = "aws:rds/cluster:Cluster"
 CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
@@ -18,8 +28,13 @@ DB_INSTANCE = "aws:rds/instance:Instance"
 PROXY = "aws:rds/proxy:Proxy"
 STORAGE = (CLUSTER, DB_INSTANCE)
 INSTANCES = (CLUSTER_INSTANCE, DB_INSTANCE)
+SNAPSHOTS = ("aws:rds/clusterSnapshot:ClusterSnapshot",
+             "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy", "aws:rds/snapshot:Snapshot",
+             "aws:rds/snapshotCopy:SnapshotCopy")
 KIND = {CLUSTER: "Aurora cluster", CLUSTER_INSTANCE: "Aurora instance", DB_INSTANCE: "RDS instance",
-        PROXY: "RDS Proxy"}
+        PROXY: "RDS Proxy", SNAPSHOTS[0]: "DB cluster snapshot",
+        SNAPSHOTS[1]: "DB cluster snapshot copy", SNAPSHOTS[2]: "DB snapshot",
+        SNAPSHOTS[3]: "DB snapshot copy"}
 MYSQL_ENGINES = ("aurora", "aurora-mysql", "mysql", "mariadb")
 POSTGRES_ENGINES = ("aurora-postgresql", "postgres")
 
@@ -107,6 +122,13 @@ def _username(ctx: Ctx) -> Iterable[str]:
 
 
 def _not_public(ctx: Ctx) -> Iterable[str]:
+    if ctx.type in SNAPSHOTS:
+        shared = ctx.get("sharedAccounts")
+        if ctx.known(shared, "sharedAccounts") and any(
+                isinstance(a, str) and a.strip().lower() == "all" for a in items(shared)):
+            yield (f'{KIND[ctx.type]} must not be public: remove "all" from `sharedAccounts` '
+                   "(share with named account ids only).")
+        return
     value = ctx.get("publiclyAccessible")
     if ctx.known(value, "publiclyAccessible") and value is True:
         yield f"{KIND[ctx.type]} must not be publicly accessible: set `publiclyAccessible: false`."
@@ -216,9 +238,10 @@ RULES = [
             "default": ["admin", "administrator", "postgres", "root", "master", "sa"],
             "description": "Master user names that count as defaults."}}),
     resource_rule(
-        name="rds-not-publicly-accessible", types=INSTANCES, check=_not_public,
-        description="Checks whether database instances are not publicly accessible.",
-        level=MANDATORY, severity=Severity.CRITICAL, anchors=("CKV_AWS_17", "RDS.2")),
+        name="rds-not-publicly-accessible", types=(*INSTANCES, *SNAPSHOTS), check=_not_public,
+        description="Checks whether database instances are not publicly accessible and DB "
+                    "(cluster) snapshots and their copies are not shared with `all`.",
+        level=MANDATORY, severity=Severity.CRITICAL, anchors=("CKV_AWS_17", "RDS.2", "RDS.1")),
     resource_rule(
         name="rds-performance-insights-cmk", types=INSTANCES, check=_performance_insights,
         description="Checks whether Performance Insights is enabled and encrypted with a "

@@ -11,9 +11,21 @@ from typing import Any, Iterable
 
 from pulumi_policy import Severity
 
-from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, resource_rule, text
-from .network import SECURITY_GROUP, is_world
-from .stack import ingress_of
+from .base import (
+    ADVISORY,
+    MANDATORY,
+    UNKNOWN,
+    Ctx,
+    is_set,
+    items,
+    number,
+    resource_rule,
+    text,
+    true,
+)
+from .cidrs import has_public
+from .ingress import ingress_of
+from .network import INTERNET_THRESHOLDS, SECURITY_GROUP, reach
 from .stackview import StackView, label, stack_rule
 
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -22,6 +34,7 @@ LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:List
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-2016-08"
 MODERN_TLS = ["ELBSecurityPolicy-TLS13-1-2-*", "ELBSecurityPolicy-TLS13-1-3-*",
               "ELBSecurityPolicy-TLS-1-2-*", "ELBSecurityPolicy-FS-1-2-*"]
+PLAIN_HTTP_OPT_IN = "aurorakit:allow-plain-http"  # tag on a listener: "true" = explicit opt-in
 
 
 def _kind(ctx: Ctx) -> Any:
@@ -89,14 +102,48 @@ def _redirects_to_https(actions: Any) -> bool:
                                and a["redirect"].get("protocol") == "HTTPS" for a in found)
 
 
-def _plain_http(ctx: Ctx) -> Iterable[str]:
-    protocol, actions = ctx.get("protocol"), ctx.get("defaultActions")
-    if not ctx.known(protocol, "protocol") or protocol != "HTTP":
-        return  # absent is HTTP only on an ALB; the stack rule below knows the balancer
-    if ctx.known(actions, "defaultActions") and not _redirects_to_https(actions):
-        yield ("HTTP listener should redirect to HTTPS: add an HTTPS listener with an ACM "
-               'certificate and make this one\'s `defaultActions` a redirect with `protocol: '
-               '"HTTPS"` (the stack\'s `albCertificateArn`).')
+def _listeners_of(view: StackView, lb: Any) -> list:
+    return [x for t in LISTENERS for x in view.referrers(lb, t, "loadBalancerArn")]
+
+
+def internet_facing_albs(view: StackView) -> list:
+    """Application Load Balancers that are not `internal` (unknown: noted, skipped)."""
+    out = []
+    for lb in view.of(*LOAD_BALANCERS):
+        internal, kind = view.get(lb, "internal"), view.get(lb, "loadBalancerType")
+        if view.is_unknown(internal, lb, "internal") or view.is_unknown(
+                kind, lb, "loadBalancerType"):
+            continue
+        if not true(internal) and kind in (None, "application"):
+            out.append(lb)
+    return out
+
+
+def _opted_in(view: StackView, listener: Any) -> bool:
+    return any(isinstance(tags := view.get(listener, key), dict)
+               and true(tags.get(PLAIN_HTTP_OPT_IN)) for key in ("tags", "tagsAll"))
+
+
+def _plain_http(view: StackView, config: dict):
+    for lb in internet_facing_albs(view):
+        listeners = _listeners_of(view, lb)
+        protocols = [view.get(x, "protocol") for x in listeners]
+        if "HTTPS" in protocols:
+            continue  # an HTTP listener beside HTTPS must redirect: alb-http-redirects-to-https
+        for listener, protocol in zip(listeners, protocols):
+            if view.is_unknown(protocol, listener, "protocol") or protocol not in (None, "HTTP"):
+                continue
+            actions = view.get(listener, "defaultActions")
+            if view.is_unknown(actions, listener, "defaultActions") or _opted_in(view, listener):
+                continue
+            rules = [r for t in LISTENER_RULES for r in view.referrers(listener, t, "listenerArn")
+                     if not _redirects_to_https(view.get(r, "actions"))]
+            if not _redirects_to_https(actions) or rules:
+                yield (f'HTTP listener "{listener.name}" of internet-facing {label(lb)} serves '
+                       "plain HTTP: add an HTTPS listener with an ACM certificate and redirect "
+                       "HTTP to it, or mark the explicit opt-in with the tag "
+                       f'`{PLAIN_HTTP_OPT_IN}: "true"` on the listener (the stack\'s '
+                       "`albAllowHttp`)."), listener.urn
 
 
 def _http_redirect(view: StackView, config: dict):
@@ -143,28 +190,38 @@ def _listener_ports(view: StackView, lb: Any) -> Any:
 def _exposed_ports(view: StackView, config: dict):
     for lb in view.of(*LOAD_BALANCERS):
         internal = view.get(lb, "internal")
-        if view.is_unknown(internal, lb, "internal") or internal is True:
+        if view.is_unknown(internal, lb, "internal") or true(internal):
             continue
         groups = view.deps(lb, "securityGroups", SECURITY_GROUP)
-        if not groups:
-            continue
-        ports = _listener_ports(view, lb)
+        ports = _listener_ports(view, lb) if groups else UNKNOWN
         if ports is UNKNOWN:
             continue
         shown = ", ".join(map(str, sorted(ports))) or "no port"
         for sg in groups:
-            for owner, perm, _, _ in ingress_of(view, sg):
-                world = sorted({str(c) for c in perm.cidrs if c is not UNKNOWN and is_world(c)})
-                if not world or view.is_unknown(perm.ports, owner, f"{perm.path} ports") or (
+            beyond = []  # permissions that open more than the listener ports
+            for ing in ingress_of(view, sg):
+                perm = ing.perm
+                if view.is_unknown(perm.ports, ing.owner, f"{perm.path} ports") or (
                         perm.ports is None):
                     continue  # ICMP and other port-less protocols (e.g. path MTU discovery)
                 low, high = perm.ports
                 if high - low < 65535 and all(p in ports for p in range(low, high + 1)):
                     continue
-                opened = f"{low}-{high}"
-                yield (f'Internet-facing load balancer "{lb.name}" lets {", ".join(world)} reach '
-                       f"ports {opened} through {label(sg)} ({label(owner)}), but listens only "
-                       f"on {shown}: open only the listener ports."), owner.urn
+                if UNKNOWN in ing.cidrs:
+                    view.note(f"{label(ing.owner)} {perm.path} source CIDR")
+                beyond.append(ing)
+            whole = reach([c for ing in beyond for c in ing.cidrs], config)
+            for ing in beyond:
+                own = reach(ing.cidrs, config)
+                if not own and not (whole and has_public(
+                        [c for c in ing.cidrs if isinstance(c, str)])):
+                    continue
+                why = f"its sources are {own}" if own else (
+                    f"with the group's other such rules its sources make {whole}")
+                low, high = ing.perm.ports
+                yield (f'Internet-facing load balancer "{lb.name}" lets the internet reach ports '
+                       f"{low}-{high} through {label(sg)} ({label(ing.owner)}; {why}), but "
+                       f"listens only on {shown}: open only the listener ports."), ing.owner.urn
 
 
 _FIELD = "unknown value: advisory 'not checked', checked at update"
@@ -204,17 +261,23 @@ RULES = [
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV2_AWS_20", "ELB.1"),
         unknown="unknown protocol or actions: advisory 'not checked' for that listener; the "
                 "listener-to-load-balancer relation uses dependencies"),
-    resource_rule(
+    stack_rule(
         name="alb-listener-https", types=LISTENERS, check=_plain_http,
-        description="Checks whether HTTP listeners redirect to HTTPS (a load balancer without a "
-                    "certificate serves plain HTTP).",
-        level=ADVISORY, severity=Severity.MEDIUM, anchors=("CKV_AWS_2", "ELB.1"),
-        unknown=_FIELD),
+        description="Checks whether internet-facing Application Load Balancers without an "
+                    "HTTPS listener serve plain HTTP only with the stack's explicit opt-in (tag "
+                    f'`{PLAIN_HTTP_OPT_IN}: "true"` on the listener); a redirect to HTTPS is '
+                    "fine.",
+        level=ADVISORY, severity=Severity.HIGH, anchors=("CKV_AWS_2", "ELB.1"),
+        unknown="unknown protocol, actions, `internal` or type: advisory 'not checked' for that "
+                "listener; the listener-to-load-balancer relation uses dependencies"),
     stack_rule(
         name="lb-world-ingress-only-listener-ports", types=LOAD_BALANCERS, check=_exposed_ports,
         description="Checks whether internet-facing load balancers' security groups let the "
-                    "internet reach only the ports the load balancer listens on.",
+                    "internet (0.0.0.0/0, ::/0, blocks that together cover it, public blocks "
+                    "wider than the configured prefix, prefix lists holding such blocks) reach "
+                    "only the ports the load balancer listens on.",
         level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule",),
         unknown="unknown listener port, rule ports or `internal`: advisory 'not checked' for "
-                "that load balancer; relations use dependencies"),
+                "that load balancer; relations use dependencies",
+        config=INTERNET_THRESHOLDS),
 ]

@@ -2,13 +2,13 @@
 `aws.vpc.SecurityGroupIngressRule`/`EgressRule`), IPv4 and IPv6."""
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from pulumi_policy import Severity
 
 from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, items, number, resource_rule, text
+from .cidrs import WIDEST_PUBLIC_PREFIX, internet_reach
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -29,7 +29,8 @@ class Permission:
     protocol: Any
     ports: Any                     # (from, to), None (not port-based, e.g. ICMP) or UNKNOWN
     cidrs: tuple                   # IPv4 and IPv6 CIDRs (may contain UNKNOWN)
-    sources: tuple                 # source security group ids / "self" / prefix lists
+    sources: tuple                 # source security group ids / "self"
+    prefix_lists: tuple            # managed prefix list ids (may contain UNKNOWN)
     description: Any
 
 
@@ -75,9 +76,8 @@ def permissions(props: dict, resource_type: str) -> list[Permission]:
                     f"{direction}[{i}]", direction, r.get("protocol"),
                     _ports(r.get("protocol"), r.get("fromPort"), r.get("toPort")),
                     _listed(r.get("cidrBlocks"), r.get("ipv6CidrBlocks")),
-                    _listed(r.get("securityGroups"), r.get("prefixListIds"),
-                            "self" if r.get("self") is True else None),
-                    r.get("description")))
+                    _listed(r.get("securityGroups"), "self" if r.get("self") is True else None),
+                    _listed(r.get("prefixListIds")), r.get("description")))
     elif resource_type == SG_RULE:
         direction = props.get("type")
         out.append(Permission(
@@ -85,33 +85,54 @@ def permissions(props: dict, resource_type: str) -> list[Permission]:
             props.get("protocol"),
             _ports(props.get("protocol"), props.get("fromPort"), props.get("toPort")),
             _listed(props.get("cidrBlocks"), props.get("ipv6CidrBlocks")),
-            _listed(props.get("sourceSecurityGroupId"), props.get("prefixListIds"),
+            _listed(props.get("sourceSecurityGroupId"),
                     "self" if props.get("self") is True else None),
-            props.get("description")))
+            _listed(props.get("prefixListIds")), props.get("description")))
     elif resource_type in (VPC_INGRESS, VPC_EGRESS):
         out.append(Permission(
             "rule", "ingress" if resource_type == VPC_INGRESS else "egress",
             props.get("ipProtocol"),
             _ports(props.get("ipProtocol"), props.get("fromPort"), props.get("toPort")),
             _listed(props.get("cidrIpv4"), props.get("cidrIpv6")),
-            _listed(props.get("referencedSecurityGroupId"), props.get("prefixListId")),
+            _listed(props.get("referencedSecurityGroupId")), _listed(props.get("prefixListId")),
             props.get("description")))
     return out
 
 
-def is_world(cidr: Any) -> bool:
-    """0.0.0.0/0, ::/0 (any /0) — the whole internet."""
-    try:
-        return ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return False
+def sensitive_ports(config: dict) -> list[int]:
+    return sorted({int(p) for p in (number(x) for x in items(config.get("ports")))
+                   if p is not None})
+
+
+def reach(cidrs: Iterable[Any], config: dict) -> Any:
+    """`internet_reach` with the rule's thresholds."""
+    return internet_reach([c for c in cidrs if isinstance(c, str)],
+                          config.get("widestPublicPrefixV4"), config.get("widestPublicPrefixV6"))
+
+
+def exposure(low: int, high: int, sensitive: list[int]) -> Any:
+    """'all ports' / the sensitive ports in low..high / None."""
+    if low <= 0 and high >= 65535:
+        return "all"
+    hit = [p for p in sensitive if low <= p <= high]
+    return hit or None
+
+
+def exposed_message(where: str, shown: str, why: str, low: int, high: int, hit: Any) -> str:
+    if hit == "all":
+        return (f"Security group must not open all ports to the internet: {where} allows "
+                f"{shown} on ports {low}-{high}: {why}; restrict the source to a security group "
+                "or known CIDR.")
+    return (f"Security group must not open admin/database ports to the internet: {where} allows "
+            f"{shown} on port(s) {', '.join(map(str, hit))}: {why}; use SSM Session Manager or "
+            "a security-group source instead.")
 
 
 def _world_ingress(ctx: Ctx) -> Iterable[str]:
-    sensitive = sorted({int(p) for p in (number(x) for x in items(ctx.config.get("ports")))
-                        if p is not None})
+    sensitive = sensitive_ports(ctx.config)
     if ctx.type == SECURITY_GROUP:
         ctx.known(ctx.get("ingress"), "ingress")
+    open_perms = []  # (permission, known CIDRs) with known ports, for the union below
     for perm in permissions(ctx.props, ctx.type):
         if perm.direction != "ingress":
             continue
@@ -119,19 +140,26 @@ def _world_ingress(ctx: Ctx) -> Iterable[str]:
         known_cidrs = [c for c in perm.cidrs if c is not UNKNOWN]
         if len(known_cidrs) != len(perm.cidrs):
             ctx.known(UNKNOWN, f"{perm.path} CIDR")
-        world = sorted({str(c) for c in known_cidrs if is_world(c)})
-        if not world or not ctx.known(perm.ports, f"{perm.path} ports") or perm.ports is None:
+        if not known_cidrs or not ctx.known(perm.ports, f"{perm.path} ports") or (
+                perm.ports is None):
             continue
         low, high = perm.ports
-        hit = [p for p in sensitive if low <= p <= high]
-        if low <= 0 and high >= 65535:
-            yield (f"Security group must not open all ports to the internet: {where} allows "
-                   f"{', '.join(world)} on ports {low}-{high}; restrict the source to a "
-                   "security group or known CIDR.")
+        hit = exposure(low, high, sensitive)
+        why = reach(known_cidrs, ctx.config)
+        if hit and why:
+            yield exposed_message(where, ", ".join(map(str, known_cidrs)), why, low, high, hit)
         elif hit:
-            yield (f"Security group must not open admin/database ports to the internet: {where} "
-                   f"allows {', '.join(world)} on port(s) {', '.join(map(str, hit))}; use SSM "
-                   "Session Manager or a security-group source instead.")
+            open_perms.append((perm, known_cidrs))
+    # Entries that are each narrow enough may together still be the internet on one port.
+    groups = [("all", [x for x in open_perms if exposure(*x[0].ports, sensitive) == "all"])]
+    groups += [([port], [x for x in open_perms if x[0].ports[0] <= port <= x[0].ports[1]])
+               for port in sensitive]
+    for hit, group in groups:
+        why = reach([c for _, cs in group for c in cs], ctx.config) if len(group) > 1 else None
+        if why:
+            low, high = (0, 65535) if hit == "all" else (hit[0], hit[0])
+            yield exposed_message(", ".join(f"`{p.path}`" for p, _ in group),
+                                  "CIDRs that together make", why, low, high, hit)
 
 
 def _described(ctx: Ctx) -> Iterable[str]:
@@ -148,20 +176,28 @@ def _described(ctx: Ctx) -> Iterable[str]:
             yield f"Security group rule {where} should have a `description`."
 
 
+SENSITIVE_PORTS = {"ports": {"type": "array", "items": {"type": "integer"},
+                             "default": [22, 3389, 3306, 5432, 1433, 1521, 6379, 27017],
+                             "description": "Ports that must never be open to the internet."}}
+INTERNET_THRESHOLDS = {
+    f"widestPublicPrefixV{v}": {
+        "type": "integer", "minimum": 0, "maximum": 32 if v == 4 else 128,
+        "default": WIDEST_PUBLIC_PREFIX[v],
+        "description": f"Blocks holding more public IPv{v} addresses than one /N count as the "
+                       "internet (see policy/rules/cidrs.py)."} for v in (4, 6)}
 RULES = [
     resource_rule(
         name="sg-no-world-ingress-to-sensitive-ports", types=(SECURITY_GROUP, SG_RULE,
                                                               VPC_INGRESS),
         check=_world_ingress,
         description="Checks whether security groups keep admin/database ports (and all-port "
-                    "ranges) closed to 0.0.0.0/0 and ::/0.",
+                    "ranges) closed to the internet: 0.0.0.0/0, ::/0, any set of blocks that "
+                    "together covers it, or public blocks wider than the configured prefix.",
         level=MANDATORY, severity=Severity.CRITICAL,
         anchors=("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277", "EC2.18", "EC2.19"),
         unknown="unknown CIDR or ports: advisory 'not checked' for that rule; the others are "
                 "checked",
-        config={"ports": {"type": "array", "items": {"type": "integer"},
-                          "default": [22, 3389, 3306, 5432, 1433, 1521, 6379, 27017],
-                          "description": "Ports that must never be open to the internet."}}),
+        config={**SENSITIVE_PORTS, **INTERNET_THRESHOLDS}),
     resource_rule(
         name="sg-rules-described", types=SG_TYPES, check=_described,
         description="Checks whether security groups and their rules have descriptions.",

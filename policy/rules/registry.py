@@ -42,11 +42,27 @@ class Registry:
 
 
 def build_registry() -> Registry:
-    from . import (compute, database, database_stack, dynamodb, loadbalancer, network,
-                   network_stack, observability, security, stack)
+    from . import (
+        compute,
+        database,
+        database_stack,
+        dynamodb,
+        external,
+        iam_auth,
+        loadbalancer,
+        network,
+        network_stack,
+        observability,
+        protection,
+        roles,
+        security,
+        sg_stack,
+        stack,
+    )
     registry = Registry()
-    for module in (database, database_stack, compute, network, network_stack, loadbalancer,
-                   security, observability, dynamodb, stack):
+    for module in (database, database_stack, compute, network, network_stack, sg_stack,
+                   loadbalancer, security, observability, dynamodb, stack, roles, iam_auth,
+                   external, protection):
         for rule in module.RULES:
             registry.add(rule)
     return registry

@@ -1,16 +1,22 @@
-"""Where a subnet's traffic to 0.0.0.0/0 and ::/0 goes, from property dependencies alone.
+"""Where a subnet's traffic to the internet goes, from property dependencies alone.
 
 subnet -> route table associations (`subnetId`) -> route tables (`routeTableId`), or the VPC's
 main route table when the subnet has no association; routes are inline `routes` entries or
-standalone `aws.ec2.Route` resources (`routeTableId`). Targets are recognised by the resource type
-an input depends on (internet gateway, NAT gateway), or a literal `igw-`/`nat-` id.
+standalone `aws.ec2.Route` resources (`routeTableId`). A route's target kind comes from the
+input it sets (`natGatewayId`, `transitGatewayId`, `networkInterfaceId` (a NAT instance), ...)
+and, for `gatewayId`, from the resource type it depends on or a literal `igw-` id.
+
+"The internet" is judged on the union of a table's destinations per target kind
+(`cidrs.internet_reach`): 0.0.0.0/1 + 128.0.0.0/1 is a default route as much as 0.0.0.0/0.
+Destinations may be managed prefix lists of this stack (`destinationPrefixListId`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from .base import UNKNOWN, is_set, items
-from .network import is_world
+from .cidrs import has_public, internet_reach
+from .prefixlists import prefix_list_cidrs
 from .stackview import StackView, label
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -23,8 +29,18 @@ ROUTE = "aws:ec2/route:Route"
 IGW = "aws:ec2/internetGateway:InternetGateway"
 EGRESS_ONLY_IGW = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
 NAT = "aws:ec2/natGateway:NatGateway"
+VPN_GATEWAY = "aws:ec2/vpnGateway:VpnGateway"
 TABLES = (ROUTE_TABLE, DEFAULT_ROUTE_TABLE)
-_GATEWAYS = {IGW: "internet gateway", NAT: "NAT gateway", EGRESS_ONLY_IGW: "egress-only gateway"}
+INTERNET_GATEWAY = "internet gateway"
+_GATEWAYS = {IGW: INTERNET_GATEWAY, NAT: "NAT gateway", EGRESS_ONLY_IGW: "egress-only gateway",
+             VPN_GATEWAY: "VPN gateway"}
+# Route target inputs (inline `routes` entries and aws.ec2.Route use the same names).
+_TARGETS = (("natGatewayId", "NAT gateway"), ("egressOnlyGatewayId", "egress-only gateway"),
+            ("transitGatewayId", "transit gateway"), ("vpcPeeringConnectionId", "VPC peering"),
+            ("networkInterfaceId", "network interface (NAT instance)"),
+            ("instanceId", "instance (NAT instance)"), ("vpcEndpointId", "VPC endpoint"),
+            ("carrierGatewayId", "carrier gateway"), ("localGatewayId", "local gateway"),
+            ("coreNetworkArn", "Cloud WAN core network"), ("odbNetworkArn", "ODB network"))
 
 
 def route_tables(view: StackView, subnet: Any) -> list:
@@ -40,58 +56,89 @@ def route_tables(view: StackView, subnet: Any) -> list:
     return []
 
 
-def _target(view: StackView, owner: Any, dep_key: str, entry: dict) -> str:
-    """'internet gateway', 'NAT gateway', 'egress-only gateway' or '' for other targets."""
-    gateway, nat = entry.get("gatewayId"), entry.get("natGatewayId")
-    if is_set(nat):
-        return "NAT gateway"
-    if is_set(entry.get("egressOnlyGatewayId")):
-        return "egress-only gateway"
+def _target(view: StackView, owner: Any, entry: dict, inline: bool) -> str:
+    """The kind of the route's target ('' for `local` or no target)."""
+    gateway = entry.get("gatewayId")
+    for key, kind in _TARGETS:
+        if is_set(entry.get(key)):
+            return kind
     if isinstance(gateway, str) and gateway.startswith("igw-"):
-        return "internet gateway"
+        return INTERNET_GATEWAY
     if is_set(gateway) and gateway != "local":
-        deps = view.deps(owner, dep_key)
-        if any(d.resource_type == IGW for d in deps):
-            return "internet gateway"
-        if any(d.resource_type == NAT for d in deps):
-            return "NAT gateway"
-        if gateway is UNKNOWN:
-            view.note(f"{label(owner)} gatewayId")
+        deps = {d.resource_type for d in view.deps(owner, "routes" if inline else "gatewayId")}
+        for gateway_type in (IGW, NAT, VPN_GATEWAY, EGRESS_ONLY_IGW):
+            if gateway_type in deps:
+                return _GATEWAYS[gateway_type]
+        if isinstance(gateway, str) and gateway.startswith("vgw-"):
+            return "VPN gateway"
+        return "gateway"
     return ""
 
 
-def default_routes(view: StackView, table: Any) -> list[tuple[Any, str]]:
-    """(resource to blame, target kind) for every 0.0.0.0/0 or ::/0 route of `table`."""
-    found: list[tuple[Any, str]] = []
+def _destinations(view: StackView, owner: Any, entry: dict, inline: bool) -> Optional[list]:
+    """The CIDRs a route sends (prefix lists resolved), or None when one is unknown (noted)."""
+    keys = ("cidrBlock", "ipv6CidrBlock") if inline else ("destinationCidrBlock",
+                                                           "destinationIpv6CidrBlock")
+    found = [entry.get(k) for k in keys if entry.get(k) is not None]
+    plist = entry.get("destinationPrefixListId")
+    if plist is not None:
+        cidrs, unresolved = prefix_list_cidrs(view, owner, "routes" if inline else
+                                              "destinationPrefixListId", [plist])
+        found += cidrs
+        if unresolved:
+            view.note(f"{label(owner)} destination prefix list {', '.join(unresolved)} (not "
+                      "defined in this stack)")
+    if UNKNOWN in found:
+        view.note(f"{label(owner)} destination")
+        return None
+    return [d for d in found if isinstance(d, str)]
+
+
+def routes(view: StackView, table: Any) -> list[tuple[Any, str, list]]:
+    """(resource to blame, target kind, destination CIDRs) for every route of `table` that has
+    a target other than `local`."""
+    found: list[tuple[Any, str, list]] = []
     if view.get(table, "routes") is UNKNOWN:
         # A new table's computed `routes` output is unknown in preview; what the program put in
         # it is still visible through the input's dependencies (taken as default routes).
-        found += [(table, _GATEWAYS[d.resource_type])
-                  for d in view.deps(table, "routes", *_GATEWAYS)]
-    for i, entry in enumerate(items(view.get(table, "routes"))):
-        if not isinstance(entry, dict):
-            continue
-        dest = [entry.get("cidrBlock"), entry.get("ipv6CidrBlock")]
-        if UNKNOWN in dest:
-            view.note(f"{label(table)} routes[{i}] destination")
-        if any(is_world(d) for d in dest if isinstance(d, str)):
-            kind = _target(view, table, "routes", entry)
-            if kind:
-                found.append((table, kind))
+        found += [(table, _GATEWAYS[d.resource_type], ["0.0.0.0/0", "::/0"])
+                  for d in view.deps(table, "routes", IGW, NAT, EGRESS_ONLY_IGW)]
+    for entry in items(view.get(table, "routes")):
+        if isinstance(entry, dict):
+            kind = _target(view, table, entry, True)
+            dest = _destinations(view, table, entry, True) if kind else None
+            if kind and dest is not None:
+                found.append((table, kind, dest))
     for route in view.referrers(table, ROUTE, "routeTableId"):
         props = view.props(route)
-        dest = [props.get("destinationCidrBlock"), props.get("destinationIpv6CidrBlock")]
-        if UNKNOWN in dest:
-            view.note(f"{label(route)} destination")
-        if any(is_world(d) for d in dest if isinstance(d, str)):
-            key = "natGatewayId" if is_set(props.get("natGatewayId")) else "gatewayId"
-            kind = _target(view, route, key, props)
-            if kind:
-                found.append((route, kind))
+        kind = _target(view, route, props, False)
+        dest = _destinations(view, route, props, False) if kind else None
+        if kind and dest is not None:
+            found.append((route, kind, dest))
     return found
 
 
+def internet_routes(view: StackView, table: Any, kinds: Optional[set] = None,
+                    config: Optional[dict] = None) -> list[tuple[Any, str, str]]:
+    """(resource to blame, target kind, why) for the routes of `table` whose destinations,
+    taken together per target kind, are the internet. `kinds` limits the target kinds (None:
+    every kind)."""
+    config = config or {}
+    by_kind: dict[str, list] = {}
+    for owner, kind, dest in routes(view, table):
+        if kinds is None or kind in kinds:
+            by_kind.setdefault(kind, []).append((owner, dest))
+    out = []
+    for kind, entries in by_kind.items():
+        why = internet_reach([d for _, dest in entries for d in dest],
+                             config.get("widestPublicPrefixV4"), config.get("widestPublicPrefixV6"))
+        if why:
+            blamed = [o for o, dest in entries if has_public(dest)]
+            for owner in dict.fromkeys(blamed or [o for o, _ in entries]):
+                out.append((owner, kind, why))
+    return out
+
+
 def is_public(view: StackView, subnet: Any) -> bool:
-    """Whether the subnet has a default route to an internet gateway."""
-    return any(kind == "internet gateway" for t in route_tables(view, subnet)
-               for _, kind in default_routes(view, t))
+    """Whether the subnet routes the internet to an internet gateway."""
+    return any(internet_routes(view, t, {INTERNET_GATEWAY}) for t in route_tables(view, subnet))

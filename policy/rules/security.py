@@ -2,12 +2,22 @@
 from __future__ import annotations
 
 import fnmatch
-import json
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable
 
 from pulumi_policy import Severity
 
 from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, resource_rule
+from .iamdocs import (
+    allows,
+    broad_resources,
+    document,
+    everyone,
+    granted,
+    listed,
+    pins_caller,
+    service_wildcards,
+    statements,
+)
 from .stackview import StackView, label, stack_rule
 
 KMS_KEY = "aws:kms/key:Key"
@@ -25,7 +35,18 @@ ATTACHMENTS = (ROLE_ATTACHMENT, USER_ATTACHMENT, GROUP_ATTACHMENT, POLICY_ATTACH
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 RESOURCE_POLICY_TYPES = (KMS_KEY, "aws:kms/keyPolicy:KeyPolicy", SECRET,
                          "aws:secretsmanager/secretPolicy:SecretPolicy", "aws:sns/topic:Topic",
-                         "aws:sns/topicPolicy:TopicPolicy")
+                         "aws:sns/topicPolicy:TopicPolicy", "aws:s3/bucketPolicy:BucketPolicy",
+                         "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
+                         "aws:ecr/repositoryPolicy:RepositoryPolicy")
+# Actions that let a principal grant itself (or a role it can use) more: change policies, mint
+# credentials, pass or assume roles, run commands on instances whose roles it then holds.
+ESCALATION_ACTIONS = [
+    "iam:PassRole", "iam:PutRolePolicy", "iam:PutUserPolicy", "iam:PutGroupPolicy",
+    "iam:AttachRolePolicy", "iam:AttachUserPolicy", "iam:AttachGroupPolicy",
+    "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:CreateAccessKey",
+    "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:UpdateAssumeRolePolicy",
+    "iam:AddUserToGroup", "sts:AssumeRole", "ssm:SendCommand", "ssm:StartSession",
+    "ec2-instance-connect:SendSSHPublicKey", "lambda:UpdateFunctionCode"]
 
 
 def _rotation(ctx: Ctx) -> Iterable[str]:
@@ -54,32 +75,6 @@ def _secret_key(ctx: Ctx) -> Iterable[str]:
                "stack's key (not aws/secretsmanager).")
 
 
-def document(value: Any) -> tuple[Optional[dict], Optional[str]]:
-    """A policy document from a JSON string or object: (doc, None) or (None, problem)."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None, "is not valid JSON"
-    if not isinstance(value, dict):
-        return None, "is not a JSON object"
-    return value, None
-
-
-def statements(doc: dict) -> list[dict]:
-    found = doc.get("Statement")
-    found = [found] if isinstance(found, dict) else items(found)
-    return [s for s in found if isinstance(s, dict)]
-
-
-def listed(value: Any) -> list:
-    return [value] if isinstance(value, str) else [v for v in items(value) if isinstance(v, str)]
-
-
-def allows(statement: dict) -> bool:
-    return statement.get("Effect", "Allow") == "Allow"
-
-
 def _documents(ctx: Ctx) -> Iterable[tuple[str, Any]]:
     if ctx.type == ROLE:
         ctx.known(ctx.get("inlinePolicies"), "inlinePolicies")
@@ -90,15 +85,23 @@ def _documents(ctx: Ctx) -> Iterable[tuple[str, Any]]:
         yield "policy", ctx.get("policy")
 
 
-def _wildcards(ctx: Ctx) -> Iterable[str]:
-    forbidden = {str(a).lower() for a in items(ctx.config.get("forbiddenActions"))}
+def _parsed(ctx: Ctx, what: str) -> Iterable[tuple[str, Any]]:
+    """(path, document) for every readable document; an unreadable one is reported once (it
+    cannot be checked, so it is not assumed safe) under the name of the resource."""
     for path, raw in _documents(ctx):
         if not ctx.known(raw, path) or raw is None:
             continue
         doc, problem = document(raw)
         if doc is None:
-            yield f"IAM policy `{path}` {problem}; it cannot be checked for wildcard actions."
+            ctx.problems.append(f'IAM policy `{path}` of "{ctx.name}" {problem}; it cannot be '
+                                f"checked for {what}.")
             continue
+        yield path, doc
+
+
+def _wildcards(ctx: Ctx) -> Iterable[str]:
+    forbidden = {str(a).lower() for a in items(ctx.config.get("forbiddenActions"))}
+    for path, doc in _parsed(ctx, "wildcard actions"):
         for i, st in enumerate(statements(doc)):
             if not allows(st):
                 continue
@@ -109,6 +112,20 @@ def _wildcards(ctx: Ctx) -> Iterable[str]:
             if "NotAction" in st:
                 yield (f"IAM policy `{path}` statement {i} must not combine Allow with "
                        "`NotAction` (it allows everything else).")
+            services = sorted(set(service_wildcards(st)) - set(bad))
+            if services and _broad(ctx, st, path, i):
+                yield (f"IAM policy `{path}` statement {i} allows every action of a service "
+                       f"({', '.join(services)}) on {', '.join(_broad(ctx, st, path, i))}: list "
+                       "the actions and the resources the workload needs.")
+    yield from ctx.problems
+
+
+def _broad(ctx: Ctx, st: dict, path: str, i: int) -> list[str]:
+    """The statement's broad resources; an unknown Resource is noted (not checked)."""
+    if st.get("Resource") is UNKNOWN or UNKNOWN in items(st.get("Resource")):
+        ctx.known(UNKNOWN, f"{path} statement {i} Resource")
+        return []
+    return broad_resources(st)
 
 
 def _trust(ctx: Ctx) -> Iterable[str]:
@@ -117,7 +134,7 @@ def _trust(ctx: Ctx) -> Iterable[str]:
         return
     doc, problem = document(raw)
     if doc is None:
-        yield f"IAM role trust policy {problem}; it cannot be checked."
+        yield f'IAM role trust policy of "{ctx.name}" {problem}; it cannot be checked.'
         return
     allowed = set(listed(ctx.config.get("allowedServices")))
     for i, st in enumerate(statements(doc)):
@@ -140,24 +157,20 @@ def _trust(ctx: Ctx) -> Iterable[str]:
                    f"are {', '.join(sorted(allowed))} (the rule's `allowedServices` option).")
 
 
-def _pass_role(ctx: Ctx) -> Iterable[str]:
-    for path, raw in _documents(ctx):
-        if not ctx.known(raw, path) or raw is None:
-            continue
-        doc, _ = document(raw)
-        for i, st in enumerate(statements(doc) if doc else []):
-            actions = [a for a in listed(st.get("Action")) if a.lower().startswith("iam:")]
-            if not allows(st) or not any(fnmatch.fnmatchcase("iam:passrole", a.lower())
-                                         for a in actions):
-                continue
-            if st.get("Resource") is UNKNOWN or UNKNOWN in items(st.get("Resource")):
-                ctx.known(UNKNOWN, f"{path} statement {i} Resource")
-                continue
-            broad = [r for r in listed(st.get("Resource")) if r == "*" or r.endswith("role/*")]
-            if broad or "NotResource" in st:
-                yield (f"IAM policy `{path}` statement {i} allows iam:PassRole on "
-                       f"{', '.join(broad) or 'NotResource'}: list the role ARNs it may pass "
-                       "(and condition on iam:PassedToService).")
+def _escalation(ctx: Ctx) -> Iterable[str]:
+    actions = [str(a) for a in items(ctx.config.get("escalationActions"))]
+    for path, doc in _parsed(ctx, "privilege escalation"):
+        for i, st in enumerate(statements(doc)):
+            found = granted(st, actions)
+            broad = _broad(ctx, st, path, i) if found else []
+            if found and broad:
+                shown = ", ".join(found[:6]) + (f" and {len(found) - 6} more" if len(found) > 6
+                                                else "")
+                yield (f"IAM policy `{path}` statement {i} allows {shown} on "
+                       f"{', '.join(broad)}: these actions let the holder escalate its own "
+                       "privileges; list the exact role/user/instance ARNs (and condition "
+                       "iam:PassRole on iam:PassedToService).")
+    yield from ctx.problems
 
 
 def _attached_arns(ctx: Ctx) -> list[tuple[str, Any]]:
@@ -188,22 +201,27 @@ def _user_policies(ctx: Ctx) -> Iterable[str]:
            "the user assumes (`users` / aws.iam.UserPolicy / UserPolicyAttachment).")
 
 
-def _everyone(principal: Any) -> bool:
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and "*" in listed(principal.get("AWS"))
-
-
 def _public_resource_policy(ctx: Ctx) -> Iterable[str]:
     raw = ctx.get("policy")
     if not ctx.known(raw, "policy") or raw in (None, ""):
         return
-    doc, _ = document(raw)
-    for i, st in enumerate(statements(doc) if doc else []):
-        if allows(st) and _everyone(st.get("Principal")) and not st.get("Condition"):
-            yield (f"Resource policy statement {i} allows any AWS principal (`*`) without a "
-                   "`Condition`: name the account or roles, or condition it (e.g. "
-                   "kms:CallerAccount, aws:PrincipalAccount).")
+    doc, problem = document(raw)
+    if doc is None:
+        yield f'Resource policy of "{ctx.name}" {problem}; it cannot be checked for public access.'
+        return
+    for i, st in enumerate(statements(doc)):
+        if not allows(st):
+            continue
+        if "NotPrincipal" in st:
+            yield (f"Resource policy statement {i} allows everyone but `NotPrincipal`: name the "
+                   "principals in `Principal` instead.")
+        elif everyone(st.get("Principal")) and not pins_caller(st.get("Condition")):
+            how = "without a `Condition`" if not st.get("Condition") else (
+                "with a `Condition` that does not pin the caller")
+            yield (f"Resource policy statement {i} allows any AWS principal (`*`) {how}: name the "
+                   "account or roles, or condition it on who the caller is (aws:PrincipalAccount, "
+                   "aws:PrincipalOrgID, aws:SourceAccount/SourceArn/SourceVpc, kms:CallerAccount"
+                   "); aws:SecureTransport or aws:SourceIp alone do not.")
 
 
 def _secret_rotation(view: StackView, config: dict):
@@ -232,12 +250,12 @@ RULES = [
         unknown="set-ness only; an unknown value counts as set"),
     resource_rule(
         name="iam-no-wildcard-actions", types=POLICY_TYPES, check=_wildcards,
-        description="Checks whether IAM policy documents avoid wildcard actions and Allow with "
-                    "NotAction.",
+        description="Checks whether IAM policy documents avoid wildcard actions, Allow with "
+                    "NotAction, and whole-service actions (`s3:*`) on every resource.",
         level=MANDATORY, severity=Severity.HIGH,
         anchors=("CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_274", "IAM.1"),
         unknown="document built from outputs (unknown in preview): advisory 'not checked', "
-                "checked at update",
+                "checked at update; an unreadable document is a violation",
         config={"forbiddenActions": {"type": "array", "items": {"type": "string"},
                                      "default": ["*", "*:*"],
                                      "description": "Actions no Allow statement may grant."}}),
@@ -252,23 +270,29 @@ RULES = [
                         "backup.amazonaws.com"],
             "description": "Service principals roles may trust."}}),
     resource_rule(
-        name="iam-no-passrole-wildcard", types=POLICY_TYPES, check=_pass_role,
-        description="Checks whether IAM policy documents allow iam:PassRole only on named roles "
-                    "(not on * or every role).",
-        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_286",),
+        name="iam-no-privilege-escalation", types=POLICY_TYPES, check=_escalation,
+        description="Checks whether IAM policy documents allow privilege-escalation actions "
+                    "(iam:PassRole, iam:Put*Policy, iam:Attach*Policy, iam:CreateAccessKey, "
+                    "sts:AssumeRole, ssm:SendCommand, ...) only on named resources, never on * or "
+                    "every role/user/instance (replaces iam-no-passrole-wildcard).",
+        level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_286", "CKV_AWS_287"),
         unknown="document or Resource built from outputs: advisory 'not checked', checked at "
-                "update"),
+                "update; an unreadable document is a violation",
+        config={"escalationActions": {"type": "array", "items": {"type": "string"},
+                                      "default": ESCALATION_ACTIONS,
+                                      "description": "Actions (glob patterns) allowed only on "
+                                                     "named resources."}}),
     resource_rule(
         name="iam-no-admin-managed-policy", types=(ROLE, *ATTACHMENTS), check=_admin_policies,
         description="Checks whether roles, users and groups are not attached AWS's "
-                    "administrator-level managed policies.",
+                    "administrator-level or whole-service (`*FullAccess`) managed policies.",
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_274",),
         unknown="unknown policyArn: advisory 'not checked', checked at update",
         config={"forbiddenPolicies": {
             "type": "array", "items": {"type": "string"},
             "default": ["arn:*:iam::aws:policy/AdministratorAccess",
                         "arn:*:iam::aws:policy/PowerUserAccess",
-                        "arn:*:iam::aws:policy/IAMFullAccess"],
+                        "arn:*:iam::aws:policy/*FullAccess"],
             "description": "Managed policy ARNs (glob patterns) never to attach."}}),
     resource_rule(
         name="iam-no-user-policies", types=(USER_POLICY, USER_ATTACHMENT, POLICY_ATTACHMENT),
@@ -287,8 +311,10 @@ RULES = [
     resource_rule(
         name="resource-policy-no-public-principal", types=RESOURCE_POLICY_TYPES,
         check=_public_resource_policy,
-        description="Checks whether KMS key, secret and SNS topic policies do not allow every "
-                    "AWS principal (`*`) without a condition.",
+        description="Checks whether resource policies (KMS keys, secrets, SNS topics, S3 "
+                    "buckets, SQS queues, ECR repositories) allow every AWS principal (`*`) only "
+                    "with a condition that pins who the caller is (account, organization, "
+                    "source account/ARN/VPC, kms:CallerAccount), and never use NotPrincipal.",
         level=MANDATORY, severity=Severity.CRITICAL,
         anchors=("CKV_AWS_33", "AWS Config kms-key-policy-no-public-access"),
         unknown="policy built from outputs: advisory 'not checked', checked at update"),

@@ -1,23 +1,24 @@
-"""The five catalogue stack rules (AnalyzeStack: resource OUTPUTS, related by dependencies).
+"""The catalogue's database stack rules 1-4 (AnalyzeStack: resource OUTPUTS, related by
+dependencies); rule 5 (least privilege) is in roles.py.
 
 Each check is linear in the number of resources: a `StackView` builds URN-keyed reverse indexes
 once per check. What a rule could not check (unknown values in preview) is reported through the
 SDK's advisory "can't run policy ... during preview" diagnostic, after all known violations.
+What comes from outside the stack (a literal id) is judged by `exposure-inputs-verifiable`.
 """
 from __future__ import annotations
 
-import fnmatch
-import re
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from pulumi_policy import Severity
 
-from .base import MANDATORY, UNKNOWN, items, number, text
+from .base import MANDATORY, UNKNOWN, is_set, items, number, text
 from .database import CLUSTER, CLUSTER_INSTANCE, DB_INSTANCE, MYSQL_ENGINES, POSTGRES_ENGINES
-from .network import SECURITY_GROUP, SG_RULE, VPC_INGRESS, Permission, permissions
-from .routes import default_routes, route_tables
-from .security import KMS_KEY, MANAGED_POLICY, ROLE, ROLE_POLICY, SECRET, allows, document, \
-    listed, statements
+from .hosts import LAUNCH_CONFIGURATION, host_groups, public_members
+from .iamdocs import listed
+from .ingress import ingress_of
+from .network import INTERNET_THRESHOLDS, SECURITY_GROUP
+from .routes import INTERNET_GATEWAY, internet_routes, route_tables
 from .stackview import StackView, label, stack_rule
 
 DATABASES = (CLUSTER, DB_INSTANCE)
@@ -25,10 +26,12 @@ SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 SUBNET = "aws:ec2/subnet:Subnet"
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EBS_VOLUME = "aws:ebs/volume:Volume"
 RDS_PROXY = "aws:rds/proxy:Proxy"
-INSTANCE_PROFILE = "aws:iam/instanceProfile:InstanceProfile"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+KMS_KEY = "aws:kms/key:Key"
 KMS_ALIAS = "aws:kms/alias:Alias"
+SECRET = "aws:secretsmanager/secret:Secret"
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 Result = Iterable[tuple[str, Optional[str]]]
@@ -45,77 +48,38 @@ def engine_port(view: StackView, db: Any) -> Optional[int]:
 
 
 def db_subnets(view: StackView, db: Any) -> tuple[list, Optional[str]]:
-    """(subnets, problem): the DB's subnets via its subnet group, or why they are unknown."""
+    """(subnets of this stack, problem): the DB's subnets via its subnet group. Inputs from
+    outside the stack are not a problem here (`exposure-inputs-verifiable` judges them)."""
     groups = view.deps(db, "dbSubnetGroupName", SUBNET_GROUP)
-    if not groups:
-        if text(view.get(db, "dbSubnetGroupName")) is None and view.get(
-                db, "dbSubnetGroupName") is not UNKNOWN:
-            return [], "has no DB subnet group (it would use the default VPC's public subnets)"
-        return [], ("takes `dbSubnetGroupName` from outside this stack, so its subnets cannot "
-                    "be verified; pass the SubnetGroup's `name` output")
-    subnets = [s for g in groups for s in view.deps(g, "subnetIds", SUBNET)]
-    if not subnets:
-        return [], (f"uses {label(groups[0])}, whose `subnetIds` do not come from subnets of "
-                    "this stack, so they cannot be verified")
-    return subnets, None
+    if not groups and text(view.get(db, "dbSubnetGroupName")) is None and view.get(
+            db, "dbSubnetGroupName") is not UNKNOWN:
+        return [], "has no DB subnet group (it would use the default VPC's public subnets)"
+    return [s for g in groups for s in view.deps(g, "subnetIds", SUBNET)], None
 
 
 # 1 ----------------------------------------------------------------------------------------
 def _no_internet_route(view: StackView, config: dict) -> Result:
-    forbidden = {"internet gateway"}
-    if config.get("forbidNatRoute") is True:
-        forbidden |= {"NAT gateway", "egress-only gateway"}
+    kinds = None if config.get("forbidNatRoute") is True else {INTERNET_GATEWAY}
     for db in view.of(*DATABASES):
         subnets, problem = db_subnets(view, db)
         if problem:
             yield f"{label(db)} {problem}.", db.urn
+        seen: set = set()
         for subnet in subnets:
             for table in route_tables(view, subnet):
-                for blamed, kind in default_routes(view, table):
-                    if kind in forbidden:
-                        yield (f"{label(db)} runs in {label(subnet)}, whose {label(table)} "
-                               f"sends 0.0.0.0/0 or ::/0 to a {kind}; database subnets must "
-                               "have no route to the internet (use an isolated route table)."
-                               ), blamed.urn
+                for blamed, kind, why in internet_routes(view, table, kinds, config):
+                    if (blamed.urn, kind) in seen:
+                        continue
+                    seen.add((blamed.urn, kind))
+                    yield (f"{label(db)} runs in {label(subnet)}, whose {label(table)} routes "
+                           f"{why} to the {kind}; database subnets must have no route to the "
+                           "internet of any kind (use an isolated route table)."), blamed.urn
 
 
 # 2 ----------------------------------------------------------------------------------------
-def _app_host_groups(view: StackView, config: dict) -> set:
-    allowed_types = set(listed(config.get("allowedSourceTypes")))
-    urns: set = set()
-    for r in view.of(*allowed_types):
-        for key in ("vpcSecurityGroupIds", "securityGroups", "vpcSecurityGroupIds"):
-            urns.update(d.urn for d in view.deps(r, key, SECURITY_GROUP))
-    return urns
-
-
-def ingress_of(view: StackView, sg: Any) -> Iterable[tuple[Any, Permission, list, list]]:
-    """(declaring resource, permission, source SGs of this stack, unresolved sources) for every
-    ingress of `sg`. Sources are resolved through the input's dependencies; a refreshed SG's
-    `ingress` output also mirrors standalone rules, whose source ids resolve to stack SGs."""
-    def sources(owner: Any, perm: Permission, key: str) -> tuple[list, list]:
-        deps = view.deps(owner, key, SECURITY_GROUP)
-        if deps:
-            return deps, []
-        by_id = view.by_output("id", SECURITY_GROUP)
-        resolved = [by_id[s] for s in perm.sources if isinstance(s, str) and s in by_id]
-        return resolved, [s for s in perm.sources if s is not UNKNOWN and not (
-            isinstance(s, str) and s in by_id)]
-
-    for perm in permissions(view.props(sg), SECURITY_GROUP):
-        if perm.direction == "ingress":
-            yield (sg, perm, *sources(sg, perm, "ingress"))
-    for rule in view.referrers(sg, SG_RULE, "securityGroupId"):
-        for perm in permissions(view.props(rule), SG_RULE):
-            if perm.direction == "ingress":
-                yield (rule, perm, *sources(rule, perm, "sourceSecurityGroupId"))
-    for rule in view.referrers(sg, VPC_INGRESS, "securityGroupId"):
-        for perm in permissions(view.props(rule), VPC_INGRESS):
-            yield (rule, perm, *sources(rule, perm, "referencedSecurityGroupId"))
-
-
 def _db_ingress(view: StackView, config: dict) -> Result:
-    app_groups = _app_host_groups(view, config)
+    app_groups = host_groups(view, listed(config.get("allowedSourceTypes")))
+    public = {} if config.get("allowPublicHost") is True else public_members(view)
     for db in view.of(*DATABASES):
         groups = view.deps(db, "vpcSecurityGroupIds", SECURITY_GROUP)
         if not groups:
@@ -125,17 +89,25 @@ def _db_ingress(view: StackView, config: dict) -> Result:
             continue
         port = engine_port(view, db)
         for sg in groups:
-            for owner, perm, sources, unresolved in ingress_of(view, sg):
-                where = f"{label(sg)} ({label(owner)} {perm.path})" if owner is not sg else (
+            for ing in ingress_of(view, sg):
+                owner, perm = ing.owner, ing.perm
+                where = f"{label(sg)} ({label(owner)})" if owner is not sg else (
                     f"{label(sg)} {perm.path}")
-                if perm.cidrs:
-                    yield (f"{label(db)} accepts CIDR sources on {where}; allow only the app "
-                           "hosts' security groups."), owner.urn
-                foreign = [s for s in sources if s.urn not in app_groups]
-                if foreign or unresolved:
-                    names = ", ".join(label(s) for s in foreign) or "a source not in this stack"
-                    yield (f"{label(db)} accepts {names} on {where}; only security groups "
-                           "attached to app hosts may reach the database."), owner.urn
+                if perm.cidrs or perm.prefix_lists:
+                    what = "CIDR sources" if perm.cidrs else "a prefix list (CIDR sources)"
+                    yield (f"{label(db)} accepts {what} on {where}; allow only the app hosts' "
+                           "security groups."), owner.urn
+                foreign = [s for s in ing.groups if s.urn not in app_groups]
+                if foreign:
+                    yield (f"{label(db)} accepts {', '.join(label(s) for s in foreign)} on "
+                           f"{where}; only security groups attached to app hosts may reach "
+                           "the database."), owner.urn
+                for s in ing.groups:
+                    for host in app_groups.get(s.urn, []):
+                        if host.urn in public:
+                            yield (f"{label(db)} is reachable on {where} from {label(host)}, "
+                                   f"which {public[host.urn]}; hosts that reach the database "
+                                   "must have no public address."), owner.urn
                 if port is not None and view.is_unknown(perm.ports, owner, "ports"):
                     continue
                 if port is not None and perm.ports != (port, port):
@@ -145,23 +117,50 @@ def _db_ingress(view: StackView, config: dict) -> Result:
 
 
 # 3 ----------------------------------------------------------------------------------------
-_KEYED = (  # (type, input, condition input that must be true, what)
-    (CLUSTER, "kmsKeyId", None, "storage"),
-    (CLUSTER, "masterUserSecretKmsKeyId", "manageMasterUserPassword", "managed master secret"),
-    (DB_INSTANCE, "kmsKeyId", None, "storage"),
-    (DB_INSTANCE, "masterUserSecretKmsKeyId", "manageMasterUserPassword",
+def _always(view: StackView, r: Any) -> bool:
+    return True
+
+
+def _flag(key: str) -> Callable[[StackView, Any], bool]:
+    return lambda view, r: view.get(r, key) is True
+
+
+def _own_root(view: StackView, r: Any) -> bool:
+    """An instance launched from a template without its own root device is judged on the
+    template."""
+    return view.get(r, "rootBlockDevice") is not None or not is_set(view.get(r, "launchTemplate"))
+
+
+def _listed_ebs(key: str) -> Callable[[StackView, Any], bool]:
+    return lambda view, r: any(isinstance(d, dict) and (d.get("ebs") is not None or
+                                                        key == "ebsBlockDevices")
+                               for d in items(view.get(r, key)))
+
+
+_KEYED = (  # (type, input, condition, what)
+    (CLUSTER, "kmsKeyId", _always, "storage"),
+    (CLUSTER, "masterUserSecretKmsKeyId", _flag("manageMasterUserPassword"),
      "managed master secret"),
-    (CLUSTER_INSTANCE, "performanceInsightsKmsKeyId", "performanceInsightsEnabled",
+    (DB_INSTANCE, "kmsKeyId", _always, "storage"),
+    (DB_INSTANCE, "masterUserSecretKmsKeyId", _flag("manageMasterUserPassword"),
+     "managed master secret"),
+    (CLUSTER_INSTANCE, "performanceInsightsKmsKeyId", _flag("performanceInsightsEnabled"),
      "Performance Insights"),
-    (DB_INSTANCE, "performanceInsightsKmsKeyId", "performanceInsightsEnabled",
+    (DB_INSTANCE, "performanceInsightsKmsKeyId", _flag("performanceInsightsEnabled"),
      "Performance Insights"),
-    (SECRET, "kmsKeyId", None, "secret"),
-    (LOG_GROUP, "kmsKeyId", None, "log group"),
-    (EC2_INSTANCE, "rootBlockDevice", None, "root volume"),
+    (SECRET, "kmsKeyId", _always, "secret"),
+    (LOG_GROUP, "kmsKeyId", _always, "log group"),
+    (EC2_INSTANCE, "rootBlockDevice", _own_root, "root volume"),
+    (EC2_INSTANCE, "ebsBlockDevices", _listed_ebs("ebsBlockDevices"), "EBS volumes"),
+    (LAUNCH_TEMPLATE, "blockDeviceMappings", _listed_ebs("blockDeviceMappings"),
+     "EBS volumes (blockDeviceMappings)"),
+    (EBS_VOLUME, "kmsKeyId", _always, "volume"),
 )
+_FIELDS = {"rootBlockDevice": "rootBlockDevice.kmsKeyId", "ebsBlockDevices":
+           "ebsBlockDevices[].kmsKeyId", "blockDeviceMappings": "blockDeviceMappings[].ebs.kmsKeyId"}
 
 
-def _uses_stack_key(view: StackView, r: Any, key: str) -> bool:
+def uses_stack_key(view: StackView, r: Any, key: str) -> bool:
     for dep in view.deps(r, key):
         if dep.resource_type == KMS_KEY:
             return True
@@ -173,20 +172,61 @@ def _uses_stack_key(view: StackView, r: Any, key: str) -> bool:
 def _cmk(view: StackView, config: dict) -> Result:
     for rtype, key, condition, what in _KEYED:
         for r in view.of(rtype):
-            if condition and view.get(r, condition) is not True:
-                continue
-            if _uses_stack_key(view, r, key):
+            if not condition(view, r) or uses_stack_key(view, r, key):
                 continue
             value = view.get(r, key, "kmsKeyId") if key == "rootBlockDevice" else view.get(r, key)
-            how = "is not encrypted with a customer-managed key" if value in (None, "") else (
+            how = ("do not all use a KMS key created by this stack" if key in (
+                "ebsBlockDevices", "blockDeviceMappings") else
+                "is not encrypted with a customer-managed key" if value in (None, "") else
                 "uses a KMS key that is not created by this stack")
-            field = "rootBlockDevice.kmsKeyId" if key == "rootBlockDevice" else key
-            yield (f"{label(r)} {what} {how}: set `{field}` from this stack's KMS key."), r.urn
+            yield (f"{label(r)} {what} {how}: set `{_FIELDS.get(key, key)}` from this stack's KMS "
+                   "key."), r.urn
 
 
 # 4 ----------------------------------------------------------------------------------------
+def _keys_of(view: StackView, r: Any) -> list:
+    """KMS keys of this stack that `r` depends on (directly or through an alias)."""
+    found = []
+    for deps in (getattr(r, "property_dependencies", None) or {}).values():
+        for d in deps:
+            if d.resource_type == KMS_KEY:
+                found.append(d)
+            elif d.resource_type == KMS_ALIAS:
+                found += view.deps(d, "targetKeyId", KMS_KEY)
+    return found
+
+
+def database_dependencies(view: StackView, db: Any) -> list:
+    """What a database depends on: its KMS keys, the secret holding the master password (the
+    SecretVersion written from the same RandomPassword, or read into it) and that secret's
+    keys."""
+    out = {k.urn: k for k in _keys_of(view, db)}
+    secrets = []
+    for source in view.deps(db, "masterPassword") + view.deps(db, "masterPasswordWo"):
+        versions = [source] if source.resource_type == SECRET_VERSION else (
+            view.referrers(source, SECRET_VERSION, "secretString"))
+        secrets += [s for v in versions for s in view.deps(v, "secretId", SECRET)]
+        secrets += [source] if source.resource_type == SECRET else []
+    for secret in secrets:
+        out[secret.urn] = secret
+        out.update((k.urn, k) for k in _keys_of(view, secret))
+    return list(out.values())
+
+
+def database_closure(view: StackView) -> list:
+    """The databases and what they depend on (`database_dependencies`)."""
+    out: dict[str, Any] = {}
+    for db in view.of(*DATABASES):
+        out[db.urn] = db
+        out.update((r.urn, r) for r in database_dependencies(view, db))
+    return list(out.values())
+
+
 def _protected(view: StackView, config: dict) -> Result:
-    for r in view.of(*listed(config.get("types"))):
+    types = set(listed(config.get("types")))
+    scope = view.of(*types) if config.get("scope") == "all" else [
+        r for r in database_closure(view) if r.resource_type in types]
+    for r in scope:
         if not getattr(getattr(r, "opts", None), "protect", False):
             yield (f"{label(r)} must be registered with `protect=True` so `pulumi destroy` and "
                    "replacements cannot delete it."), r.urn
@@ -209,131 +249,59 @@ def _multi_az(view: StackView, config: dict) -> Result:
             yield f"{label(db)} must be Multi-AZ: set `multiAz: true`.", db.urn
 
 
-# 5 ----------------------------------------------------------------------------------------
-def _app_roles(view: StackView) -> list:
-    roles, seen = [], set()
-    for host in view.of(EC2_INSTANCE, LAUNCH_TEMPLATE):
-        for profile in view.deps(host, "iamInstanceProfile", INSTANCE_PROFILE):
-            for role in view.deps(profile, "role", ROLE):
-                if role.urn not in seen:
-                    seen.add(role.urn)
-                    roles.append(role)
-    return roles
-
-
-def _stack_arns(view: StackView) -> set:
-    arns: set = set()
-    for r in view.of(SECRET, KMS_KEY):
-        arns.add(view.get(r, "arn"))
-    for db in view.of(*DATABASES):
-        for s in items(view.get(db, "masterUserSecrets")):
-            if isinstance(s, dict):
-                arns.add(s.get("secretArn"))
-    return {a for a in arns if isinstance(a, str) and a}
-
-
-def _any_partition(arn: Any) -> Any:
-    """arn:aws-cn:… / arn:aws-us-gov:… compare equal to arn:aws:… (AWS managed policies exist
-    in every partition under the same name)."""
-    return re.sub(r"^arn:aws(?:-[a-z-]+)?:", "arn:aws:", arn) if isinstance(arn, str) else arn
-
-
-def _role_documents(view: StackView, role: Any, config: dict) -> Iterable[tuple[Any, str, Any]]:
-    """(owner, where, raw document) for every policy attached to `role`."""
-    for i, p in enumerate(items(view.get(role, "inlinePolicies"))):
-        if isinstance(p, dict):
-            yield role, f"inlinePolicies[{i}]", p.get("policy")
-    for rp in view.referrers(role, ROLE_POLICY, "role"):
-        yield rp, label(rp), view.get(rp, "policy")
-    allowed = {_any_partition(a) for a in listed(config.get("allowedManagedPolicies"))}
-    for att in view.referrers(role, ATTACHMENT, "role"):
-        managed = view.deps(att, "policyArn", MANAGED_POLICY)
-        for m in managed:
-            yield m, label(m), view.get(m, "policy")
-        arn = view.get(att, "policyArn")
-        if not managed and arn is not UNKNOWN and _any_partition(arn) not in allowed:
-            yield att, label(att), {"Statement": [{"Effect": "Allow", "Action": "*",
-                                                   "Resource": "*", "Managed": str(arn)}]}
-
-
-def _shown(statement: dict, wrong: list) -> str:
-    if "NotResource" in statement:
-        return "NotResource"
-    return ", ".join(wrong) or "no resource of this stack"
-
-
-def _least_privilege(view: StackView, config: dict) -> Result:
-    sensitive = [a.lower() for a in listed(config.get("sensitiveActions"))]
-    arns = None
-    for role in _app_roles(view):
-        for owner, where, raw in _role_documents(view, role, config):
-            if view.is_unknown(raw, owner, "policy"):
-                continue
-            doc, problem = document(raw) if raw is not None else (None, None)
-            if doc is None:
-                if problem:
-                    yield f"App role {label(role)}: {where} {problem}.", owner.urn
-                continue
-            for i, st in enumerate(statements(doc)):
-                if "Managed" in st:
-                    yield (f"App role {label(role)} has managed policy {st['Managed']} attached; "
-                           "allowed are " + ", ".join(sorted(listed(config.get(
-                               "allowedManagedPolicies")))) + "."), owner.urn
-                    continue
-                actions = [a.lower() for a in listed(st.get("Action"))]
-                granted = sorted({s for s in sensitive for a in actions if fnmatch.fnmatch(s, a)})
-                if not allows(st) or not granted:
-                    continue
-                arns = _stack_arns(view) if arns is None else arns
-                resources = listed(st.get("Resource"))
-                if UNKNOWN in items(st.get("Resource")) or st.get("Resource") is UNKNOWN:
-                    view.note(f"{label(owner)} statement {i} Resource")
-                    continue
-                wrong = [r for r in resources if r not in arns]
-                if "NotResource" in st or not resources or wrong:
-                    yield (f"App role {label(role)} ({where} statement {i}) grants "
-                           f"{', '.join(granted)} on {_shown(st, wrong)}; grant "
-                           "it only on this stack's secret and KMS key ARNs."), owner.urn
-
-
 RULES = [
     stack_rule(
         name="db-subnets-no-internet-route", types=DATABASES, check=_no_internet_route,
-        description="Checks whether the database's subnets have no 0.0.0.0/0 or ::/0 route to "
-                    "an internet gateway (or NAT, when configured).",
+        description="Checks whether the database's subnets have no route to the internet: no "
+                    "0.0.0.0/0, ::/0, set of routes that together cover it, or public block "
+                    "wider than the configured prefix, to an internet gateway (or, when "
+                    "configured, to any target: NAT gateway or instance, transit gateway, "
+                    "peering, egress-only gateway, endpoint...).",
         level=MANDATORY, severity=Severity.CRITICAL, anchors=("stack rule 1",),
         unknown="unknown route destination/gateway: advisory 'not checked'; relations use "
                 "dependencies, which are known in preview",
         config={"forbidNatRoute": {"type": "boolean", "default": False,
-                                   "description": "Treat NAT/egress-only routes as internet "
-                                                  "routes too (an isolated DB tier)."}}),
+                                   "description": "Treat routes to every other target (NAT "
+                                                  "gateway/instance, transit gateway, peering, "
+                                                  "egress-only gateway, ...) as internet "
+                                                  "routes too (an isolated DB tier)."},
+                **INTERNET_THRESHOLDS}),
     stack_rule(
         name="db-ingress-only-from-app-hosts", types=DATABASES, check=_db_ingress,
-        description="Checks whether database security groups accept only app-host security "
-                    "groups, on exactly the database port.",
+        description="Checks whether database security groups accept only the security groups "
+                    "of app hosts (instances, launch templates/configurations of Auto Scaling "
+                    "groups, RDS Proxies) that have no public address, on exactly the database "
+                    "port.",
         level=MANDATORY, severity=Severity.CRITICAL, anchors=("stack rule 2",),
         unknown="unknown port: advisory 'not checked' for that rule",
         config={"allowedSourceTypes": {
-            "type": "array", "items": {"type": "string"},
-            "default": [EC2_INSTANCE, LAUNCH_TEMPLATE, RDS_PROXY],
-            "description": "Resource types whose security groups count as app hosts."}}),
+                    "type": "array", "items": {"type": "string"},
+                    "default": [EC2_INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION, RDS_PROXY],
+                    "description": "Resource types whose security groups count as app hosts."},
+                "allowPublicHost": {"type": "boolean", "default": False,
+                                    "description": "Allow app hosts with a public address to "
+                                                   "reach the database (dev)."}}),
     stack_rule(
         name="encryption-uses-stack-cmk", types=tuple(dict.fromkeys(t for t, *_ in _KEYED)),
         check=_cmk,
-        description="Checks whether storage, secrets, Performance Insights, logs and EBS use a "
-                    "KMS key created by this stack.",
+        description="Checks whether storage, secrets, Performance Insights, logs and EBS "
+                    "(instances, launch templates, volumes) use a KMS key created by this stack.",
         level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule 3", "CKV_AWS_158"),
         unknown="uses dependencies only; never blocked by unknown values"),
     stack_rule(
         name="stack-deletion-safety", types=(CLUSTER, DB_INSTANCE, KMS_KEY, SECRET),
         check=_protected,
-        description="Checks whether the database, its KMS key and its secret are registered "
-                    "with protect=True.",
+        description="Checks whether the database, the KMS keys it uses and the secret holding "
+                    "its master password are registered with protect=True (scope `database`; "
+                    "`all` = every resource of the listed types).",
         level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule 4",),
         unknown="uses resource options only; never blocked by unknown values",
         config={"types": {"type": "array", "items": {"type": "string"},
                           "default": [CLUSTER, DB_INSTANCE, KMS_KEY, SECRET],
-                          "description": "Resource types that must be protected."}}),
+                          "description": "Resource types that must be protected."},
+                "scope": {"type": "string", "enum": ["database", "all"], "default": "database",
+                          "description": "database: what the databases depend on; all: every "
+                                         "resource of `types`."}}),
     stack_rule(
         name="rds-multi-az", types=(CLUSTER, DB_INSTANCE), check=_multi_az,
         description="Checks whether each Aurora cluster has enough instances spread over at "
@@ -342,21 +310,4 @@ RULES = [
         unknown="unknown availabilityZone: advisory 'not checked' for that cluster",
         config={"minimumInstances": {"type": "integer", "minimum": 1, "default": 2,
                                      "description": "Minimum instances per cluster."}}),
-    stack_rule(
-        name="app-role-least-privilege", types=(ROLE,), check=_least_privilege,
-        description="Checks whether the app host's role reads secrets and decrypts only with "
-                    "this stack's secret and key, and carries only allowed managed policies.",
-        level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule 5", "CKV_AWS_290",
-                                                           "CKV_AWS_355"),
-        unknown="policy document or ARNs unknown in preview: advisory 'not checked', checked "
-                "at update",
-        config={"sensitiveActions": {
-                    "type": "array", "items": {"type": "string"},
-                    "default": ["secretsmanager:GetSecretValue", "kms:Decrypt"],
-                    "description": "Actions that must be scoped to this stack's ARNs."},
-                "allowedManagedPolicies": {
-                    "type": "array", "items": {"type": "string"},
-                    "default": ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-                                "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy"],
-                    "description": "AWS managed policies the app role may carry."}}),
 ]

@@ -22,6 +22,28 @@ TYPE_LABELS = {
     "aws:kms/key:Key": "KMS key",
     "aws:secretsmanager/secret:Secret": "secret",
     "aws:iam/role:Role": "IAM role",
+    "aws:ec2/launchTemplate:LaunchTemplate": "launch template",
+    "aws:ec2/launchConfiguration:LaunchConfiguration": "launch configuration",
+    "aws:autoscaling/group:Group": "Auto Scaling group",
+    "aws:ec2/eip:Eip": "Elastic IP",
+    "aws:ec2/eipAssociation:EipAssociation": "Elastic IP association",
+    "aws:ec2/route:Route": "route",
+    "aws:ec2/routeTable:RouteTable": "route table",
+    "aws:ec2/managedPrefixList:ManagedPrefixList": "prefix list",
+    "aws:lb/loadBalancer:LoadBalancer": "load balancer",
+    "aws:alb/loadBalancer:LoadBalancer": "load balancer",
+    "aws:lb/listener:Listener": "listener",
+    "aws:alb/listener:Listener": "listener",
+    "aws:rds/proxy:Proxy": "RDS Proxy",
+    "aws:rds/subnetGroup:SubnetGroup": "DB subnet group",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "ingress rule",
+    "aws:ec2/securityGroupRule:SecurityGroupRule": "security group rule",
+    "aws:cloudwatch/logGroup:LogGroup": "log group",
+    "aws:ebs/volume:Volume": "EBS volume",
+    "aws:iam/rolePolicy:RolePolicy": "role policy",
+    "aws:iam/policy:Policy": "IAM policy",
+    "aws:iam/policyAttachment:PolicyAttachment": "policy attachment",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "role policy attachment",
 }
 
 
@@ -77,13 +99,49 @@ class StackView:
             self._refs[index_key] = index
         return self._refs[index_key].get(target.urn, [])
 
-    def by_output(self, key: str, *types: str) -> dict[str, Any]:
-        """Resources of `types` by a known string output (e.g. their `id`), built once."""
-        index_key = ("output", key, types)
+    def identities(self, resource: Any) -> set:
+        """The known strings other inputs use to name `resource`: its `id`, `name`, `arn` and
+        the ARN's last segment (`arn:…:security-group/sg-0ab…` -> `sg-0ab…`). AnalyzeStack
+        sends outputs, which carry no `id` for most types, so the ARN is the reliable one."""
+        out = {v for k in ("id", "name", "arn") if isinstance(v := self.get(resource, k), str)
+               and v}
+        arn = self.get(resource, "arn")
+        if isinstance(arn, str) and "/" in arn:
+            out.add(arn.rsplit("/", 1)[-1])
+        return out
+
+    def by_identity(self, *types: str) -> dict[str, Any]:
+        """Resources of `types` by every identity string (see `identities`), built once."""
+        index_key = ("identity", types)
         if index_key not in self._refs:
-            self._refs[index_key] = {v: r for r in self.of(*types)
-                                     if isinstance(v := self.get(r, key), str) and v}
+            self._refs[index_key] = {i: r for r in self.of(*types) for i in self.identities(r)}
         return self._refs[index_key]
+
+    def resolve(self, resource: Any, key: str, values: Any, *types: str
+                ) -> tuple[list, list[str], bool]:
+        """Which resources of `types` the ids in input `key` of `resource` name, and which ids
+        this stack does not define: (resources, foreign ids, unaccounted unknown). `values` is
+        the input (a string or a list). An id names a resource when it is one of its
+        identities; while the dependencies' identities are unknown (preview), the input's
+        dependencies account for as many ids as there are dependencies."""
+        values = values if isinstance(values, list) else [values]
+        values = [v for v in values if v is not None and v != ""]
+        deps = self.deps(resource, key, *types)
+        by_identity = self.by_identity(*types)
+        known_deps = any(self.identities(d) for d in deps)
+        found, foreign, unaccounted, spare = [], [], False, len(deps)
+        for v in values:
+            if isinstance(v, str) and v in by_identity:
+                found.append(by_identity[v])
+                spare -= 1
+            elif (v is UNKNOWN or not known_deps) and spare > 0:
+                spare -= 1
+                found += deps
+            elif v is UNKNOWN:
+                unaccounted = True
+            elif isinstance(v, str):
+                foreign.append(v)
+        return list({r.urn: r for r in found}.values()), foreign, unaccounted
 
     def note(self, what: str) -> None:
         """Record something the rule could not check (reported as advisory)."""

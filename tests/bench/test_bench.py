@@ -41,3 +41,9 @@ def test_run_prints_the_floor_table():
     floor = next(ln for ln in lines if ln.startswith("| floor: import pulumi"))
     cells = [c.strip() for c in floor.strip("|").split("|")]
     assert float(cells[1]) > 0 and float(cells[2]) > 0 and float(cells[4]) > 0 and cells[6] == "1.00"
+
+
+def test_pack_ab_documents_itself():
+    out = subprocess.run([sys.executable, str(REPO / "bench" / "pack_ab.py"), "--help"],
+                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "--rounds" in out.stdout, out.stderr

@@ -13,6 +13,10 @@ CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 DB_INSTANCE = "aws:rds/instance:Instance"
 EC2 = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+CLUSTER_SNAPSHOT = "aws:rds/clusterSnapshot:ClusterSnapshot"
+SNAPSHOT_COPY = "aws:rds/clusterSnapshotCopy:ClusterSnapshotCopy"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 VOLUME = "aws:ebs/volume:Volume"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -101,9 +105,38 @@ def ec2() -> dict:
 
 
 def launch_template() -> dict:
-    return {"metadataOptions": {"httpTokens": "required"},
-            "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}}],
+    return {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1.0},
+            "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {
+                "encrypted": "true", "kmsKeyId": KEY_ARN, "volumeType": "gp3"}}],
+            "iamInstanceProfile": {"name": "app-host-profile"},
+            "networkInterfaces": [{"deviceIndex": 0.0, "associatePublicIpAddress": "false",
+                                   "securityGroups": ["sg-0app"]}],
             "userData": base64.b64encode(USER_DATA.encode()).decode()}
+
+
+def launch_configuration() -> dict:
+    return {"imageId": "ami-0a1b2c3d4e5f60718", "instanceType": "t3.micro",
+            "metadataOptions": {"httpTokens": "required"},
+            "rootBlockDevice": {"encrypted": True, "volumeSize": 20.0},
+            "userData": USER_DATA, "iamInstanceProfile": "app-host-profile",
+            "associatePublicIpAddress": False, "securityGroups": ["sg-0app"]}
+
+
+def cluster_snapshot() -> dict:
+    return {"dbClusterIdentifier": "db-cluster", "dbClusterSnapshotIdentifier": "db-snap-1",
+            "sharedAccounts": ["210987654321"]}
+
+
+def snapshot_copy() -> dict:
+    return {"sourceDbClusterSnapshotIdentifier": "arn:aws:rds:eu-west-1:123456789012:"
+            "cluster-snapshot:db-snap-1", "targetDbClusterSnapshotIdentifier": "db-snap-1-copy",
+            "kmsKeyId": KEY_ARN, "sharedAccounts": []}
+
+
+def bucket_policy() -> dict:
+    return {"bucket": "aurorakit-alb-logs", "policy": doc({
+        "Effect": "Allow", "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": "arn:aws:s3:::aurorakit-alb-logs/*"})}
 
 
 def volume() -> dict:
@@ -210,4 +243,6 @@ HAPPY = {CLUSTER: cluster, CLUSTER_INSTANCE: cluster_instance, DB_INSTANCE: db_i
          ROLE: role, ROLE_POLICY: role_policy, MANAGED_POLICY: managed_policy, TABLE: table,
          TOPIC: topic, LOG_GROUP: log_group, LB: load_balancer, ALB: load_balancer,
          LISTENER: listener, PROXY: proxy, ROLE_ATTACHMENT: role_attachment,
-         POLICY_ATTACHMENT: policy_attachment}
+         POLICY_ATTACHMENT: policy_attachment, LAUNCH_CONFIGURATION: launch_configuration,
+         CLUSTER_SNAPSHOT: cluster_snapshot, SNAPSHOT_COPY: snapshot_copy,
+         BUCKET_POLICY: bucket_policy}

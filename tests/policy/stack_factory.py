@@ -2,9 +2,11 @@
 
 Shape (like the project's prod stack): VPC with flow log and closed default SG; 2 public subnets
 routed to an IGW; 2 private subnets routed to NAT; 2 isolated DB subnets with a route table and
-no default route; a KMS key; an Aurora MySQL cluster (TLS parameter group, managed password)
-with 2 instances in 2 AZs; DB SG with one ingress rule from the app SG on 3306; an app host
-with instance profile -> role -> policy scoped to the cluster's secret and the key.
+no default route; a KMS key; an Aurora MySQL cluster (TLS parameter group, managed password,
+IAM auth) with 2 instances in 2 AZs, in an AWS Backup selection; DB SG with one ingress rule
+from the app SG on 3306; an app host with instance profile -> role -> policy that connects with
+IAM auth (rds-db:connect) and reads only the app's own secret with the key; an HTTPS ALB with
+a WAF web ACL.
 """
 from __future__ import annotations
 
@@ -30,8 +32,20 @@ T = {
     "random": "random:index/randomPassword:RandomPassword",
     "lb": f.LB, "listener": f.LISTENER, "lrule": "aws:lb/listenerRule:ListenerRule",
     "rotation": "aws:secretsmanager/secretRotation:SecretRotation",
+    "lt": f.LAUNCH_TEMPLATE, "asg": "aws:autoscaling/group:Group", "eip": "aws:ec2/eip:Eip",
+    "eipassoc": "aws:ec2/eipAssociation:EipAssociation",
+    "pl": "aws:ec2/managedPrefixList:ManagedPrefixList",
+    "plentry": "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+    "waf": "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "backup": "aws:backup/selection:Selection", "proxy": f.PROXY,
+    "cra": "aws:rds/clusterRoleAssociation:ClusterRoleAssociation",
+    "polatt": f.POLICY_ATTACHMENT, "sv": "aws:secretsmanager/secretVersion:SecretVersion",
+    "tgw": "aws:ec2transitgateway/transitGateway:TransitGateway",
 }
-APP_POLICY = f.doc(f.READ_SECRET, f.DECRYPT)
+API_SECRET_ARN = f.SECRET_ARN + "-api"
+CONNECT = {"Effect": "Allow", "Action": "rds-db:connect", "Resource":
+           f"arn:aws:rds-db:eu-west-1:{f.ACCOUNT}:dbuser:cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/app"}
+APP_POLICY = f.doc({**f.READ_SECRET, "Resource": [API_SECRET_ARN]}, f.DECRYPT, CONNECT)
 
 
 def good_stack() -> Stack:
@@ -103,28 +117,34 @@ def good_stack() -> Stack:
     role = s.add(T["role"], "app-role", {"assumeRolePolicy": f.trust("ec2.amazonaws.com")})
     s.add(T["rp"], "app-read-secret", {"role": "app-role", "policy": APP_POLICY},
           {"role": [role], "policy": [cluster, key]})
+    s.add(T["backup"], "db-backup", {"name": "db", "planId": "plan-1", "resources": [
+        "arn:aws:rds:eu-west-1:123456789012:cluster:db-cluster-1a2b"]},
+        {"resources": [cluster]})
     s.add(T["att"], "app-ssm", {"role": "app-role", "policyArn":
                                 "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"},
           {"role": [role]})
     profile = s.add(T["profile"], "app-profile", {"role": "app-role"}, {"role": [role]})
     s.add(T["ec2"], "app-host", f.ec2(), {
         "iamInstanceProfile": [profile], "vpcSecurityGroupIds": [app_sg],
-        "subnetId": [s.find("net-private-0")], "rootBlockDevice": [key]})
+        "subnetId": [s.find("net-private-0")], "rootBlockDevice": [key], "ebsBlockDevices": [key]})
     alb_sg = s.add(T["sg"], "alb-sg", {"description": "ALB", "vpcId": "vpc-0a1b"},
                    {"vpcId": [vpc]})
     for port in (80.0, 443.0):
         s.add(T["ingress"], f"alb-ingress-{port:g}", {
             "ipProtocol": "tcp", "fromPort": port, "toPort": port, "cidrIpv4": "0.0.0.0/0",
             "description": f"listener {port:g}"}, {"securityGroupId": [alb_sg]})
-    alb = s.add(T["lb"], "app-alb", f.load_balancer(), {
+    alb = s.add(T["lb"], "app-alb", {**f.load_balancer(), "securityGroups": ["sg-alb"]}, {
         "subnets": [s.find("net-public-0"), s.find("net-public-1")], "securityGroups": [alb_sg]})
+    s.add(T["waf"], "app-waf", {"resourceArn": f.LB_ARN, "webAclArn": "arn:aws:wafv2:eu-west-1:"
+                                f"{f.ACCOUNT}:regional/webacl/app/0b1c2d3e"},
+          {"resourceArn": [alb]})
     s.add(T["listener"], "app-https", f.listener(), {"loadBalancerArn": [alb]})
     s.add(T["listener"], "app-http-redirect", {
         "loadBalancerArn": f.LB_ARN, "port": 80.0, "protocol": "HTTP", "defaultActions": [
             {"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443",
                                               "statusCode": "HTTP_301"}}]},
         {"loadBalancerArn": [alb]})
-    api_secret = s.add(T["secret"], "app-api-secret", {**f.secret(), "arn": f.SECRET_ARN + "-api"},
+    api_secret = s.add(T["secret"], "app-api-secret", {**f.secret(), "arn": API_SECRET_ARN},
                        {"kmsKeyId": [key]}, protect=True)
     s.add(T["rotation"], "app-api-secret-rotation", {
         "secretId": f.SECRET_ARN + "-api", "rotationRules": {"automaticallyAfterDays": 30.0}},

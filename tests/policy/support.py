@@ -9,8 +9,13 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from pulumi_policy import (PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions,
-                           ResourceValidationArgs, StackValidationArgs)
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from policy.rules import REGISTRY

@@ -30,6 +30,7 @@ def test_dev_relaxes_only_what_it_may():
     dev = load_policy_config(str(REPO / "policy" / "config" / "dev.json"))
     assert dev["ec2-no-public-ip"].properties == {"allowPublicHost": True}
     assert dev["ec2-no-public-ip-from-subnet"].properties == {"allowPublicHost": True}
+    assert dev["db-ingress-only-from-app-hosts"].properties == {"allowPublicHost": True}
     for never_relaxed in ("rds-storage-encrypted", "rds-customer-managed-key",
                           "rds-not-publicly-accessible", "sg-no-world-ingress-to-sensitive-ports",
                           "db-subnets-no-internet-route", "db-ingress-only-from-app-hosts",
@@ -37,8 +38,10 @@ def test_dev_relaxes_only_what_it_may():
                           "sns-topic-encrypted", "cloudwatch-log-group-encrypted",
                           "rds-proxy-require-tls", "lb-listener-modern-tls",
                           "alb-http-redirects-to-https", "lb-world-ingress-only-listener-ports",
-                          "resource-policy-no-public-principal", "iam-no-passrole-wildcard",
-                          "iam-no-admin-managed-policy"):
+                          "resource-policy-no-public-principal", "iam-no-privilege-escalation",
+                          "iam-no-admin-managed-policy", "sg-no-world-ingress-across-rules",
+                          "rds-not-publicly-accessible", "ec2-no-secrets-in-user-data",
+                          "iam-no-wildcard-actions", "app-role-least-privilege"):
         assert never_relaxed not in dev or dev[never_relaxed].enforcement_level == "mandatory"
 
 
@@ -136,6 +139,37 @@ def test_broken_prod_variant_is_blocked(prod_pack, shared_run, variant):
     assert not unexpected, _summary(result.mandatory)
     for d in result.diagnostics:  # never echo the secrets a variant plants
         assert "hunter2hunter2" not in d.message and "correct-horse" not in d.message
+
+
+def test_class_variants_are_blocked_in_preview_too(prod_pack):
+    """Issue 12's shared class variants in one preview run: ids are unknown, relations are not."""
+    group = variants.merged([v for v in variants.VARIANTS if v.shared and v.name[:2] in (
+        "c1", "c2", "c3", "c4", "c5", "c6", "c7")])
+    result = _run_variant(prod_pack, group, preview=True)
+    found = {(d.policy_name, d.urn.rsplit("::", 1)[-1]) for d in result.mandatory}
+    for name in group.name.split("+"):
+        v = next(x for x in variants.VARIANTS if x.name == name)
+        assert (v.expected_rule, v.expected_resource) in found, (name, _summary(result.mandatory))
+
+
+def test_iam_auth_guardrails_see_todays_components_as_advisory(prod_pack):
+    """Issue 10: today's app role reads the master secret and the IAM-only proxy has no grant
+    and a trust without aws:SourceAccount; prod.json keeps the rule advisory until the
+    components change (then its line is removed and it is mandatory like the rest)."""
+    result = _run_variant(prod_pack, variants.Variant("proxy", "", "", {"dbProxy": True}))
+    found = {d.urn.rsplit("::", 1)[-1] for d in result.diagnostics
+             if d.policy_name == "db-iam-auth-guardrails" and d.enforcement_level == "advisory"}
+    assert {"app-db-access", "db-proxy", "db-proxy-role"} <= found, found
+    assert result.mandatory == [], _summary(result.mandatory)
+
+
+def test_an_unrelated_secret_is_no_deletion_safety_violation(prod_pack):
+    def extra() -> None:
+        import pulumi_aws as aws
+        aws.secretsmanager.Secret("unrelated-api-key", kms_key_id=variants.CAPTURED["db-key"].arn,
+                                  recovery_window_in_days=7)
+    result = _run_variant(prod_pack, variants.Variant("unrelated", "", "", extra=extra))
+    assert result.mandatory == [], _summary(result.mandatory)
 
 
 # In preview the gateway/SG ids these defects use are unknown: the relations must still be found.

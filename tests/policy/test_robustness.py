@@ -7,16 +7,27 @@ an advisory "can't run policy during preview" diagnostic (support.check_* catch 
 """
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
+import json
+import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import (UNKNOWN_ARRAY_VALUE, UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE,
-                                 UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE)
+from pulumi_policy.proxy import (
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+)
 
 from policy.rules import REGISTRY
+from policy.rules.userdata import findings
 
 from . import factories as f
 from .support import Stack, check_resource, options
@@ -29,7 +40,16 @@ TYPES = sorted({t for r in REGISTRY for t in r.types} | set(f.HAPPY) | {
     "aws:iam/instanceProfile:InstanceProfile", "aws:ec2/vpc:Vpc",
     "aws:ec2/routeTableAssociation:RouteTableAssociation",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup", "aws:lb/listenerRule:ListenerRule",
-    "aws:secretsmanager/secretRotation:SecretRotation"})
+    "aws:secretsmanager/secretRotation:SecretRotation", "aws:autoscaling/group:Group",
+    "aws:ec2/eip:Eip", "aws:ec2/eipAssociation:EipAssociation",
+    "aws:ec2/networkInterface:NetworkInterface",
+    "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment",
+    "aws:ec2/managedPrefixList:ManagedPrefixList",
+    "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry",
+    "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:backup/selection:Selection",
+    "aws:rds/clusterRoleAssociation:ClusterRoleAssociation",
+    "aws:secretsmanager/secretVersion:SecretVersion", "random:index/randomPassword:RandomPassword",
+    "aws:iam/policyAttachment:PolicyAttachment", "aws:kms/alias:Alias"})
 # every key any rule reads, so random props hit the interesting paths
 KEYS = sorted({k for factory in f.HAPPY.values() for k in factory()} | {
     "routes", "subnetIds", "mapPublicIpOnLaunch", "parameters", "destinationCidrBlock",
@@ -39,12 +59,23 @@ KEYS = sorted({k for factory in f.HAPPY.values() for k in factory()} | {
     "securityGroupId", "role", "policyArn", "availabilityZone", "clusterIdentifier",
     "networkInterfaces", "publicIp", "associatePublicIpAddress", "managedPolicyArns", "users",
     "defaultActions", "actions", "listenerArn", "loadBalancerArn", "secretId", "logGroupClass",
-    "retentionInDays", "kmsMasterKeyId", "requireTls", "sslPolicy", "loadBalancerType"})
+    "retentionInDays", "kmsMasterKeyId", "requireTls", "sslPolicy", "loadBalancerType",
+    "vpcZoneIdentifiers", "launchTemplate", "mixedInstancesPolicy", "launchConfiguration",
+    "entries", "cidr", "prefixListId", "prefixListIds", "destinationPrefixListId",
+    "transitGatewayId", "instanceId", "networkInterfaceId", "vpcPeeringConnectionId",
+    "resourceArn", "resources", "notResources", "roleArn", "roles", "sharedAccounts", "auths",
+    "defaultAuthScheme", "iamDatabaseAuthenticationEnabled", "internal", "tags",
+    "assumeRolePolicy", "instance", "networkInterface", "masterPassword", "secretString",
+    "arn", "id", "name", "iamRoles", "dbClusterIdentifier", "vpcSecurityGroupIds",
+    "securityGroups", "dbSubnetGroupName", "egressOnlyGatewayId", "allocationId"})
 NESTED = ["protocol", "fromPort", "toPort", "cidrBlocks", "ipv6CidrBlocks", "description",
           "encrypted", "enabled", "httpTokens", "Statement", "Effect", "Action", "Resource",
           "Principal", "cidrBlock", "ipv6CidrBlock", "gatewayId", "natGatewayId", "name",
           "value", "policy", "ebs", "secretArn", "securityGroups", "self", "type", "redirect",
-          "associatePublicIpAddress", "virtualName", "noDevice", "httpEndpoint", "bucket"]
+          "associatePublicIpAddress", "virtualName", "noDevice", "httpEndpoint", "bucket",
+          "Condition", "NotPrincipal", "NotResource", "NotAction", "StringEquals", "iamAuth",
+          "launchTemplateSpecification", "launchTemplateId", "subnetId", "cidr", "secretArn",
+          "aws:PrincipalAccount", "associateCarrierIpAddress", "aurorakit:allow-plain-http"]
 UNKNOWNS = st.sampled_from([UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE,
                             UNKNOWN_ARRAY_VALUE, UNKNOWN_OBJECT_VALUE])
 EDGE_NUMBERS = st.sampled_from([float("inf"), float("-inf"), float("nan"), 1e308, -1.0, 0.0,
@@ -55,7 +86,10 @@ SCALARS = st.one_of(EDGE_NUMBERS, st.none(), st.booleans(), st.integers(-70000, 
                                      "HTTP", "HTTPS", "redirect", "disabled", "application",
                                      "iam:PassRole", "arn:aws:iam::aws:policy/AdministratorAccess",
                                      "{\"Statement\": [{\"Action\": \"*\"}]}", "aurora-mysql",
-                                     "postgres", "ON", "not/a/cidr", float("inf"),
+                                     "postgres", "ON", "not/a/cidr", "0.0.0.0/1",
+                                     "128.0.0.0/1", "pl-0a1b", "REQUIRED", "IAM_AUTH", "all",
+                                     "true", "false", "sg-0a1b", "subnet-0a1b",
+                                     "arn:aws:rds:eu-west-1:1:db-proxy:prx-0a1b", float("inf"),
                                      float("-inf"), float("nan"), 1e308, -1.0, 65535.0]),
                     UNKNOWNS)
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
@@ -158,3 +192,81 @@ def test_no_remediation_raises(type_, props):
                                       "urn:x", "x", options(), None, None, {})
         fixed = rule.policy.remediate(args)
         assert fixed is None or isinstance(fixed, dict)
+
+
+# Never crash, never stall -----------------------------------------------------------------
+DEEP = "[" * 50_000 + "]" * 50_000
+LIMIT = 16 * 1024  # EC2's user data limit: the largest string a rule is asked to read
+STALL_S = 0.5      # CPU seconds per rule per input: "well under a second"
+ADVERSARIAL = st.text(alphabet="pasword_PASSWORD=:- \n\t\"'$({[<>]})-p/+AKIA019aA.@",
+                      min_size=1, max_size=24)
+
+
+def _fill(unit: str) -> str:
+    """A repeated unit up to EC2's limit: the shape that makes backtracking regexes explode."""
+    return (unit * (LIMIT // len(unit) + 1))[:LIMIT]
+
+
+def _timed(fn, *args) -> float:
+    start = time.process_time()  # CPU time: other load on the machine does not count
+    fn(*args)
+    return time.process_time() - start
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(unit=ADVERSARIAL, wrap=st.sampled_from(["raw", "base64", "gzip+base64", "write_files"]))
+def test_user_data_detector_is_linear_on_adversarial_16kb_inputs(unit, wrap):
+    data = _fill(unit)
+    if wrap != "raw":
+        raw = data.encode()[: LIMIT * 3 // 4 - 64]
+        payload = base64.b64encode(gzip.compress(raw) if wrap.startswith("gzip") else raw).decode()
+        data = ("#cloud-config\nwrite_files:\n- encoding: b64\n  content: " + payload
+                if wrap == "write_files" else payload)[:LIMIT]
+    assert _timed(findings, data) < STALL_S, (wrap, unit)
+
+
+@pytest.mark.parametrize("unit", ["password", "password=", "a", "a=", "--password", "mysql -p",
+                                  "s://u:", "${", "DB_PASSWORD=x\n", "-----BEGIN "],
+                         ids=lambda u: repr(u))
+def test_user_data_patterns_that_were_cubic_take_milliseconds(unit):
+    """Before the fix, 'password' * 128 (1 KB) took 3.7 s and 2 KB 22.6 s (cubic)."""
+    assert _timed(findings, _fill(unit)) < STALL_S
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(unit=ADVERSARIAL)
+def test_every_rule_reads_16kb_of_anything_in_well_under_a_second(unit):
+    data = _fill(unit)
+    doc = json.dumps({"Statement": [{"Effect": "Allow", "Action": [data[:64]] * 200,
+                                     "Resource": data, "Condition": {"StringLike": {
+                                         "aws:PrincipalArn": data}}}]})[:LIMIT]
+    props = {k: data for k in KEYS}
+    props.update(policy=doc, assumeRolePolicy=doc, inlinePolicies=[{"policy": doc}],
+                 ingress=[{"protocol": "tcp", "fromPort": 0.0, "toPort": 65535.0,
+                           "cidrBlocks": [data] + [f"52.{i}.0.0/16" for i in range(200)]}])
+    for type_ in TYPES:
+        for rule in RESOURCE_RULES:
+            if type_ in rule.types:
+                assert _timed(check_resource, rule.name, type_, props) < STALL_S, (rule.name,
+                                                                                   type_)
+    stack = Stack()
+    built = [stack.add(t, f"r{i}", props) for i, t in enumerate(TYPES)]
+    for r in built:  # every resource depends on every other through every key: the worst case
+        for key in ("securityGroupId", "vpcSecurityGroupIds", "subnetIds", "routeTableId",
+                    "role", "resources", "resourceArn", "loadBalancerArn", "instance"):
+            r.property_dependencies[key] = built
+    for rule in STACK_RULES:
+        assert _timed(stack.check, rule.name) < STALL_S, rule.name
+
+
+def test_deeply_nested_documents_never_raise():
+    props = {"policy": DEEP, "assumeRolePolicy": DEEP, "inlinePolicies": [{"policy": DEEP}],
+             "userData": DEEP[:LIMIT]}
+    for type_ in TYPES:
+        for rule in RESOURCE_RULES:
+            check_resource(rule.name, type_, props)
+    stack = Stack()
+    for i, t in enumerate(TYPES):
+        stack.add(t, f"r{i}", props)
+    for rule in STACK_RULES:
+        stack.check(rule.name)

@@ -222,12 +222,41 @@ def _alb_world_ssh(s):
           {"securityGroupId": [s.find("alb-sg")]})
 
 
+def _http_only_without_opt_in(s):
+    s.remove("app-https")
+    _http_forwards(s)
+
+
+def _no_waf(s):
+    s.remove("app-waf")
+
+
+def _no_backup(s):
+    s.remove("db-backup")
+
+
+def _app_reads_master_secret(s):
+    s.set("app-read-secret", "policy", policy_doc(f.READ_SECRET))
+
+
+def _wide_ssh_in_slices(s):
+    for i, half in enumerate(("52.0.0.0/16", "52.1.0.0/16")):
+        s.add(T["ingress"], f"ssh-half-{i}", {"ipProtocol": "tcp", "fromPort": 22.0,
+                                              "toPort": 22.0, "cidrIpv4": half},
+              {"securityGroupId": [s.find("app-sg")]})
+
+
 def _alb_all_traffic(s):
     s.set("alb-sg", "ingress", [{"protocol": "-1", "fromPort": 0.0, "toPort": 0.0,
                                  "cidrBlocks": ["0.0.0.0/0"]}])
 
 
 CASES = [
+    ("alb-listener-https", _http_only_without_opt_in, 'HTTP listener "app-http-redirect"'),
+    ("alb-waf-enabled", _no_waf, 'load balancer "app-alb" has no web ACL'),
+    ("rds-backup-plan-coverage", _no_backup, 'Aurora cluster "db-cluster" is not in an AWS Backup'),
+    ("db-iam-auth-guardrails", _app_reads_master_secret, "may read the master secret"),
+    ("sg-no-world-ingress-across-rules", _wide_ssh_in_slices, "131,072 public IPv4 addresses"),
     ("lb-world-ingress-only-listener-ports", _alb_world_ssh, "ports 22-22"),
     ("lb-world-ingress-only-listener-ports", _alb_all_traffic, "ports 0-65535"),
     ("alb-http-redirects-to-https", _http_forwards, 'HTTP listener "app-http-redirect"'),
@@ -242,7 +271,7 @@ CASES = [
     ("db-subnets-no-internet-route", _nat_route, "NAT gateway"),
     ("db-subnets-no-internet-route", _inline_igw, "internet gateway"),
     ("db-subnets-no-internet-route", _unknown_routes_from_igw, "internet gateway"),
-    ("db-subnets-no-internet-route", _literal_subnet_group, "outside this stack"),
+    ("exposure-inputs-verifiable", _literal_subnet_group, "DB subnet group db-subnets-1a2b"),
     ("db-subnets-no-internet-route", _no_subnet_group, "no DB subnet group"),
     ("db-subnets-no-internet-route", _db_in_private, "NAT gateway"),
     ("db-ingress-only-from-app-hosts", _cidr_ingress, "CIDR sources"),
@@ -342,6 +371,8 @@ def _rds_mysql_stack():
         "masterUserSecretKmsKeyId": [s.find("db-key")],
         "dbSubnetGroupName": [s.find("db-subnets")], "parameterGroupName": [pg],
         "vpcSecurityGroupIds": [s.find("db-sg")]}, protect=True)
+    s.add(T["backup"], "db-mysql-backup", {"resources": ["arn:aws:rds:eu-west-1:1:db:db-mysql"]},
+          {"resources": [s.find("db-mysql")]})
     return s
 
 
@@ -369,13 +400,19 @@ def test_unknown_computed_routes_without_gateway_inputs_are_fine():
 def test_refreshed_sg_ingress_mirroring_the_link_rule_is_fine():
     """After `pulumi refresh` a SecurityGroup's `ingress` output lists standalone rules too."""
     s = good_stack()
-    s.set("app-sg", "id", "sg-0app0000000000001")
+    s.set("app-sg", "arn", "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0app0000000000001")
+    s.set("link-db-ingress", "referencedSecurityGroupId", "sg-0app0000000000001")
     s.set("db-sg", "ingress", [{"protocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0,
                                 "securityGroups": ["sg-0app0000000000001"]}])
     assert s.check("db-ingress-only-from-app-hosts").ok
+    assert s.check("exposure-inputs-verifiable").ok
     s.set("db-sg", "ingress", [{"protocol": "tcp", "fromPort": 3306.0, "toPort": 3306.0,
                                 "securityGroups": ["sg-0elsewhere00000001"]}])
-    assert "a source not in this stack" in s.check("db-ingress-only-from-app-hosts").messages[0]
+    assert s.check("db-ingress-only-from-app-hosts").ok  # what it names is judged below
+    out = s.check("exposure-inputs-verifiable")
+    assert "source security group sg-0elsewhere00000001" in out.messages[0]
+    assert s.check("exposure-inputs-verifiable",
+                   {"allowedExternalIds": ["sg-0elsewhere00000001"]}).ok
 
 
 def test_explicit_false_wins_over_a_public_subnet_and_dev_may_allow_it():
@@ -386,11 +423,24 @@ def test_explicit_false_wins_over_a_public_subnet_and_dev_may_allow_it():
     assert s.check("ec2-no-public-ip-from-subnet", {"allowPublicHost": True}).ok
 
 
-def test_http_only_load_balancer_is_left_to_the_advisory_rule():
+def test_http_only_load_balancer_is_left_to_the_plain_http_rule():
     s = good_stack()
-    s.remove("app-https")
-    _http_forwards(s)
+    _http_only_without_opt_in(s)
     assert s.check("alb-http-redirects-to-https").ok
+    assert not s.check("alb-listener-https").ok
+    s.set("app-http-redirect", "tags", {"aurorakit:allow-plain-http": "true"})  # the opt-in
+    assert s.check("alb-listener-https").ok
+    s.set("app-http-redirect", "tags", {"aurorakit:allow-plain-http": "false"})
+    assert not s.check("alb-listener-https").ok
+
+
+def test_plain_http_is_fine_when_it_redirects_or_the_balancer_is_internal():
+    s = good_stack()
+    s.remove("app-https")  # the HTTP listener still redirects to HTTPS
+    assert s.check("alb-listener-https").ok
+    _http_forwards(s)
+    s.set("app-alb", "internal", True)
+    assert s.check("alb-listener-https").ok
 
 
 def test_unknown_listener_actions_are_not_checked():

@@ -7,6 +7,8 @@ ACTIVE variant around the project's own __main__.py.
 """
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -49,7 +51,9 @@ def merged(variants: list) -> Variant:
                    also=tuple(sorted({r for v in variants for r in (v.expected_rule, *v.also)})))
 
 
-_CAPTURE = {"network-igw", "app-sg", "network-nat-0", "network-public-0", "app-alb-sg"}
+_CAPTURE = {"network-igw", "app-sg", "network-nat-0", "network-public-0", "network-public-1",
+            "app-alb-sg", "db-sg", "db-cluster", "db-key", "app-instance", "app-role",
+            "network-isolated-0", "db-monitoring-role"}
 _UNSET = object()
 
 
@@ -132,6 +136,137 @@ def _plain_http() -> list:
 
 SECRET_USER_DATA = "#cloud-config\nruncmd:\n  - echo DB_PASSWORD=hunter2hunter2 > /etc/app.env\n"
 
+
+# Issue 12's evasion classes, one defect each (the names start with the class: c1- ... c9-).
+def _isolated_route(name: str, **target: Any) -> None:
+    rt = CAPTURED["program"]["stack"].network.isolated_route_table_id
+    aws.ec2.Route(name, route_table_id=rt, **target)
+
+
+def _ssh_halves() -> None:  # class 1: two /1 halves are the internet
+    for i, half in enumerate(("0.0.0.0/1", "128.0.0.0/1")):
+        aws.vpc.SecurityGroupIngressRule(
+            f"bad-ssh-half-{i}", security_group_id=CAPTURED["app-sg"].id, ip_protocol="tcp",
+            from_port=22, to_port=22, cidr_ipv4=half, description="ssh, half the internet")
+
+
+def _ssh_slices() -> None:  # class 1: blocks below the threshold, together above it
+    for i, block in enumerate(("52.0.0.0/16", "52.1.0.0/16")):
+        aws.vpc.SecurityGroupIngressRule(
+            f"bad-ssh-slice-{i}", security_group_id=CAPTURED["app-sg"].id, ip_protocol="tcp",
+            from_port=22, to_port=22, cidr_ipv4=block, description="ssh from a provider")
+
+
+def _db_route_halves() -> None:  # classes 1 and 5
+    for i, half in enumerate(("0.0.0.0/1", "128.0.0.0/1")):
+        _isolated_route(f"bad-db-half-route-{i}", destination_cidr_block=half,
+                        gateway_id=CAPTURED["network-igw"].id)
+
+
+def _alb_port_slices() -> None:  # class 1 on a load balancer
+    for i, block in enumerate(("52.0.0.0/16", "52.1.0.0/16")):
+        aws.vpc.SecurityGroupIngressRule(
+            f"bad-alb-slice-{i}", security_group_id=CAPTURED["app-alb-sg"].id,
+            ip_protocol="tcp", from_port=9000, to_port=9000, cidr_ipv4=block,
+            description="debug port")
+
+
+def _world_prefix_list(name: str) -> aws.ec2.ManagedPrefixList:
+    return aws.ec2.ManagedPrefixList(name, address_family="IPv4", max_entries=2, entries=[
+        {"cidr": "0.0.0.0/1", "description": "half"}, {"cidr": "128.0.0.0/1",
+                                                       "description": "other half"}])
+
+
+def _ssh_from_prefix_list() -> None:  # class 2
+    plist = _world_prefix_list("bad-world-list")
+    aws.vpc.SecurityGroupIngressRule(
+        "bad-pl-ssh", security_group_id=CAPTURED["app-sg"].id, ip_protocol="tcp", from_port=22,
+        to_port=22, prefix_list_id=plist.id, description="ssh from a list")
+
+
+def _db_route_to_prefix_list() -> None:  # classes 2 and 5
+    plist = _world_prefix_list("bad-route-list")
+    _isolated_route("bad-db-pl-route", destination_prefix_list_id=plist.id,
+                    nat_gateway_id=CAPTURED["network-nat-0"].id)
+
+
+def _eip_on_host() -> None:  # class 4
+    aws.ec2.Eip("bad-host-eip", domain="vpc", instance=CAPTURED["app-instance"].id)
+
+
+def _asg_in_public_subnets() -> None:  # class 4 (and issue 9: the fleet judged like a host)
+    template = aws.ec2.LaunchTemplate(
+        "bad-fleet-template", image_id="ami-0a1b2c3d4e5f60718", instance_type="t3.small",
+        vpc_security_group_ids=[CAPTURED["app-sg"].id],
+        iam_instance_profile={"name": "app-profile"},
+        metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1},
+        block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {
+            "encrypted": "true", "kms_key_id": CAPTURED["db-key"].arn, "volume_type": "gp3"}}])
+    aws.autoscaling.Group(
+        "bad-fleet", min_size=2, max_size=4,
+        vpc_zone_identifiers=[CAPTURED["network-public-0"].id, CAPTURED["network-public-1"].id],
+        launch_template={"id": template.id, "version": "$Latest"})
+
+
+def _db_route_transit_gateway() -> None:  # class 5
+    tgw = aws.ec2transitgateway.TransitGateway("bad-tgw", description="shared egress")
+    _isolated_route("bad-db-tgw-route", destination_cidr_block="0.0.0.0/0",
+                    transit_gateway_id=tgw.id)
+
+
+def _db_route_nat_instance() -> None:  # class 5
+    _isolated_route("bad-db-eni-route", destination_cidr_block="0.0.0.0/0",
+                    network_interface_id=CAPTURED["app-instance"].primary_network_interface_id)
+
+
+def _s3_full_access_for_app() -> None:  # class 6
+    aws.iam.PolicyAttachment("bad-app-s3", roles=[CAPTURED["app-role"].name],
+                             policy_arn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+
+
+def _escalation_on_monitoring_role() -> None:  # class 6: any role, not only the app's
+    aws.iam.RolePolicy("bad-monitoring-escalation", role=CAPTURED["db-monitoring-role"].id,
+                       policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                           "Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": "*"}]}))
+
+
+def _cluster_role_reads_every_secret() -> None:  # class 6: roles associated with the cluster
+    role = aws.iam.Role("bad-cluster-role", assume_role_policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "rds.amazonaws.com"}}]}))
+    aws.iam.RolePolicy("bad-cluster-role-secrets", role=role.id, policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action":
+                                                "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    aws.rds.ClusterRoleAssociation("bad-cluster-role-link", feature_name="s3Import",
+                                   db_cluster_identifier=CAPTURED["db-cluster"].id,
+                                   role_arn=role.arn)
+
+
+def _public_snapshot() -> None:  # class 7
+    aws.rds.ClusterSnapshot("bad-public-snapshot", db_cluster_snapshot_identifier="db-snap-1",
+                            db_cluster_identifier=CAPTURED["db-cluster"].id,
+                            shared_accounts=["all"])
+
+
+def _template_with_gzipped_secret() -> None:  # class 9: cloud-init gz+b64 write_files
+    payload = base64.b64encode(gzip.compress(b"DB_PASSWORD=hunter2hunter2\n", mtime=0)).decode()
+    user_data = ("#cloud-config\nwrite_files:\n  - path: /etc/app.env\n    encoding: gz+b64\n"
+                 f"    content: {payload}\n")
+    aws.ec2.LaunchTemplate(
+        "bad-secret-template", image_id="ami-0a1b2c3d4e5f60718", instance_type="t3.small",
+        iam_instance_profile={"name": "app-profile"},
+        metadata_options={"http_tokens": "required"},
+        block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {
+            "encrypted": "true", "kms_key_id": CAPTURED["db-key"].arn}}],
+        user_data=base64.b64encode(user_data.encode()).decode())
+
+
+SECURE_TRANSPORT_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish", "Resource": "*",
+    "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]})
+EXTERNAL_SG = "sg-0123456789abcdef0"
+EXTERNAL_SUBNET = "subnet-0123456789abcdef0"
+
 VARIANTS = [
     Variant("storage-unencrypted", "rds-storage-encrypted", "db-cluster",
             changes={"db-cluster": {"storage_encrypted": False}}),
@@ -167,7 +302,7 @@ VARIANTS = [
     Variant("public-host", "ec2-no-public-ip", "app-instance",
             overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"],
                        "albAllowHttp": None},
-            also=("ec2-no-public-ip-from-subnet",)),
+            also=("ec2-no-public-ip-from-subnet", "db-ingress-only-from-app-hosts")),
     Variant("world-ssh", "sg-no-world-ingress-to-sensitive-ports", "bad-world-ssh",
             extra=_world_ssh),
     Variant("db-ingress-from-cidr", "db-ingress-only-from-app-hosts", "app-to-db-ingress",
@@ -183,7 +318,7 @@ VARIANTS = [
             changes={"db-key": {"enable_key_rotation": False}}),
     Variant("wildcard-policy", "iam-no-wildcard-actions", "app-db-access",
             changes={"app-db-access": {"policy": STAR_POLICY}},
-            also=("app-role-least-privilege",)),
+            also=("app-role-least-privilege", "iam-no-privilege-escalation")),
     Variant("trust-anyone", "iam-trust-only-services", "app-role",
             changes={"app-role": {"assume_role_policy": ANYONE_TRUST}}),
     Variant("admin-managed-policy", "app-role-least-privilege", "app-ssm-core",
@@ -218,7 +353,7 @@ VARIANTS = [
             changes={"app-http-redirect": {"default_actions": _Lazy(_plain_http)}}, shared=True),
     Variant("proxy-without-tls", "rds-proxy-require-tls", "db-proxy",
             overrides={"dbProxy": True}, changes={"db-proxy": {"require_tls": False}}, shared=True),
-    Variant("passrole-anywhere", "iam-no-passrole-wildcard", "app-db-access",
+    Variant("passrole-anywhere", "iam-no-privilege-escalation", "app-db-access",
             changes={"app-db-access": {"policy": PASSROLE_POLICY}}, shared=True),
     Variant("poweruser-monitoring", "iam-no-admin-managed-policy", "db-monitoring-policy",
             changes={"db-monitoring-policy": {
@@ -227,11 +362,60 @@ VARIANTS = [
             extra=_user_with_policy, shared=True),
     Variant("host-in-public-subnet", "ec2-no-public-ip-from-subnet", "app-instance",
             changes={"app-instance": {"subnet_id": PUBLIC_SUBNET,
-                                      "associate_public_ip_address": _UNSET}}, shared=True),
+                                      "associate_public_ip_address": _UNSET}},
+            also=("db-ingress-only-from-app-hosts",), shared=True),
     Variant("alb-extra-world-port", "lb-world-ingress-only-listener-ports", "bad-alb-8080",
             extra=_alb_admin_port, shared=True),
     Variant("public-key-policy", "resource-policy-no-public-principal", "db-key",
             changes={"db-key": {"policy": PUBLIC_KEY_POLICY}}, shared=True),
     Variant("flow-log-elsewhere", "vpc-flow-logs-enabled", "network-vpc",
             changes={"network-flow-log": {"vpc_id": "vpc-0fedcba9876543210"}}),
+    # issue 12, by class
+    Variant("c1-ssh-from-two-halves", "sg-no-world-ingress-to-sensitive-ports", "bad-ssh-half-0",
+            extra=_ssh_halves, shared=True),
+    Variant("c1-ssh-from-slices-across-rules", "sg-no-world-ingress-across-rules", "app-sg",
+            extra=_ssh_slices, shared=True),
+    Variant("c1-db-routes-two-halves-to-igw", "db-subnets-no-internet-route",
+            "bad-db-half-route-0", extra=_db_route_halves, shared=True),
+    Variant("c1-alb-port-from-slices", "lb-world-ingress-only-listener-ports", "bad-alb-slice-0",
+            extra=_alb_port_slices, shared=True),
+    Variant("c2-ssh-from-prefix-list", "sg-no-world-ingress-across-rules", "bad-pl-ssh",
+            extra=_ssh_from_prefix_list, shared=True),
+    Variant("c2-db-route-to-prefix-list", "db-subnets-no-internet-route", "bad-db-pl-route",
+            extra=_db_route_to_prefix_list, shared=True),
+    Variant("c3-cluster-sg-by-literal-id", "exposure-inputs-verifiable", "db-cluster",
+            changes={"db-cluster": {"vpc_security_group_ids": _Lazy(
+                lambda: [CAPTURED["db-sg"].id, EXTERNAL_SG])}}, shared=True),
+    Variant("c3-db-subnet-by-literal-id", "exposure-inputs-verifiable", "db-subnets",
+            changes={"db-subnets": {"subnet_ids": _Lazy(
+                lambda: [CAPTURED["network-isolated-0"].id, EXTERNAL_SUBNET])}}, shared=True),
+    Variant("c3-alb-sg-by-literal-id", "exposure-inputs-verifiable", "app-alb",
+            changes={"app-alb": {"security_groups": ["sg-0fedcba9876543210"]}}),
+    Variant("c4-eip-on-app-host", "ec2-no-public-ip-from-subnet", "bad-host-eip",
+            extra=_eip_on_host, also=("db-ingress-only-from-app-hosts",), shared=True),
+    Variant("c4-asg-in-public-subnets", "ec2-no-public-ip-from-subnet", "bad-fleet",
+            extra=_asg_in_public_subnets, also=("db-ingress-only-from-app-hosts",),
+            shared=True),
+    Variant("c5-db-route-to-transit-gateway", "db-subnets-no-internet-route", "bad-db-tgw-route",
+            extra=_db_route_transit_gateway, shared=True),
+    Variant("c5-db-route-to-nat-instance", "db-subnets-no-internet-route", "bad-db-eni-route",
+            extra=_db_route_nat_instance, shared=True),
+    Variant("c6-app-role-s3-full-access", "app-role-least-privilege", "bad-app-s3",
+            extra=_s3_full_access_for_app, also=("iam-no-admin-managed-policy",), shared=True),
+    Variant("c6-escalation-on-another-role", "iam-no-privilege-escalation",
+            "bad-monitoring-escalation", extra=_escalation_on_monitoring_role, shared=True),
+    Variant("c6-cluster-role-reads-every-secret", "app-role-least-privilege",
+            "bad-cluster-role-secrets", extra=_cluster_role_reads_every_secret, shared=True),
+    Variant("c7-cluster-snapshot-shared-with-all", "rds-not-publicly-accessible",
+            "bad-public-snapshot", extra=_public_snapshot, shared=True),
+    Variant("c8-topic-policy-secure-transport-only", "resource-policy-no-public-principal",
+            "db-alarms", changes={"db-alarms": {"policy": SECURE_TRANSPORT_ONLY}}, shared=True),
+    Variant("c9-user-data-in-base64", "ec2-no-secrets-in-user-data", "app-instance",
+            changes={"app-instance": {"user_data": base64.b64encode(
+                SECRET_USER_DATA.encode()).decode()}}, shared=True),
+    Variant("c9-template-gzip-write-files", "ec2-no-secrets-in-user-data", "bad-secret-template",
+            extra=_template_with_gzipped_secret, shared=True),
+    # issue 15: an internet-facing ALB serves plain HTTP without the explicit opt-in
+    Variant("i15-plain-http-without-opt-in", "alb-listener-https", "app-http",
+            changes={"app-http": {"tags": {}}}),
 ]

@@ -1,0 +1,185 @@
+"""EC2 hosts as the stack declares them: instances, Auto Scaling groups (through their launch
+template or launch configuration), and the Elastic IPs associated with them. Which security
+groups the hosts carry, and which hosts end up with a public address by any route.
+
+Relations come from property dependencies only (ids are unknown in preview): an ASG names its
+template in `launchTemplate` / `mixedInstancesPolicy` / `launchConfiguration`, its subnets in
+`vpcZoneIdentifiers`; an instance its subnet in `subnetId` (or its template's interface); an
+EIP its instance in `instance` (`instanceId` on an EipAssociation) or an interface attached to
+one (`networkInterface` / `networkInterfaceId`).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .base import UNKNOWN, false, is_set, items, text, true
+from .stackview import StackView, label
+
+INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+ASG = "aws:autoscaling/group:Group"
+EIP = "aws:ec2/eip:Eip"
+EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation"
+ENI = "aws:ec2/networkInterface:NetworkInterface"
+ENI_ATTACHMENT = "aws:ec2/networkInterfaceAttachment:NetworkInterfaceAttachment"
+SUBNET = "aws:ec2/subnet:Subnet"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+TEMPLATES = (LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION)
+_SG_KEYS = {INSTANCE: ("vpcSecurityGroupIds", "securityGroups"),
+            LAUNCH_TEMPLATE: ("vpcSecurityGroupIds", "networkInterfaces", "securityGroupNames"),
+            LAUNCH_CONFIGURATION: ("securityGroups",)}
+
+
+def templates(view: StackView, host: Any) -> list:
+    """The launch templates/configurations an instance or ASG launches from (of this stack)."""
+    if host.resource_type == INSTANCE:
+        return view.deps(host, "launchTemplate", LAUNCH_TEMPLATE)
+    if host.resource_type == ASG:
+        return (view.deps(host, "launchTemplate", LAUNCH_TEMPLATE)
+                + view.deps(host, "mixedInstancesPolicy", LAUNCH_TEMPLATE)
+                + view.deps(host, "launchConfiguration", LAUNCH_CONFIGURATION))
+    return []
+
+
+def security_groups(view: StackView, resource: Any) -> list:
+    """Security groups of this stack that an instance/template/ASG attaches."""
+    if resource.resource_type == ASG:
+        return [sg for t in templates(view, resource) for sg in security_groups(view, t)]
+    found = [sg for key in _SG_KEYS.get(resource.resource_type, ())
+             for sg in view.deps(resource, key, SECURITY_GROUP)]
+    if resource.resource_type == INSTANCE and not found:
+        found = [sg for t in templates(view, resource) for sg in security_groups(view, t)]
+    return found
+
+
+def _interfaces(view: StackView, template: Any) -> list[dict]:
+    return [n for n in items(view.get(template, "networkInterfaces")) if isinstance(n, dict)]
+
+
+def _template_public_ip(view: StackView, template: Any) -> Any:
+    """True / False (asked explicitly) / None (the subnet decides) / UNKNOWN (noted)."""
+    if template.resource_type == LAUNCH_CONFIGURATION:
+        values = [view.get(template, "associatePublicIpAddress")]
+        where = "associatePublicIpAddress"
+    else:
+        values = [n.get(k) for n in _interfaces(view, template)
+                  for k in ("associatePublicIpAddress", "associateCarrierIpAddress")]
+        where = "networkInterfaces[].associatePublicIpAddress"
+    if any(v is UNKNOWN for v in values) or view.get(template, "networkInterfaces") is UNKNOWN:
+        view.note(f"{label(template)} {where}")
+        return UNKNOWN
+    if any(true(v) for v in values):
+        return True
+    return False if any(false(v) for v in values) else None
+
+
+def _subnet_reasons(view: StackView, host: Any, subnets: list, via: str,
+                    verb: str = "gets") -> Iterable[str]:
+    for subnet in subnets:
+        mapped = view.get(subnet, "mapPublicIpOnLaunch")
+        if not view.is_unknown(mapped, subnet, "mapPublicIpOnLaunch") and true(mapped):
+            yield (f"{verb} a public IP from {label(subnet)} (`mapPublicIpOnLaunch: true`){via}")
+
+
+def _instance_reasons(view: StackView, host: Any) -> Iterable[str]:
+    explicit = view.get(host, "associatePublicIpAddress")
+    if view.is_unknown(explicit, host, "associatePublicIpAddress") or false(explicit):
+        return  # an explicit false wins over the subnet's default
+    if true(explicit) or text(view.get(host, "publicIp")):
+        # after an update the outputs say what AWS did, whatever the inputs asked for
+        yield "has a public IP address (`associatePublicIpAddress` / `publicIp`)"
+        return
+    if is_set(view.get(host, "networkInterfaces")):
+        return  # attached interfaces decide (their EIPs are checked separately)
+    subnets = view.deps(host, "subnetId", SUBNET)
+    if view.get(host, "subnetId") in (None, "") and is_set(view.get(host, "launchTemplate")):
+        for template in templates(view, host):  # the template's interface decides
+            asked = _template_public_ip(view, template)
+            if asked is True:
+                yield f"asks for a public IP through {label(template)}"
+            elif asked is None:
+                yield from _subnet_reasons(view, host, view.deps(
+                    template, "networkInterfaces", SUBNET), f" via {label(template)}")
+        return
+    if not subnets and view.get(host, "subnetId") in (None, ""):
+        yield ("has no `subnetId`: it launches in the default VPC, whose subnets give every "
+               "instance a public IP")
+    yield from _subnet_reasons(view, host, subnets, "")
+
+
+def _group_reasons(view: StackView, group: Any) -> Iterable[str]:
+    asked = [(_template_public_ip(view, t), t) for t in templates(view, group)]
+    for value, template in asked:
+        if value is True:
+            yield f"launches instances with a public IP ({label(template)} asks for one)"
+    if any(v is not None for v, _ in asked):
+        return  # explicit (or unknown) template settings win over the subnets' default
+    zones = view.get(group, "vpcZoneIdentifiers")
+    if view.is_unknown(zones, group, "vpcZoneIdentifiers"):
+        return
+    subnets = view.deps(group, "vpcZoneIdentifiers", SUBNET)
+    if not subnets and not items(zones):
+        yield ("has no `vpcZoneIdentifiers`: its instances launch in the default VPC, whose "
+               "subnets give every instance a public IP")
+    for reason in _subnet_reasons(view, group, subnets, "", "get"):
+        yield "launches instances that " + reason
+
+
+def _instances_behind(view: StackView, eni: Any) -> list:
+    found = [i for a in view.referrers(eni, ENI_ATTACHMENT, "networkInterfaceId")
+             for i in view.deps(a, "instanceId", INSTANCE)]
+    return found + [i for i in view.referrers(eni, INSTANCE, "networkInterfaces")
+                    + view.referrers(eni, INSTANCE, "primaryNetworkInterface")]
+
+
+def _eip_hosts(view: StackView) -> Iterable[tuple[Any, Any]]:
+    """(EIP or association, instance) for every Elastic IP associated with an instance."""
+    for eip in view.of(EIP):
+        for host in view.deps(eip, "instance", INSTANCE):
+            yield eip, host
+        for eni in view.deps(eip, "networkInterface", ENI):
+            for host in _instances_behind(view, eni):
+                yield eip, host
+    for assoc in view.of(EIP_ASSOCIATION):
+        for host in view.deps(assoc, "instanceId", INSTANCE):
+            yield assoc, host
+        for eni in view.deps(assoc, "networkInterfaceId", ENI):
+            for host in _instances_behind(view, eni):
+                yield assoc, host
+
+
+def public_hosts(view: StackView) -> list[tuple[Any, Any, str]]:
+    """(resource to blame, host, why) for every host that gets a public address."""
+    found: list[tuple[Any, Any, str]] = []
+    for host in view.of(INSTANCE):
+        found += [(host, host, why) for why in _instance_reasons(view, host)]
+    for group in view.of(ASG):
+        found += [(group, group, why) for why in _group_reasons(view, group)]
+    for blame, host in _eip_hosts(view):
+        found.append((blame, host, f"gets a public address from {label(blame)}"))
+    return found
+
+
+def public_members(view: StackView) -> dict[str, str]:
+    """URN -> why, for every public host and every template a public ASG launches from (the
+    security groups of both are what reaches other resources)."""
+    out: dict[str, str] = {}
+    for _, host, why in public_hosts(view):
+        out.setdefault(host.urn, why)
+        for template in templates(view, host) if host.resource_type == ASG else ():
+            out.setdefault(template.urn, f"is what {label(host)} launches, which {why}")
+    return out
+
+
+def host_groups(view: StackView, types: Iterable[str]) -> dict[str, list]:
+    """Security group URN -> the resources of `types` that attach it (instances and templates
+    by all their security-group inputs; anything else, e.g. an RDS Proxy, by
+    `vpcSecurityGroupIds`)."""
+    out: dict[str, list] = {}
+    for r in view.of(*dict.fromkeys(types)):
+        groups = security_groups(view, r) if r.resource_type in _SG_KEYS else view.deps(
+            r, "vpcSecurityGroupIds", SECURITY_GROUP)
+        for sg in groups:
+            out.setdefault(sg.urn, []).append(r)
+    return out

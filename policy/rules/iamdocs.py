@@ -1,0 +1,140 @@
+"""IAM and resource-policy documents: parsing that never raises, statements, which actions a
+statement grants, which resources count as "everything", and which conditions pin the caller.
+
+All helpers are linear in the document (no recursion: a document nested thousands of levels
+deep is reported as unreadable instead of raising RecursionError).
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from typing import Any, Iterable, Optional
+
+from .base import items
+
+# Condition keys that say who the caller is (or from which account/organization/network path
+# it comes). A `*` principal restricted by one of these is not public; aws:SecureTransport,
+# aws:SourceIp, aws:CurrentTime, kms:ViaService alone are not identities.
+PINNING_KEYS = frozenset({
+    "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths", "aws:principalarn",
+    "aws:sourceaccount", "aws:sourcearn", "aws:sourceowner", "aws:sourceorgid",
+    "aws:sourceorgpaths", "aws:sourcevpc", "aws:sourcevpce", "aws:userid",
+    "kms:calleraccount"})
+_ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+# Operators that require the key to be present and equal to one of the values.
+_POSITIVE = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals",
+                       "arnlike"})
+
+
+def document(value: Any) -> tuple[Optional[dict], Optional[str]]:
+    """A policy document from a JSON string or object: (doc, None) or (None, problem)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except RecursionError:
+            return None, "is nested too deeply to be read"
+        except ValueError:
+            return None, "is not valid JSON"
+    if not isinstance(value, dict):
+        return None, "is not a JSON object"
+    return value, None
+
+
+def statements(doc: dict) -> list[dict]:
+    found = doc.get("Statement")
+    found = [found] if isinstance(found, dict) else items(found)
+    return [s for s in found if isinstance(s, dict)]
+
+
+def listed(value: Any) -> list:
+    return [value] if isinstance(value, str) else [v for v in items(value) if isinstance(v, str)]
+
+
+def allows(statement: dict) -> bool:
+    return statement.get("Effect", "Allow") == "Allow"
+
+
+def _matches(pattern: str, action: str) -> bool:
+    """IAM action patterns are case-insensitive globs; either side may carry the wildcard
+    (a document's `iam:Put*` grants `iam:PutRolePolicy`; a configured `iam:Put*Policy` is met
+    by a document's `iam:PutRolePolicy` or `iam:*`)."""
+    p, a = pattern.lower(), action.lower()
+    return fnmatch.fnmatchcase(a, p) or fnmatch.fnmatchcase(p, a)
+
+
+def granted(statement: dict, actions: Iterable[str]) -> list[str]:
+    """Which of `actions` an Allow statement grants (NotAction grants everything it omits)."""
+    if not allows(statement):
+        return []
+    wanted = list(actions)
+    if "NotAction" in statement:
+        excluded = listed(statement.get("NotAction"))
+        return [a for a in wanted if not any(_matches(x, a) for x in excluded)]
+    given = listed(statement.get("Action"))
+    return [a for a in wanted if any(_matches(g, a) for g in given)]
+
+
+def service_wildcards(statement: dict) -> list[str]:
+    """`*`, `*:*` and `<service>:*` actions of the statement (a whole service's API)."""
+    return [a for a in listed(statement.get("Action"))
+            if a == "*" or (a.endswith(":*") and "*" not in a[:-2] and "?" not in a[:-2])]
+
+
+def broad(resource: str) -> bool:
+    """Whether one Resource means "every resource of its kind": `*`, an ARN whose resource
+    part is `*` or `<type>/*` / `<type>:*` (every role, user, instance, secret...). S3 object
+    ARNs (`arn:aws:s3:::bucket/*`) name one bucket, so only `arn:aws:s3:::*` is broad there."""
+    if resource == "*":
+        return True
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return False
+    rest = parts[5]
+    if parts[2] == "s3":
+        return rest in ("*", "*/*")
+    return rest == "*" or bool(re.fullmatch(r"[A-Za-z][\w-]*[/:]\*", rest))
+
+
+def broad_resources(statement: dict) -> list[str]:
+    """The statement's resources that mean "every resource of the kind" (see `broad`);
+    NotResource counts as broad."""
+    if "NotResource" in statement:
+        return ["NotResource"]
+    return [r for r in listed(statement.get("Resource")) if broad(r)]
+
+
+def _concrete(key: str, value: Any) -> bool:
+    if not isinstance(value, str) or not value or "${" in value:
+        return False
+    if key in _ARN_KEYS and value.count(":") >= 5:
+        account = value.split(":")[4]
+        return bool(account) and "*" not in account and "?" not in account
+    return "*" not in value and "?" not in value
+
+
+def pins_caller(condition: Any) -> bool:
+    """Whether a statement's Condition restricts it to known callers (see PINNING_KEYS): a
+    positive operator (StringEquals, ArnLike, ForAnyValue:…; not …IfExists, not
+    ForAllValues:, which hold when the key is absent) with concrete values (no wildcard
+    account)."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        op = str(operator).lower()
+        op = op.removeprefix("foranyvalue:")
+        if op not in _POSITIVE or not isinstance(block, dict):
+            continue
+        for key, values in block.items():
+            key = str(key).lower()
+            values = listed(values) if isinstance(values, (str, list)) else []
+            if key in PINNING_KEYS and values and all(_concrete(key, v) for v in values):
+                return True
+    return False
+
+
+def everyone(principal: Any) -> bool:
+    """`*`, or `{"AWS": "*"}` (or any principal kind listing `*`)."""
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and any("*" in listed(v) for v in principal.values())
