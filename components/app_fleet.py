@@ -271,7 +271,10 @@ class AppFleetArgs:
 
 @published
 class AppFleet(pulumi.ComponentResource):
-    """The app's EC2 hosts (and ALB); see the module docstring."""
+    """The app's EC2 hosts from one hardened launch template (IMDSv2, encrypted root volume, no
+    SSH by default, an IAM role that may only connect to the database as the app user): an Auto
+    Scaling group in the private subnets behind an internet-facing ALB, or one public instance
+    (explicit opt-in); new app versions roll create-before-delete."""
 
     url: pulumi.Output[str]
     """URL of the app (the ALB's DNS name, or the public host's)."""

@@ -359,7 +359,12 @@ CLUSTER_IDENTITY = ("cluster_identifier_prefix", "engine", "engine_mode", "datab
 
 @published
 class AuroraCluster(pulumi.ComponentResource):
-    """A private Aurora cluster; see the module docstring."""
+    """A private Aurora MySQL or PostgreSQL cluster (provisioned or Serverless v2) on the isolated
+    subnets: its own KMS key (or a given one), TLS enforced, the master password managed by RDS
+    in Secrets Manager, IAM authentication, backups and a final snapshot kept, deletion
+    protection, writer and readers in different AZs, alarms, an AWS Backup plan, and optionally
+    reader autoscaling and an RDS Proxy; the app's least-privilege database user is created at
+    deploy time through the RDS Data API."""
 
     cluster_identifier: pulumi.Output[str]
     """The cluster identifier."""

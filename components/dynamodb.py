@@ -214,7 +214,9 @@ def forum_table_specs() -> tuple[TableSpec, ...]:
 
 @published
 class DynamoTables(pulumi.ComponentResource):
-    """DynamoDB tables; see the module docstring."""
+    """DynamoDB tables from typed specs (keys, global secondary indexes, TTL), encrypted with the
+    given KMS key, with point-in-time recovery and deletion protection; on-demand or provisioned
+    capacity with optional auto scaling."""
 
     table_names: dict[str, pulumi.Output[str]]
     """Logical name -> physical table name (what the app is configured with)."""

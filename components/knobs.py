@@ -243,8 +243,11 @@ def _plain(value: Any) -> bool:
 # --- types ----------------------------------------------------------------------------------
 
 def _type_problem(hint: Any, value: Any) -> Optional[str]:
-    """An enum field holding something that is not one of its values."""
+    """An enum field holding something that is not one of its values; an int field holding a
+    fraction."""
     base = base_type(hint)
+    if base is int and isinstance(value, float):
+        return "must be a whole number"
     if isinstance(base, type) and issubclass(base, enum.Enum) and not isinstance(value, base):
         return "allowed values are " + ", ".join(str(m.value) for m in base)
     return None
@@ -268,10 +271,13 @@ def base_type(hint: Any) -> Any:
 
 def _coerce(hint: Any, value: Any) -> Any:
     """Library input conversions: enum values given as plain strings, nested types given as dicts
-    and lists of dicts (what a component provider passes)."""
+    and lists of dicts, whole numbers given as floats (what a component provider passes: the SDK
+    maps schema names and enums but leaves integers as the wire's doubles)."""
     if value is None or isinstance(value, pulumi.Output):
         return value
     base = base_type(hint)
+    if base is int and isinstance(value, float) and value.is_integer():
+        return int(value)  # a component provider passes every number as a float
     if isinstance(base, type) and issubclass(base, enum.Enum) and not isinstance(value, base):
         try:
             return base(value)

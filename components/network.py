@@ -115,7 +115,10 @@ def subnet_cidrs(cidr: str, prefix: int, az_count: int) -> dict[str, list[str]]:
 
 @published
 class Network(pulumi.ComponentResource):
-    """A three-tier VPC; see the module docstring."""
+    """A three-tier VPC over 2 or 3 AZs: public, private (app) and isolated (db) subnets, the
+    isolated tier without any route to the internet; NAT none, single or per-az; the default
+    security group without rules; flow logs to a KMS-encrypted log group; S3 and DynamoDB
+    gateway endpoints (and optional interface endpoints) for the private tier."""
 
     vpc_id: pulumi.Output[str]
     """The VPC id."""
