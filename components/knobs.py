@@ -289,7 +289,7 @@ def _coerce(hint: Any, value: Any) -> Any:
     item = _item_type(base)
     if item is not None and isinstance(value, (list, tuple)):
         items = tuple(_coerce(item, v) for v in value)
-        return items if any(a is not b for a, b in zip(items, value)) else value
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     return value
 
 

@@ -16,7 +16,10 @@ import sysconfig
 import zipfile
 from pathlib import Path
 
+import grpc
 import pytest
+from google.protobuf import empty_pb2
+from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from components import __version__
 
@@ -123,9 +126,6 @@ def test_the_plugin_installs_from_its_requirements_and_serves_the_committed_sche
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         port = int(proc.stdout.readline().strip())
-        import grpc
-        from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
-        from google.protobuf import empty_pb2
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = provider_pb2_grpc.ResourceProviderStub(channel)
             served = json.loads(stub.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=60).schema)
