@@ -15,7 +15,7 @@ define apt_install
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
 endef
 
-.PHONY: deps apt apt-preview venv venv-preview preview diagram test bench docs lock clean
+.PHONY: deps apt apt-preview venv venv-preview preview diagram test bench docs schema lock clean
 
 deps: apt venv
 
@@ -27,12 +27,12 @@ apt-preview:
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz; fi
 
 # The full virtualenv (tests, benchmarks) includes everything preview needs.
-$(VENV)/.installed: requirements.txt requirements-preview.txt requirements-dev.txt policy/requirements.txt app/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-preview.txt requirements-dev.txt policy/requirements.txt app/requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.preview
 
-$(VENV)/.preview: requirements.txt requirements-preview.txt policy/requirements.txt
+$(VENV)/.preview: requirements.txt requirements-preview.txt policy/requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-preview.txt
 	touch $@
@@ -58,6 +58,11 @@ bench: deps
 # Regenerate the README's generated tables (config keys, policy rules).
 docs: venv
 	$(PY) docs/sync_readme.py
+
+# Regenerate the component package's schema (provider/schema.json, committed: API changes show in
+# diffs) from the components' annotations and docstrings, as the provider serves it.
+schema: venv-preview
+	$(PY) -m components.provider --write-schema provider/schema.json
 
 # Regenerate app/requirements.lock (the host's hashed wheels, x86_64 + aarch64) from
 # app/requirements.txt; needs PyPI. Run it after changing app/requirements.txt.

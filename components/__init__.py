@@ -1,15 +1,31 @@
 """aurorakit components: import these from any Pulumi program.
 
-    from components import Network, NetworkArgs, AuroraCluster, AuroraClusterArgs
-    from components import AppFleet, AppFleetArgs, DatabaseEndpoint, SecurityGroupLink
-"""
-from .app_fleet import AppFleet, AppFleetArgs, DatabaseEndpoint, Placement, ScalingMetric
-from .connections import Connections, SecurityGroupLink
-from .database import AuroraCluster, AuroraClusterArgs, DbMode
-from .engines import Engine
-from .knobs import ArgsError
-from .network import NatMode, Network, NetworkArgs
+In this repository (its own program and the tests) the package is `components`; installed from
+the aurorakit distribution (pyproject.toml) the same modules are the package `aurorakit`:
 
-__all__ = ["AppFleet", "AppFleetArgs", "ArgsError", "AuroraCluster", "AuroraClusterArgs", "Connections",
-           "DatabaseEndpoint", "DbMode", "Engine", "NatMode", "Network", "NetworkArgs", "Placement",
-           "ScalingMetric", "SecurityGroupLink"]
+    from aurorakit import Network, NetworkArgs, AuroraCluster, AuroraClusterArgs
+    from aurorakit import AppFleet, AppFleetArgs, DatabaseEndpoint, SecurityGroupLink
+"""
+__version__ = "0.1.0"
+"""The distribution's and the component package's version (pyproject.toml reads it here)."""
+
+from .app_fleet import AppFleet, AppFleetArgs, DatabaseEndpoint, Placement, ScalingMetric  # noqa: E402
+from .connections import Connections, SecurityGroupLink, SecurityGroupLinkArgs  # noqa: E402
+from .database import AuroraCluster, AuroraClusterArgs, DbMode  # noqa: E402
+from .dynamodb import (  # noqa: E402
+    BillingMode,
+    Capacity,
+    DynamoTables,
+    DynamoTablesArgs,
+    GlobalIndex,
+    Key,
+    TableSpec,
+)
+from .engines import Engine  # noqa: E402
+from .knobs import ArgsError  # noqa: E402
+from .network import NatMode, Network, NetworkArgs  # noqa: E402
+
+__all__ = ["AppFleet", "AppFleetArgs", "ArgsError", "AuroraCluster", "AuroraClusterArgs", "BillingMode",
+           "Capacity", "Connections", "DatabaseEndpoint", "DbMode", "DynamoTables", "DynamoTablesArgs",
+           "Engine", "GlobalIndex", "Key", "NatMode", "Network", "NetworkArgs", "Placement", "ScalingMetric",
+           "SecurityGroupLink", "SecurityGroupLinkArgs", "TableSpec"]

@@ -33,15 +33,13 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
-from app.cloud_init import encode_user_data, render_user_data
-from app.settings import ForumTables
-
 from .connections import Connections
 from .database_ops import db_user_arn
 from .instance_types import instance_type_problem
-from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches
+from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches, published
 from .load_balancer import fleet_alarms, internet_facing_alb
 from .policies import AccountContext, assume_role_policy, document
+from .webapp import cloud_init, settings
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 HEALTH_CHECK_GRACE = 600   # seconds: first boot installs Python and the app before /livez answers
@@ -54,6 +52,7 @@ def is_graviton(instance_type: str) -> bool:
     return family == "a1" or bool(re.fullmatch(r"[a-z]+\d+g[a-z]*", family))
 
 
+@published
 @dataclass(frozen=True)
 class DatabaseEndpoint:
     """What the hosts need to know about the database (no secret values): the app connects as
@@ -269,13 +268,21 @@ class AppFleetArgs:
         return is_graviton(self.instance_type)
 
 
+@published
 class AppFleet(pulumi.ComponentResource):
-    """The app's EC2 hosts (and ALB); see the module docstring."""
+    """The app's EC2 hosts from one hardened launch template (IMDSv2, encrypted root volume, no
+    SSH by default, an IAM role that may only connect to the database as the app user): an Auto
+    Scaling group in the private subnets behind an internet-facing ALB, or one public instance
+    (explicit opt-in); new app versions roll create-before-delete."""
 
     url: pulumi.Output[str]
     """URL of the app (the ALB's DNS name, or the public host's)."""
     security_group_id: pulumi.Output[str]
-    """The hosts' security group."""
+    """The hosts' security group (with `port`: a SecurityGroupLink's source, or the ALB's target)."""
+    port: int
+    """The port the hosts serve the app on (`AppFleetArgs.app_port`)."""
+    load_balancer_security_group_id: Optional[pulumi.Output[str]]
+    """The ALB's security group (placement private)."""
     role_arn: pulumi.Output[str]
     """The hosts' IAM role."""
     launch_template_id: pulumi.Output[str]
@@ -286,10 +293,6 @@ class AppFleet(pulumi.ComponentResource):
     """The single instance (placement public)."""
     ssm_session_command: pulumi.Output[str]
     """A command that opens a shell on a host with `aws ssm start-session`."""
-    connections: Connections
-    """The hosts' SG + app port, for SecurityGroupLink."""
-    load_balancer_connections: Optional[Connections]
-    """The ALB's SG + listener port (placement private)."""
 
     def __init__(self, name: str, args: AppFleetArgs, opts: Optional[pulumi.ResourceOptions] = None):
         if isinstance(args, Mapping):  # a component provider passes a dict
@@ -305,10 +308,11 @@ class AppFleet(pulumi.ComponentResource):
 
         role, profile, permissions = self._role(name, args, ctx, tags, child)
         sg = self._security_group(name, args, tags, child)
-        self.connections = Connections([sg.id], args.app_port, label=f"{name} host")
+        self._connections = Connections([sg.id], args.app_port, label=f"{name} host")
         template = self._launch_template(name, args, ctx, profile, sg, tags)
 
-        self.load_balancer_connections = None
+        self._load_balancer_connections: Optional[Connections] = None
+        self.load_balancer_security_group_id = None
         self.auto_scaling_group_name = self.instance_id = None
         if public:
             instance = aws.ec2.Instance(
@@ -324,8 +328,9 @@ class AppFleet(pulumi.ComponentResource):
                 lambda d: f"http://{d}" + ("" if args.app_port == 80 else f":{args.app_port}") if d else "")
             target = instance.id
         else:
-            lb = internet_facing_alb(name, args, self.connections, tags, self)
-            self.load_balancer_connections = lb.connections
+            lb = internet_facing_alb(name, args, self._connections, tags, self)
+            self._load_balancer_connections = lb.connections
+            self.load_balancer_security_group_id = lb.connections.security_group_ids[0]
             group = self._auto_scaling_group(name, args, template, lb, permissions, tags)
             self._scaling_policy(name, args, group, lb)
             fleet_alarms(name, lb, args.alarm_topic_arn, tags, self)
@@ -337,15 +342,28 @@ class AppFleet(pulumi.ComponentResource):
                 "--output text"))
 
         self.security_group_id = sg.id
+        self.port = args.app_port
         self.role_arn = role.arn
         self.launch_template_id = template.id
         self.ssm_session_command = pulumi.Output.all(target, ctx.region).apply(
             lambda a: f"aws ssm start-session --region {a[1]} --target {a[0]}")
         self.register_outputs({
-            "url": self.url, "security_group_id": self.security_group_id, "role_arn": self.role_arn,
+            "url": self.url, "security_group_id": self.security_group_id, "port": self.port,
+            "load_balancer_security_group_id": self.load_balancer_security_group_id, "role_arn": self.role_arn,
             "launch_template_id": self.launch_template_id,
             "auto_scaling_group_name": self.auto_scaling_group_name, "instance_id": self.instance_id,
             "ssm_session_command": self.ssm_session_command})
+
+    # Python-only handles (not schema outputs: other languages use the security group ids + port).
+    @property
+    def connections(self) -> Connections:
+        """The hosts' SG + app port, for SecurityGroupLink."""
+        return self._connections
+
+    @property
+    def load_balancer_connections(self) -> Optional[Connections]:
+        """The ALB's SG + listener port (placement private)."""
+        return self._load_balancer_connections
 
     def _role(self, name, args, ctx, tags, child):
         db = args.database
@@ -402,10 +420,10 @@ class AppFleet(pulumi.ComponentResource):
         reader = (db.reader_endpoint if db.proxy_endpoint is None
                   else db.proxy_read_only_endpoint or db.proxy_endpoint)
         user_data = pulumi.Output.all(ctx.region, writer, reader, args.forum_tables).apply(
-            lambda a: encode_user_data(render_user_data(
+            lambda a: cloud_init.encode_user_data(cloud_init.render_user_data(
                 region=a[0], db_user=args.app_db_user, writer_endpoint=a[1], reader_endpoint=a[2],
                 port=db.port, db_name=db.db_name, engine=db.engine, app_port=args.app_port,
-                forum_tables=ForumTables(**{k.lower(): v for k, v in a[3].items()}) if a[3] else None)))
+                forum_tables=settings.ForumTables(**{k.lower(): v for k, v in a[3].items()}) if a[3] else None)))
         public = args.placement == Placement.PUBLIC
         return aws.ec2.LaunchTemplate(
             f"{name}-template", description=f"{name}: app hosts", image_id=ami,

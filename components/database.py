@@ -28,8 +28,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from app.bootstrap.sql import check_names
-
 from .backup import VaultLock, backup_plan
 from .connections import Connections
 from .database_ops import alarms, proxy, reader_autoscaling
@@ -53,9 +51,10 @@ from .engines import (
     pi_retention_valid,
     supports_zero_acu,
 )
-from .knobs import Rule, args_class, between, each, knob, matches, one_of
+from .knobs import Rule, args_class, between, each, knob, matches, one_of, published
 from .network import FLOW_LOG_RETENTION_DAYS
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, key_policy
+from .webapp import bootstrap_sql
 
 
 class InsightsMode(StrEnum):
@@ -164,7 +163,7 @@ def _app_user(a) -> Optional[str]:
     if a.app_db_user == a.master_username.lower():
         return "must not be the master user ({master_username}): the app gets its own least-privilege user"
     try:
-        check_names(a.db_name, a.app_db_user)
+        bootstrap_sql.check_names(a.db_name, a.app_db_user)
     except ValueError as exc:
         return str(exc)
     version = a.engine_version or DEFAULT_ENGINE_VERSIONS[a.engine]
@@ -358,8 +357,14 @@ CLUSTER_IDENTITY = ("cluster_identifier_prefix", "engine", "engine_mode", "datab
                     "storage_encrypted", "kms_key_id", "db_subnet_group_name")
 
 
+@published
 class AuroraCluster(pulumi.ComponentResource):
-    """A private Aurora cluster; see the module docstring."""
+    """A private Aurora MySQL or PostgreSQL cluster (provisioned or Serverless v2) on the isolated
+    subnets: its own KMS key (or a given one), TLS enforced, the master password managed by RDS
+    in Secrets Manager, IAM authentication, backups and a final snapshot kept, deletion
+    protection, writer and readers in different AZs, alarms, an AWS Backup plan, and optionally
+    reader autoscaling and an RDS Proxy; the app's least-privilege database user is created at
+    deploy time through the RDS Data API."""
 
     cluster_identifier: pulumi.Output[str]
     """The cluster identifier."""
@@ -378,7 +383,7 @@ class AuroraCluster(pulumi.ComponentResource):
     kms_key_arn: pulumi.Output[str]
     """The CMK used for storage, PI, the secret and the alarm topic."""
     security_group_id: pulumi.Output[str]
-    """The cluster's security group."""
+    """The cluster's security group (with `port`: what a SecurityGroupLink's target is)."""
     alarm_topic_arn: pulumi.Output[str]
     """SNS topic receiving the CloudWatch alarms."""
     proxy_endpoint: Optional[pulumi.Output[str]]
@@ -387,16 +392,16 @@ class AuroraCluster(pulumi.ComponentResource):
     """RDS Proxy READ_ONLY endpoint (to the readers), when enabled and the cluster has readers."""
     proxy_resource_id: Optional[pulumi.Output[str]]
     """The proxy's resource id (prx-…, for rds-db:connect ARNs), when enabled."""
+    proxy_security_group_id: Optional[pulumi.Output[str]]
+    """The RDS Proxy's security group (link app hosts to it on `port`), when enabled."""
     app_db_user: Optional[str]
     """The app's database user the bootstrap creates (None: no bootstrap)."""
-    connections: Connections
-    """Security groups + default port, for SecurityGroupLink."""
-    proxy_connections: Optional[Connections]
-    """The RDS Proxy's security group + port (link app hosts to it), when enabled."""
     backup_vault_arn: Optional[pulumi.Output[str]]
     """The AWS Backup vault holding the cluster's recovery points, when aws_backup is on."""
 
     def __init__(self, name: str, args: AuroraClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        if isinstance(args, Mapping):  # a component provider passes a dict
+            args = AuroraClusterArgs(**args)
         prefix = identifier_prefix(name)
         super().__init__("aurorakit:index:AuroraCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -605,13 +610,15 @@ class AuroraCluster(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[
                     instances[0], *([secret_value] if secret_value else [])]))
 
-        self.connections = Connections([sg.id], engine["port"], label=f"{name} Aurora")
+        self._connections = Connections([sg.id], engine["port"], label=f"{name} Aurora")
         self.proxy_endpoint = self.proxy_read_only_endpoint = self.proxy_resource_id = None
-        self.proxy_connections = None
+        self._proxy_connections: Optional[Connections] = None
+        self.proxy_security_group_id = None
         if args.proxy:
             (self.proxy_endpoint, self.proxy_read_only_endpoint, self.proxy_resource_id,
-             self.proxy_connections) = proxy(name, self, args, cluster, self.connections, ctx, tags,
-                                             instances, child)
+             self._proxy_connections) = proxy(name, self, args, cluster, self._connections, ctx, tags,
+                                              instances, child)
+            self.proxy_security_group_id = self._proxy_connections.security_group_ids[0]
 
         self.cluster_identifier = cluster.cluster_identifier
         self.cluster_arn = cluster.arn
@@ -630,8 +637,20 @@ class AuroraCluster(pulumi.ComponentResource):
             "master_user_secret_arn": self.master_user_secret_arn, "kms_key_arn": self.kms_key_arn,
             "security_group_id": self.security_group_id, "alarm_topic_arn": self.alarm_topic_arn,
             "proxy_endpoint": self.proxy_endpoint, "proxy_read_only_endpoint": self.proxy_read_only_endpoint,
-            "proxy_resource_id": self.proxy_resource_id, "app_db_user": self.app_db_user,
+            "proxy_resource_id": self.proxy_resource_id,
+            "proxy_security_group_id": self.proxy_security_group_id, "app_db_user": self.app_db_user,
             "backup_vault_arn": self.backup_vault_arn})
+
+    # Python-only handles (not schema outputs: other languages use the security group ids + port).
+    @property
+    def connections(self) -> Connections:
+        """Security groups + default port, for SecurityGroupLink."""
+        return self._connections
+
+    @property
+    def proxy_connections(self) -> Optional[Connections]:
+        """The RDS Proxy's security group + port (link app hosts to it), when enabled."""
+        return self._proxy_connections
 
 
 def _note_drift(resource: pulumi.Resource, engine: str, configured: str, actual: Optional[str], upgrade: bool) -> None:

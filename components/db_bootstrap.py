@@ -25,11 +25,10 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from app.bootstrap.sql import digest, statements
-
 from .policies import AccountContext, assume_role_policy, document
+from .webapp import bootstrap_sql
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent / "app" / "bootstrap"
+PACKAGE_DIR = Path(bootstrap_sql.__file__).resolve().parent
 PACKAGE_FILES = ("__init__.py", "sql.py", "handler.py")
 HANDLER = "bootstrap.handler.handler"
 RUNTIME = "python3.13"
@@ -96,7 +95,7 @@ class DatabaseBootstrapArgs:
 
     def __post_init__(self) -> None:
         try:
-            statements(self.engine, self.db_name, self.app_user)
+            bootstrap_sql.statements(self.engine, self.db_name, self.app_user)
         except ValueError as exc:
             raise ValueError(f"DatabaseBootstrapArgs: {exc}") from None
 
@@ -117,7 +116,7 @@ class DatabaseBootstrap(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         ctx = AccountContext(pulumi.InvokeOptions(parent=self))
-        sql = statements(args.engine, args.db_name, args.app_user)
+        sql = bootstrap_sql.statements(args.engine, args.db_name, args.app_user)
 
         logs = aws.cloudwatch.LogGroup(f"{name}-logs", name=args.log_group_name,
                                        retention_in_days=args.log_retention_days,
@@ -144,7 +143,7 @@ class DatabaseBootstrap(pulumi.ComponentResource):
             input=json.dumps({"bootstrap": "app-db-user"}),
             triggers={"clusterResourceId": args.cluster_resource_id, "engine": args.engine,
                       "database": args.db_name, "user": args.app_user,
-                      "statements": digest(sql), "code": code_digest()},
+                      "statements": bootstrap_sql.digest(sql), "code": code_digest()},
             opts=child)
 
         self.function_name = function.name

@@ -28,10 +28,9 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from app import forum_schema as schema
-
-from .knobs import Rule, args_class, between, knob
+from .knobs import Rule, args_class, between, knob, published
 from .policies import ENCRYPT_ACTIONS, AccountContext
+from .webapp import forum_schema as schema
 
 PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")
 MAX_CAPACITY = 40000  # DynamoDB's default per-table quota for read (and write) capacity units
@@ -39,6 +38,7 @@ _NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _DIMENSIONS = (("read", "Read"), ("write", "Write"))
 
 
+@published
 @dataclass(frozen=True)
 class Key:
     """A key attribute: name and DynamoDB scalar type."""
@@ -56,6 +56,7 @@ class Key:
                              f"{', '.join(schema.KEY_TYPES)}")
 
 
+@published
 @dataclass(frozen=True)
 class GlobalIndex:
     """A global secondary index (same billing and capacity as its table)."""
@@ -124,6 +125,7 @@ class Capacity:
         return self.mode == BillingMode.PROVISIONED
 
 
+@published
 @dataclass(frozen=True)
 class TableSpec:
     """One table: keys, indexes, TTL."""
@@ -210,8 +212,11 @@ def forum_table_specs() -> tuple[TableSpec, ...]:
     return tuple(specs)
 
 
+@published
 class DynamoTables(pulumi.ComponentResource):
-    """DynamoDB tables; see the module docstring."""
+    """DynamoDB tables from typed specs (keys, global secondary indexes, TTL), encrypted with the
+    given KMS key, with point-in-time recovery and deletion protection; on-demand or provisioned
+    capacity with optional auto scaling."""
 
     table_names: dict[str, pulumi.Output[str]]
     """Logical name -> physical table name (what the app is configured with)."""

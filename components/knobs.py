@@ -118,16 +118,44 @@ def args_class(cls: type) -> type:
 
     cls.__post_init__ = __post_init__  # before dataclass(): it calls only what exists then
     cls = dataclass(frozen=True)(cls)
-    # pulumi.Input[T] is Union[T, Awaitable[T], "Output[T]"]: its forward reference needs these names
-    hints = typing.get_type_hints(cls, localns={"Output": pulumi.Output, "T": pulumi.output.T})
-    cls.__knob_hints__ = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
-    published = {}
-    for f in dataclasses.fields(cls):
-        hint = hints[f.name]
-        has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
-        published[f.name] = Optional[hint] if has_default and not _is_optional(hint) else hint
-    cls.__annotations__ = published
+    cls.__knob_hints__ = {f.name: _hints(cls)[f.name] for f in dataclasses.fields(cls)}
+    return published(cls)
 
+
+def _hints(obj: Any) -> dict[str, Any]:
+    """The evaluated annotations of a function, or of a class itself (not of its bases: the
+    SDK's own base classes keep annotations that only resolve under TYPE_CHECKING)."""
+    if isinstance(obj, type):
+        own = inspect.get_annotations(obj)
+        obj = type(obj.__name__, (), {"__annotations__": own, "__module__": obj.__module__})
+    # pulumi.Input[T] is Union[T, Awaitable[T], "Output[T]"]: its forward reference needs these names
+    return typing.get_type_hints(obj, localns={"Output": pulumi.Output, "T": pulumi.output.T})
+
+
+def published(cls: type) -> type:
+    """Publishes the class's own annotations evaluated, for Pulumi's component schema analyzer
+    (pulumi.provider.experimental), which reads `__annotations__` as they are: under `from
+    __future__ import annotations` they are strings it cannot follow. A field with a default
+    becomes `Optional[...]`, so the schema marks it optional in every language. On a
+    ComponentResource, `__init__`'s annotations are published too, its `args` as the Args class
+    itself (`Optional[XArgs]` when the component also takes keywords). Type checkers keep
+    reading the source annotations. Used by `args_class`; decorate other schema types with it
+    (after `@dataclass`) and the components (their outputs)."""
+    hints = _hints(cls)
+    own = inspect.get_annotations(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else {}
+    out = {}
+    for name in own:
+        hint, f = hints[name], fields.get(name)
+        has_default = f is not None and (f.default is not dataclasses.MISSING
+                                         or f.default_factory is not dataclasses.MISSING)
+        out[name] = Optional[hint] if has_default and not _is_optional(hint) else hint
+    cls.__annotations__ = out
+    if isinstance(cls, type) and issubclass(cls, pulumi.ComponentResource):
+        init = _hints(cls.__init__)
+        if _is_optional(init.get("args")):
+            init["args"] = base_type(init["args"])
+        cls.__init__.__annotations__ = init
     return cls
 
 
@@ -215,8 +243,11 @@ def _plain(value: Any) -> bool:
 # --- types ----------------------------------------------------------------------------------
 
 def _type_problem(hint: Any, value: Any) -> Optional[str]:
-    """An enum field holding something that is not one of its values."""
+    """An enum field holding something that is not one of its values; an int field holding a
+    fraction."""
     base = base_type(hint)
+    if base is int and isinstance(value, float):
+        return "must be a whole number"
     if isinstance(base, type) and issubclass(base, enum.Enum) and not isinstance(value, base):
         return "allowed values are " + ", ".join(str(m.value) for m in base)
     return None
@@ -239,19 +270,37 @@ def base_type(hint: Any) -> Any:
 
 
 def _coerce(hint: Any, value: Any) -> Any:
-    """Library input conversions: enum values given as plain strings, nested Args given as dicts
-    (what a component provider passes), lists for sequences."""
+    """Library input conversions: enum values given as plain strings, nested types given as dicts
+    and lists of dicts, whole numbers given as floats (what a component provider passes: the SDK
+    maps schema names and enums but leaves integers as the wire's doubles)."""
     if value is None or isinstance(value, pulumi.Output):
         return value
     base = base_type(hint)
+    if base is int and isinstance(value, float) and value.is_integer():
+        return int(value)  # a component provider passes every number as a float
     if isinstance(base, type) and issubclass(base, enum.Enum) and not isinstance(value, base):
         try:
             return base(value)
         except ValueError:
             return value  # reported by the enum check below
     if dataclasses.is_dataclass(base) and isinstance(value, Mapping):
-        return base(**value)
+        hints = _hints(base)  # nested plain dataclasses (TableSpec -> Key) get converted too
+        return base(**{k: _coerce(hints[k], v) if k in hints else v for k, v in value.items()})
+    item = _item_type(base)
+    if item is not None and isinstance(value, (list, tuple)):
+        items = tuple(_coerce(item, v) for v in value)
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
     return value
+
+
+def _item_type(hint: Any) -> Any:
+    """The item type of `Sequence[X]` when X is a dataclass (given as dicts by a provider), else None."""
+    origin = typing.get_origin(hint)
+    if isinstance(origin, type) and issubclass(origin, Sequence) and not issubclass(origin, str):
+        args = typing.get_args(hint)
+        if args and dataclasses.is_dataclass(base_type(args[0])):
+            return args[0]
+    return None
 
 
 def type_name(hint: Any) -> str:

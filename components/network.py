@@ -16,7 +16,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .knobs import Rule, args_class, ipv4_cidr, knob, one_of
+from .knobs import Rule, args_class, ipv4_cidr, knob, one_of, published
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, document, key_policy
 
 TIERS = ("public", "private", "isolated")
@@ -113,8 +113,12 @@ def subnet_cidrs(cidr: str, prefix: int, az_count: int) -> dict[str, list[str]]:
     return {tier: [str(next(blocks)) for _ in range(az_count)] for tier in TIERS}
 
 
+@published
 class Network(pulumi.ComponentResource):
-    """A three-tier VPC; see the module docstring."""
+    """A three-tier VPC over 2 or 3 AZs: public, private (app) and isolated (db) subnets, the
+    isolated tier without any route to the internet; NAT none, single or per-az; the default
+    security group without rules; flow logs to a KMS-encrypted log group; S3 and DynamoDB
+    gateway endpoints (and optional interface endpoints) for the private tier."""
 
     vpc_id: pulumi.Output[str]
     """The VPC id."""
@@ -142,6 +146,8 @@ class Network(pulumi.ComponentResource):
     `AppFleetArgs.internet_ready` so an internet-facing ALB is created only after them."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        if isinstance(args, Mapping):  # a component provider passes a dict
+            args = NetworkArgs(**args)
         super().__init__("aurorakit:index:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)

@@ -223,7 +223,7 @@ def test_user_data_is_the_rendered_cloud_config_compressed_without_secret_values
 
 def test_user_data_limit_is_defined_once_and_enforced_on_what_ec2_receives(monkeypatch):
     assert not hasattr(app_fleet, "USER_DATA_LIMIT") and cloud_init.USER_DATA_LIMIT == 16384
-    assert app_fleet.encode_user_data is cloud_init.encode_user_data
+    assert app_fleet.cloud_init is cloud_init  # the encoder (and its limit) is cloud_init's
     text = cloud_init.render_user_data(
         region="eu-west-1", db_user="app", writer_endpoint=DB.writer_endpoint,
         reader_endpoint=DB.reader_endpoint, port=3306, db_name="app", engine="aurora-mysql")
