@@ -15,7 +15,7 @@ define apt_install
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
 endef
 
-.PHONY: deps apt apt-preview venv venv-preview preview diagram test bench docs schema lock clean
+.PHONY: deps apt apt-preview venv venv-preview preview diagram test bench docs schema lock artifacts clean
 
 deps: apt venv
 
@@ -68,6 +68,13 @@ schema: venv-preview
 # app/requirements.txt; needs PyPI. Run it after changing app/requirements.txt.
 lock: venv
 	$(PY) -m app.lockfile
+
+# Download the hosts' boot artifacts into build/artifacts/ (the wheels of app/requirements.lock for
+# x86_64 and aarch64 from PyPI, the RDS CA bundle from AWS), each checked against its pin. Needs
+# the network; run it before a real `pulumi preview` or `pulumi up` (they upload these files to the
+# stack's bucket). preflight and the tests never need it.
+artifacts: venv-preview
+	$(PY) -m app.boot_artifacts
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -4,19 +4,25 @@ Contract (stable, used by components/app_fleet.py): plain values in, a `#cloud-c
 out; no secret values are ever passed in (the app signs IAM database tokens at run time). Same
 inputs + same app sources -> byte-identical output (so `pulumi up` doesn't replace the host for nothing).
 
-On the host (Amazon Linux 2023): dnf installs python3.11; pip installs exactly app/requirements.lock
-(binary wheels whose SHA-256 is in the lock, nothing else) from PyPI over HTTPS (private subnets
-reach it through the NAT gateway); the RDS CA bundle is downloaded at boot and must match
-RDS_CA_SHA256; gunicorn runs as the unprivileged `aurorakit` user under a sandboxed systemd unit.
+The user data is small: the env file, the systemd unit, install.sh and `artifacts.txt`, the
+list of boot artifacts (app/boot_artifacts.py: the app archive, the RDS CA bundle, the wheels of
+app/requirements.lock) with the S3 URI and SHA-256 of each. On the host (Amazon Linux 2023): dnf
+installs python3.11 (the AL2023 repositories are in S3); install.sh fetches every artifact with
+the AWS CLI through the VPC's S3 gateway endpoint, stops the boot unless its SHA-256 is the
+pinned one, and pip installs exactly the lock offline (--no-index, hash-checked binary wheels);
+gunicorn runs as the unprivileged `aurorakit` user under a sandboxed systemd unit. No internet.
 """
 from __future__ import annotations
 
 import base64
 import gzip
 import io
+import re
 import tarfile
 import tokenize
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
@@ -32,37 +38,51 @@ APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "dbconnect
 INSTALL_DIR = "/opt/aurorakit"
 ENV_FILE = "/etc/aurorakit/app.env"
 UNIT_FILE = "/etc/systemd/system/aurorakit.service"
+ARTIFACTS_FILE = f"{INSTALL_DIR}/artifacts.txt"
 CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
-# SHA-256 of CA_BUNDLE_URL's current content; AWS changes the file when it adds CAs: README
-# "Update the RDS CA pin" says how to check and update it.
+# SHA-256 of CA_BUNDLE_URL's current content (`make artifacts` downloads it, the host gets it
+# from S3); AWS changes the file when it adds CAs: README "Update the RDS CA pin" says how.
 RDS_CA_SHA256 = "e5bb2084ccf45087bda1c9bffdea0eb15ee67f0b91646106e466714f9de3c7e3"
 PYTHON = "python3.11"
 USER_DATA_LIMIT = 16 * 1024  # EC2's limit on raw user data (here: the gzip-compressed bytes)
 
 
-def install_script(ca_sha256: str = RDS_CA_SHA256) -> str:
-    """The boot script; `bash install.sh --verify-ca FILE` runs only its CA check (for tests)."""
+def install_script() -> str:
+    """The boot script. `bash install.sh --verify FILE SHA256 NAME` runs only the check of one
+    file and `--fetch DIR REGION` only the fetch of DIR/artifacts.txt into DIR (for tests)."""
     return f"""#!/bin/bash
-# aurorakit host setup (run once by cloud-init). No secrets here: the app reads them at runtime.
+# aurorakit host setup (run once by cloud-init). No secrets here: the app reads none.
+# Every file comes from the stack's S3 bucket through the VPC's S3 gateway endpoint and is
+# refused unless its SHA-256 is the one {ARTIFACTS_FILE} pins.
 set -euo pipefail
 D={INSTALL_DIR}
-verify_ca() {{  # the database's trust anchor: exactly the pinned bundle, or no boot
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=10
+verify() {{  # FILE SHA256 NAME: exactly the pinned bytes, or no boot
   local got
   got=$(sha256sum "$1" | cut -d' ' -f1)
-  if [ "$got" != {ca_sha256} ]; then
-    echo "aurorakit: boot stopped: RDS CA bundle has SHA-256 $got, not the pinned RDS_CA_SHA256 (app/cloud_init.py)" >&2
+  if [ "$got" != "$2" ]; then
+    echo "aurorakit: boot stopped: $3 has SHA-256 $got, not the pinned $2 ({ARTIFACTS_FILE})" >&2
     return 1
   fi
 }}
-[ "${{1:-}}" = --verify-ca ] && {{ verify_ca "$2"; exit; }}
+fetch() {{  # DIR REGION: each artifact of DIR/artifacts.txt, moved into place only once verified
+  local sha uri dest
+  while read -r sha uri dest; do
+    mkdir -p "$(dirname "$1/$dest")"
+    aws s3 cp --only-show-errors --region "$2" "$uri" "$1/$dest.part"
+    verify "$1/$dest.part" "$sha" "$dest ($uri)"
+    mv "$1/$dest.part" "$1/$dest"
+  done < "$1/artifacts.txt"
+}}
+[ "${{1:-}}" = --verify ] && {{ verify "$2" "$3" "$4"; exit; }}
+[ "${{1:-}}" = --fetch ] && {{ fetch "$2" "$3"; exit; }}
 id aurorakit >/dev/null 2>&1 || useradd --system --no-create-home --home-dir $D --shell /sbin/nologin aurorakit
-curl -fsS --retry 10 --retry-all-errors --max-time 60 -o $D/ca.tmp {CA_BUNDLE_URL}
-verify_ca $D/ca.tmp
-mv $D/ca.tmp $D/rds-global-bundle.pem
-rm -rf $D/app
+rm -rf $D/app $D/wheels
+fetch $D "$(sed -n 's/^AURORAKIT_REGION=//p' {ENV_FILE})"
 tar -xf $D/app.tar -C $D
 {PYTHON} -m venv $D/venv
-$D/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --retries 10 {INSTALL_OPTIONS} -r $D/app/requirements.lock
+$D/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --no-index --find-links $D/wheels {INSTALL_OPTIONS} -r $D/app/requirements.lock
+rm -rf $D/wheels $D/app.tar
 $D/venv/bin/python -m compileall -q $D/app
 chown -R root:root $D && chmod -R u=rwX,go=rX $D
 systemctl daemon-reload
@@ -114,7 +134,7 @@ SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged @resources
 SystemCallErrorNumber=EPERM
-# Not "any": AWS APIs via NAT have unlistable public IPs (README, "The host's sandbox").
+# Not "any": DynamoDB (gateway endpoint) has unlistable public IPs (README, "The host's sandbox").
 # Link-local: only IMDS (.254) and the VPC DNS resolver (.253)
 IPAddressDeny=link-local multicast
 IPAddressAllow=169.254.169.254 169.254.169.253
@@ -202,15 +222,46 @@ def _env_file(settings: Settings) -> str:
     return "\n".join(lines) + "\n"
 
 
+class BootArtifact(Protocol):
+    """What the user data needs of one boot artifact (app/boot_artifacts.py `Artifact`)."""
+
+    key: str
+    sha256: str
+    dest: str
+
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+/-]*")
+
+
+def _artifacts_file(bucket: str, artifacts: Sequence[BootArtifact]) -> str:
+    """`<sha256> s3://<bucket>/<key> <dest>` per artifact, the lines install.sh reads."""
+    if not _BUCKET.fullmatch(bucket):
+        raise ValueError(f"artifact bucket must be an S3 bucket name; got {bucket!r}")
+    if not artifacts:
+        raise ValueError("artifacts: at least the app archive is required")
+    lines = []
+    for a in artifacts:
+        if not re.fullmatch(r"[0-9a-f]{64}", a.sha256):
+            raise ValueError(f"artifact {a.key!r}: sha256 must be 64 lowercase hex digits; got {a.sha256!r}")
+        for what, value in (("key", a.key), ("dest", a.dest)):
+            if not _KEY.fullmatch(value) or ".." in value.split("/"):
+                raise ValueError(f"artifact {what} must be a relative path of letters, digits and ._+/-; got {value!r}")
+        lines.append(f"{a.sha256} s3://{bucket}/{a.key} {a.dest}")
+    if len({a.dest for a in artifacts}) != len(artifacts):
+        raise ValueError("artifacts: two artifacts share a destination")
+    return "\n".join(lines) + "\n"
+
+
 def render_user_data(*, region: str, db_user: str, writer_endpoint: str,
                      reader_endpoint: str, port: int, db_name: str, engine: str,
+                     bucket: str, artifacts: Sequence[BootArtifact],
                      app_port: int = 80, forum_tables: ForumTables | None = None) -> str:
     if not 1 <= int(app_port) <= 65535:
         raise ValueError(f"app_port must be 1..65535; got {app_port}")
     settings = Settings(region=region, db_user=db_user, writer_host=writer_endpoint,
                         reader_host=reader_endpoint, port=int(port), db_name=db_name, engine=engine,
                         forum_tables=forum_tables)
-    archive = base64.b64encode(gzip.compress(app_archive(), compresslevel=9, mtime=0)).decode()
     config = {
         "packages": [PYTHON, f"{PYTHON}-pip"],
         "write_files": [
@@ -220,8 +271,8 @@ def render_user_data(*, region: str, db_user: str, writer_endpoint: str,
              "content": UNIT.format(env_file=ENV_FILE, d=INSTALL_DIR, app_port=int(app_port))},
             {"path": f"{INSTALL_DIR}/install.sh", "permissions": "0700", "owner": "root:root",
              "content": INSTALL_SCRIPT},
-            {"path": f"{INSTALL_DIR}/app.tar", "permissions": "0600", "owner": "root:root",
-             "encoding": "gz+b64", "content": archive},
+            {"path": ARTIFACTS_FILE, "permissions": "0644", "owner": "root:root",
+             "content": _artifacts_file(bucket, artifacts)},
         ],
         "runcmd": [["bash", f"{INSTALL_DIR}/install.sh"]],
     }

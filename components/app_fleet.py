@@ -4,7 +4,8 @@ One hardened launch template (Amazon Linux 2023 from the public SSM parameter, r
 create and rolled only when asked; IMDSv2 required with hop limit 1; the role may only `rds-db:connect` as the app user (the app
 signs IAM tokens; it reads no secret); root volume encrypted with
 the CMK; no key pair unless the SSH opt-in; instance profile; cloud-init user data from
-`app.cloud_init.render_user_data`) and, by placement:
+`app.cloud_init.render_user_data`: the hosts boot from verified artifacts in the fleet's S3
+bucket, components/artifact_store.py) and, by placement:
 
 * private (prod): an Auto Scaling group over the private subnets of every AZ behind an
   internet-facing ALB (components/load_balancer.py): ELB health checks on `/livez` (never the
@@ -13,8 +14,9 @@ the CMK; no key pair unless the SSH opt-in; instance profile; cloud-init user da
 * public (dev's explicit opt-in): one instance from the same template in a public subnet with
   a public IP, reached on the app port from the allowed CIDRs.
 
-Deploys are create-before-delete. The app ships in the user data, so an app change (or an AMI
-roll) is a new launch template version, which REPLACES the Auto Scaling group: the new group is
+Deploys are create-before-delete. The user data pins the boot artifacts by SHA-256 (their S3
+keys follow their content), so an app change (or a new lock, or an AMI roll) is a new launch
+template version, which REPLACES the Auto Scaling group: the new group is
 created first and `pulumi up` waits until its hosts pass the ALB health check
 (`wait_for_elb_capacity`), then the old group is scaled in, its hosts drained by the target
 group's deregistration delay, and deleted — so `up` does not report success while the old app
@@ -33,8 +35,10 @@ from typing import Any, Optional
 import pulumi
 import pulumi_aws as aws
 
+from .artifact_store import artifact_store
 from .connections import Connections
 from .database_ops import db_user_arn
+from .domain import domain_problem, placeholder_problem, zone_id_problem
 from .instance_types import instance_type_problem
 from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches, published
 from .load_balancer import fleet_alarms, internet_facing_alb
@@ -127,9 +131,32 @@ def _app_port(v: int) -> Optional[str]:
 
 
 def _https(a) -> Optional[str]:
-    if a.placement == Placement.PRIVATE and not a.certificate_arn and not a.load_balancer_allow_http:
-        return ("HTTPS needs an ACM certificate: set {certificate_arn}, or set {load_balancer_allow_http} "
-                "to true as an explicit opt-in to plain HTTP")
+    if a.placement == Placement.PRIVATE and not (a.domain_name or a.certificate_arn or a.load_balancer_allow_http):
+        return ("HTTPS needs a certificate: set {domain_name} with {hosted_zone_id} (the stack creates and "
+                "validates one), or {certificate_arn} (an existing ACM certificate), or set "
+                "{load_balancer_allow_http} to true as an explicit opt-in to plain HTTP")
+    return None
+
+
+def _zone(a) -> Optional[str]:
+    if a.domain_name and a.hosted_zone_id is None:
+        return "needs {hosted_zone_id}: the id of the Route 53 public hosted zone that serves it"
+    return None
+
+
+def _placeholder(field: str):
+    def rule(a) -> Optional[str]:
+        if not (a.domain_name and a.hosted_zone_id):
+            return None
+        found = placeholder_problem(a.domain_name, a.hosted_zone_id)
+        return found[1] if found and found[0] == field else None
+    return rule
+
+
+def _one_certificate(a) -> Optional[str]:
+    if a.domain_name and a.certificate_arn:
+        return ("choose one: {domain_name} (the stack creates and validates a certificate) or "
+                "{certificate_arn} (an existing one)")
     return None
 
 
@@ -195,6 +222,10 @@ class AppFleetArgs:
     extra_statements: Optional[pulumi.Input[Sequence[Mapping[str, Any]]]] = None
     """More IAM statements for the hosts' role, e.g. `dynamodb.app_access_statements(tables)`
     (exactly the app's DynamoDB calls). Default: None."""
+    s3_endpoint_id: Optional[pulumi.Input[str]] = None
+    """`Network.s3_endpoint_id`: the VPC's S3 gateway endpoint (on the hosts' route tables). The
+    boot artifacts may then be read only through it (or by the principal running `pulumi up`),
+    and hosts launch once it exists. Default: None (no endpoint condition on the bucket)."""
     placement: Placement = knob(Placement.PRIVATE, key="hostPlacement")
     """private (an Auto Scaling group behind an ALB) or public (one instance in a public subnet
     with a public IP: explicit opt-in). Default: "private"."""
@@ -226,13 +257,25 @@ class AppFleetArgs:
         r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name (3-63 lowercase letters, digits, . -)"))
     """S3 bucket for ALB access logs under the prefix `<name>-alb` (its policy must let ELB log
     delivery write; SSE-S3, not KMS). Default: None (no access logs)."""
+    domain_name: Optional[str] = knob(None, key="appDomainName", check=domain_problem, only=(
+        lambda a: a.placement == Placement.PRIVATE, "with {placement} private (the ALB terminates TLS)"))
+    """The app's host name, e.g. app.example.org: the stack requests an ACM certificate for it,
+    validates it through DNS in hosted_zone_id, serves HTTPS with it on the ALB (TLS 1.2+, HTTP
+    redirected) and points the name at the ALB; the app's URL is then https://<name>. Default:
+    None."""
+    hosted_zone_id: Optional[str] = knob(None, key="appHostedZoneId", check=zone_id_problem, only=(
+        lambda a: a.domain_name is not None, "with {domain_name}"))
+    """Id of the Route 53 public hosted zone that serves domain_name (its validation and alias
+    records go there). Default: None."""
     certificate_arn: Optional[str] = knob(None, key="albCertificateArn", check=matches(
         r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", "must be an ACM certificate ARN"),
         only=(lambda a: a.placement == Placement.PRIVATE, "with {placement} private (the ALB terminates TLS)"))
-    """ACM certificate ARN: HTTPS listener + HTTP→HTTPS redirect on the ALB. Default: None."""
+    """An existing ACM certificate ARN in the stack's region, instead of domain_name: HTTPS
+    listener + HTTP→HTTPS redirect on the ALB, whose DNS name is then the app's URL. Default:
+    None."""
     load_balancer_allow_http: bool = knob(False, key="albAllowHttp", only=(
-        lambda a: a.placement == Placement.PRIVATE and not a.certificate_arn,
-        "with {placement} private without {certificate_arn} (the opt-in to plain HTTP)"))
+        lambda a: a.placement == Placement.PRIVATE and not a.certificate_arn and not a.domain_name,
+        "with {placement} private without {domain_name} or {certificate_arn} (the opt-in to plain HTTP)"))
     """Explicit opt-in: the ALB serves plain HTTP because there is no certificate yet.
     Default: False."""
     instance_type: str = knob("t3.micro", key="hostInstanceType", check=instance_type_problem)
@@ -258,7 +301,11 @@ class AppFleetArgs:
     """Tags on every taggable child. Default: {}."""
 
     _rules = (Rule("load_balancer_subnet_ids", _load_balancer, requires=("placement",)),
-              Rule("certificate_arn", _https, requires=("placement", "load_balancer_allow_http")),
+              Rule("domain_name", _https, requires=("placement", "certificate_arn", "load_balancer_allow_http")),
+              Rule("domain_name", _zone, requires=("hosted_zone_id",)),
+              Rule("domain_name", _placeholder("domain_name"), requires=("hosted_zone_id",)),
+              Rule("hosted_zone_id", _placeholder("hosted_zone_id"), requires=("domain_name",)),
+              Rule("certificate_arn", _one_certificate, requires=("domain_name",)),
               Rule("admin_cidr", _ssh, requires=("key_pair_name",)),
               Rule("desired_size", _sizes, requires=("placement", "min_size", "max_size")),
               Rule("scaling_target", _scaling_target, requires=("scaling_metric",)))
@@ -266,6 +313,11 @@ class AppFleetArgs:
     @property
     def arm64(self) -> bool:
         return is_graviton(self.instance_type)
+
+    @property
+    def arch(self) -> str:
+        """The hosts' architecture as the lock names it."""
+        return "aarch64" if self.arm64 else "x86_64"
 
 
 @published
@@ -287,6 +339,8 @@ class AppFleet(pulumi.ComponentResource):
     """The hosts' IAM role."""
     launch_template_id: pulumi.Output[str]
     """The hosts' launch template."""
+    artifact_bucket: pulumi.Output[str]
+    """The S3 bucket of the hosts' boot artifacts."""
     auto_scaling_group_name: Optional[pulumi.Output[str]]
     """The Auto Scaling group (placement private)."""
     instance_id: Optional[pulumi.Output[str]]
@@ -307,9 +361,12 @@ class AppFleet(pulumi.ComponentResource):
         public = args.placement == Placement.PUBLIC
 
         role, profile, permissions = self._role(name, args, ctx, tags, child)
+        store = artifact_store(name, arch=args.arch, kms_key_arn=args.kms_key_arn, role=role,
+                               endpoint_id=args.s3_endpoint_id, ctx=ctx, tags=tags, parent=self)
+        permissions = [*permissions, *store.ready]  # a host boots once it can fetch its artifacts
         sg = self._security_group(name, args, tags, child)
         self._connections = Connections([sg.id], args.app_port, label=f"{name} host")
-        template = self._launch_template(name, args, ctx, profile, sg, tags)
+        template = self._launch_template(name, args, ctx, profile, sg, tags, store)
 
         self._load_balancer_connections: Optional[Connections] = None
         self.load_balancer_security_group_id = None
@@ -345,12 +402,13 @@ class AppFleet(pulumi.ComponentResource):
         self.port = args.app_port
         self.role_arn = role.arn
         self.launch_template_id = template.id
+        self.artifact_bucket = store.bucket.bucket
         self.ssm_session_command = pulumi.Output.all(target, ctx.region).apply(
             lambda a: f"aws ssm start-session --region {a[1]} --target {a[0]}")
         self.register_outputs({
             "url": self.url, "security_group_id": self.security_group_id, "port": self.port,
             "load_balancer_security_group_id": self.load_balancer_security_group_id, "role_arn": self.role_arn,
-            "launch_template_id": self.launch_template_id,
+            "launch_template_id": self.launch_template_id, "artifact_bucket": self.artifact_bucket,
             "auto_scaling_group_name": self.auto_scaling_group_name, "instance_id": self.instance_id,
             "ssm_session_command": self.ssm_session_command})
 
@@ -396,7 +454,7 @@ class AppFleet(pulumi.ComponentResource):
                                    tags={**tags, "Name": f"{name}-sg"}, opts=child)
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-egress-https", security_group_id=sg.id, cidr_ipv4="0.0.0.0/0", ip_protocol="tcp",
-            from_port=443, to_port=443, description="HTTPS: SSM, packages, RDS CA bundle",
+            from_port=443, to_port=443, description="HTTPS: S3 (boot artifacts, dnf), SSM, DynamoDB",
             opts=child)
         for i, cidr in enumerate(args.ingress_cidrs if args.placement == Placement.PUBLIC else ()):
             aws.vpc.SecurityGroupIngressRule(
@@ -409,7 +467,7 @@ class AppFleet(pulumi.ComponentResource):
                 from_port=22, to_port=22, description="SSH from the admin CIDR (opt-in)", opts=child)
         return sg
 
-    def _launch_template(self, name, args, ctx, profile, sg, tags) -> aws.ec2.LaunchTemplate:
+    def _launch_template(self, name, args, ctx, profile, sg, tags, store) -> aws.ec2.LaunchTemplate:
         db = args.database
         # insecure_value: a public AMI id is no secret (`value` would show as [secret] in every preview).
         ami = args.ami_id or aws.ssm.get_parameter_output(
@@ -419,11 +477,12 @@ class AppFleet(pulumi.ComponentResource):
         writer = db.writer_endpoint if db.proxy_endpoint is None else db.proxy_endpoint
         reader = (db.reader_endpoint if db.proxy_endpoint is None
                   else db.proxy_read_only_endpoint or db.proxy_endpoint)
-        user_data = pulumi.Output.all(ctx.region, writer, reader, args.forum_tables).apply(
+        user_data = pulumi.Output.all(ctx.region, writer, reader, args.forum_tables, store.bucket.bucket).apply(
             lambda a: cloud_init.encode_user_data(cloud_init.render_user_data(
                 region=a[0], db_user=args.app_db_user, writer_endpoint=a[1], reader_endpoint=a[2],
                 port=db.port, db_name=db.db_name, engine=db.engine, app_port=args.app_port,
-                forum_tables=settings.ForumTables(**{k.lower(): v for k, v in a[3].items()}) if a[3] else None)))
+                forum_tables=settings.ForumTables(**{k.lower(): v for k, v in a[3].items()}) if a[3] else None,
+                bucket=a[4], artifacts=store.artifacts)))
         public = args.placement == Placement.PUBLIC
         return aws.ec2.LaunchTemplate(
             f"{name}-template", description=f"{name}: app hosts", image_id=ami,

@@ -5,8 +5,9 @@ SecurityGroupLink), the ALB in the public subnets — created only once the publ
 route exists (AWS rejects an internet-facing load balancer in a VPC without an attached internet
 gateway: `InvalidSubnet`) — a target group whose health check does not touch the database
 (`/livez`: a database outage must not make the ALB and the Auto Scaling group recycle every host),
-and the listeners: HTTPS with HTTP redirected when there is a certificate, plain HTTP only as the
-explicit opt-in.
+and the listeners: HTTPS (TLS 1.2+) with HTTP redirected when there is a certificate — the one
+the stack creates for `domain_name` (components/domain.py, with the alias record to the ALB) or
+an existing `certificate_arn` — and plain HTTP only as the explicit opt-in.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .connections import Connections, SecurityGroupLink
+from .domain import alias_record, validated_certificate
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LIVENESS_PATH = "/livez"   # the app answers it without touching the database (app/web.py)
@@ -39,7 +41,9 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
                         parent: pulumi.Resource) -> LoadBalancer:
     """The ALB in front of `fleet` (its SGs and app port). `args` is the AppFleetArgs."""
     child = pulumi.ResourceOptions(parent=parent)
-    https = bool(args.certificate_arn)
+    certificate = (validated_certificate(name, args.domain_name, args.hosted_zone_id, tags, parent)
+                   if args.domain_name else args.certificate_arn)
+    https = certificate is not None
     sg = aws.ec2.SecurityGroup(f"{name}-alb-sg", vpc_id=args.vpc_id,
                                description=f"{name}: internet-facing ALB (rules are standalone resources)",
                                tags={**tags, "Name": f"{name}-alb-sg"}, opts=child)
@@ -71,14 +75,18 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
     forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=group.arn)
     if https:
         aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS",
-                        ssl_policy=TLS_POLICY, certificate_arn=args.certificate_arn,
+                        ssl_policy=TLS_POLICY, certificate_arn=certificate,
                         default_actions=[forward], tags=tags, opts=child)
         aws.lb.Listener(f"{name}-http-redirect", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
                         default_actions=[aws.lb.ListenerDefaultActionArgs(
                             type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
                                 port="443", protocol="HTTPS", status_code="HTTP_301"))],
                         tags=tags, opts=child)
-        url = lb.dns_name.apply(lambda d: f"https://{d}")
+        if args.domain_name:  # the URL resolves once the name points at the ALB
+            url = alias_record(name, args.domain_name, args.hosted_zone_id, lb, parent).fqdn.apply(
+                lambda d: f"https://{d}")
+        else:
+            url = lb.dns_name.apply(lambda d: f"https://{d}")
     else:
         aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
                         default_actions=[forward], tags={**tags, PLAIN_HTTP_OPT_IN_TAG: "true"}, opts=child)

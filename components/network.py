@@ -4,7 +4,9 @@ The isolated tier's route table has no route at all (no IGW, no NAT). NAT mode i
 ``none | single | per-az``. The default security group is managed with no rules, VPC flow logs
 go to a KMS-encrypted log group, and interface endpoints (ssm, ssmmessages, ec2messages,
 secretsmanager, kms) are optional so a private host works without NAT. S3 and DynamoDB gateway
-endpoints (free; Amazon Linux 2023 repositories are on S3) are attached to the private route tables.
+endpoints (free) are attached to the private route tables, the S3 one to the public route table
+too: hosts fetch their boot artifacts and the Amazon Linux 2023 packages (whose repositories are
+S3 buckets) through it, with no NAT, and the artifact bucket accepts reads only through it.
 """
 from __future__ import annotations
 
@@ -138,6 +140,9 @@ class Network(pulumi.ComponentResource):
     """NAT gateway ids (empty when natMode is none)."""
     flow_log_id: pulumi.Output[str]
     """The VPC flow log id."""
+    s3_endpoint_id: pulumi.Output[str]
+    """The S3 gateway endpoint (private and public route tables): pass it to
+    `AppFleetArgs.s3_endpoint_id`."""
     egress_ready: pulumi.Output[bool]
     """Resolves once every default route and route-table association exists; pass it to
     `AppFleetArgs.egress_ready` so a host's first boot (cloud-init) has its internet path."""
@@ -201,10 +206,10 @@ class Network(pulumi.ComponentResource):
         self._associate(name, "isolated", subnets["isolated"], [isolated_rt] * len(azs), child)
 
         ctx = AccountContext(pulumi.InvokeOptions(parent=self))
-        aws.ec2.VpcEndpoint(
+        s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3-gateway", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
             service_name=ctx.endpoint_service("s3"),
-            route_table_ids=[rt.id for rt in private_rts], tags=tagged("s3-gateway"), opts=child)
+            route_table_ids=[rt.id for rt in private_rts] + [public_rt.id], tags=tagged("s3-gateway"), opts=child)
         # DynamoDB is reached the same way (free; no NAT): access is governed by the callers'
         # IAM policies (components/dynamodb.py: app_access_statements), not an endpoint policy.
         aws.ec2.VpcEndpoint(
@@ -227,6 +232,7 @@ class Network(pulumi.ComponentResource):
         self.isolated_route_table_id = isolated_rt.id
         self.nat_gateway_ids = [n.id for n in nats]
         self.flow_log_id = flow_log.id
+        self.s3_endpoint_id = s3.id
         self.egress_ready = pulumi.Output.all(*[r.id for r in routes]).apply(lambda ids: all(ids))
         self.internet_ready = pulumi.Output.all(*[r.id for r in internet]).apply(lambda ids: all(ids))
         self.register_outputs({
@@ -236,6 +242,7 @@ class Network(pulumi.ComponentResource):
             "isolated_subnet_ids": self.isolated_subnet_ids,
             "isolated_route_table_id": self.isolated_route_table_id,
             "nat_gateway_ids": self.nat_gateway_ids, "flow_log_id": self.flow_log_id,
+            "s3_endpoint_id": self.s3_endpoint_id,
             "egress_ready": self.egress_ready, "internet_ready": self.internet_ready})
 
     def _associate(self, name, tier, subnets, tables, child) -> list[aws.ec2.RouteTableAssociation]:

@@ -33,6 +33,7 @@ class AccountContext:
         partition = aws.get_partition_output(opts=opts)
         region = aws.get_region_output(opts=opts)
         self.account_id: pulumi.Output[str] = identity.account_id
+        self.user_id: pulumi.Output[str] = identity.user_id  # aws:userid of whoever runs the program
         self.partition: pulumi.Output[str] = partition.partition
         self.region: pulumi.Output[str] = region.region
         self.dns_suffix: pulumi.Output[str] = partition.dns_suffix

@@ -199,9 +199,21 @@ def _azs_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
 
 
 def _private_host_needs_egress(r: "_Resolved", region: str) -> Iterable[Line]:
-    if r.host.placement == Placement.PRIVATE and r.network.nat_mode == NatMode.NONE:
-        yield ("natMode", r.network.nat_mode, "a private host needs natMode single or per-az: its cloud-init "
-               "fetches packages and the RDS CA bundle from the internet")
+    """Without NAT a private host still boots and serves (artifacts, packages and DynamoDB through
+    the gateway endpoints; IAM credentials from IMDS, database tokens signed locally), but Session
+    Manager, the only way onto it, needs the ssm, ssmmessages and ec2messages endpoints."""
+    if r.host.placement == Placement.PRIVATE and r.network.nat_mode == NatMode.NONE \
+            and not r.network.interface_endpoints:
+        yield ("interfaceEndpoints", r.network.interface_endpoints,
+               "a private host with natMode none needs true: Session Manager reaches it only through the "
+               "ssm, ssmmessages and ec2messages endpoints (or set natMode single or per-az)")
+
+
+def _certificate_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
+    arn = r.host.certificate_arn
+    if arn and arn.split(":")[3] != region:
+        yield ("albCertificateArn", arn, f"must be a certificate in aws:region {region}: an ALB serves only "
+               "certificates of its own region (request or import it there)")
 
 
 def _forum_keys_need_the_forum(r: "_Resolved", region: str) -> Iterable[Line]:
@@ -236,7 +248,8 @@ def _ami_matches_the_instance_type(r: "_Resolved", region: str) -> Iterable[Line
 STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
     (("forum",), _forum_keys_need_the_forum),
     (("availabilityZones",), _azs_in_region),
-    (("hostPlacement", "natMode"), _private_host_needs_egress),
+    (("hostPlacement", "natMode", "interfaceEndpoints"), _private_host_needs_egress),
+    (("albCertificateArn",), _certificate_in_region),
     (("dbBacktrackHours",), _backtrack_in_region),
     (("hostAmiId", "hostInstanceType"), _ami_matches_the_instance_type))
 

@@ -48,8 +48,10 @@ _CLUSTER = ("aws:rds/cluster:Cluster",)
 _PRIVATE_HOST = Fix("AppFleet", "private (behind the ALB; remove hostIngressCidrs)", "hostPlacement",
                     "placement", argument_change='"private", with load_balancer_subnet_ids (behind an ALB)',
                     good=("private", None))
-_HTTPS = Fix("AppFleet", "an ACM certificate ARN in the stack's region (the ALB then serves HTTPS "
-             "and redirects HTTP; remove albAllowHttp)", "albCertificateArn", "certificate_arn")
+_HTTPS = Fix("AppFleet", "your domain, with appHostedZoneId (the stack then requests, validates and serves "
+             "an ACM certificate and redirects HTTP; or set albCertificateArn to an existing certificate in "
+             "the stack's region; remove albAllowHttp)", "appDomainName", "domain_name",
+             argument_change="your domain, with hosted_zone_id (or certificate_arn: an existing certificate)")
 
 FIXES: dict[str, tuple[Fix, ...]] = {
     # --- database -------------------------------------------------------------------------

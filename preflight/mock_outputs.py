@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 
 from .awsids import (_alnum_upper, _ec2_id, _hex, _physical_name, _private_ip, _public_ip,
                      _uuid, _zone_id_prefix)
+from .mock_outputs_web import WEB_OUTPUTS
 
 _ENGINE_PORTS = {"aurora-mysql": 3306, "mysql": 3306, "mariadb": 3306,
                  "aurora-postgresql": 5432, "postgres": 5432}
@@ -420,3 +421,5 @@ _COMPUTE: dict[str, Callable[..., dict]] = {
     "random:index/randomId:RandomId": _random_id,
     "random:index/randomString:RandomString": _random_string,
 }
+
+_COMPUTE.update(WEB_OUTPUTS)  # ACM, Route 53, S3 (preflight/mock_outputs_web.py)

@@ -1,4 +1,5 @@
-"""The host's user data: valid cloud-config, under EC2's limit, reproducible, no secrets."""
+"""The host's user data: valid cloud-config, small (the app ships as an S3 artifact), reproducible,
+no secrets."""
 from __future__ import annotations
 
 import base64
@@ -11,16 +12,19 @@ import pytest
 import yaml
 
 from app import cloud_init
+from app.boot_artifacts import manifest
 from app.cloud_init import APP_DIR, USER_DATA_LIMIT, encode_user_data, render_user_data
 from app.settings import Settings
 
+# The longest bucket name AppFleet's bucket_prefix can produce (24 + "-artifacts-" + 26).
+BUCKET = "aurorakit-production-app-artifacts-20261130120000000000000001"
 # Realistic worst-case lengths (long cluster identifiers, a 32-character user name).
 LONG = dict(
     region="ap-southeast-2",
     db_user="aurorakit_application_user_32ch",
     writer_endpoint="aurorakit-production-aurora-cluster-0a1b2c3d.cluster-c9akciq32xyz.ap-southeast-2.rds.amazonaws.com",
     reader_endpoint="aurorakit-production-aurora-cluster-0a1b2c3d.cluster-ro-c9akciq32xyz.ap-southeast-2.rds.amazonaws.com",
-    port=5432, db_name="aurorakit", engine="aurora-postgresql")
+    port=5432, db_name="aurorakit", engine="aurora-postgresql", bucket=BUCKET, artifacts=manifest("aarch64"))
 
 
 def files_of(user_data: str) -> dict[str, dict]:
@@ -32,7 +36,8 @@ def files_of(user_data: str) -> dict[str, dict]:
 def test_valid_cloud_config_under_the_ec2_limit(tmp_path, engine, port):
     user_data = render_user_data(**{**LONG, "engine": engine, "port": port, "app_port": 8080})
     size = len(base64.b64decode(encode_user_data(user_data)))  # what EC2 counts: the gzip bytes
-    assert size < USER_DATA_LIMIT, size
+    # the app, the wheels and the CA bundle are S3 objects: the user data only lists them
+    assert size < USER_DATA_LIMIT // 4, size
     assert gzip.decompress(base64.b64decode(encode_user_data(user_data))).decode() == user_data
     path = tmp_path / "user-data.yaml"
     path.write_text(user_data)
@@ -47,9 +52,12 @@ def test_output_is_byte_identical_across_runs():
 
 
 def test_archive_carries_exactly_the_app_sources():
-    entry = files_of(render_user_data(**LONG))["/opt/aurorakit/app.tar"]
-    assert entry["encoding"] == "gz+b64"
-    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(base64.b64decode(entry["content"])))) as tar:
+    (app,) = [a for a in LONG["artifacts"] if a.dest == "app.tar"]
+    assert app.source == cloud_init.app_archive()
+    assert set(files_of(render_user_data(**LONG))) == {  # the user data does not carry the app
+        "/etc/aurorakit/app.env", "/etc/systemd/system/aurorakit.service", "/opt/aurorakit/install.sh",
+        "/opt/aurorakit/artifacts.txt"}
+    with tarfile.open(fileobj=io.BytesIO(app.source)) as tar:
         packed = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
         assert {(m.uid, m.mtime, m.mode) for m in tar.getmembers()} == {(0, 0, 0o644)}
     for rel in cloud_init.APP_FILES:
@@ -62,7 +70,8 @@ def test_archive_carries_exactly_the_app_sources():
     assert packed == {}
     # every module the app needs is packed (the renderer, the lock generator and the operator's
     # loader stay behind)
-    modules = {p.name for p in APP_DIR.glob("*.py")} - {"cloud_init.py", "lockfile.py", "load_sample.py"}
+    modules = {p.name for p in APP_DIR.glob("*.py")} - {"cloud_init.py", "lockfile.py", "load_sample.py",
+                                                        "boot_artifacts.py"}
     assert modules <= set(cloud_init.APP_FILES)
 
 
@@ -90,8 +99,11 @@ def test_unit_runs_unprivileged_on_the_app_port_and_installs_at_boot():
         assert line in unit.splitlines()
     assert "--bind 0.0.0.0:8080" in unit and "'app.web:create_app()'" in unit
     script = files["/opt/aurorakit/install.sh"]["content"]
-    assert "set -euo pipefail" in script and cloud_init.CA_BUNDLE_URL in script
+    assert "set -euo pipefail" in script and "aws s3 cp" in script
     assert "pip install" in script and "-r $D/app/requirements.lock" in script
+    # no internet at boot: nothing but S3 (the artifacts) and dnf (the packages, also S3)
+    assert "curl" not in script and "http" not in script.replace("https://", "")
+    assert "pypi" not in user_data.lower() and cloud_init.CA_BUNDLE_URL not in user_data
     assert yaml.safe_load(user_data)["runcmd"] == [["bash", "/opt/aurorakit/install.sh"]]
 
 

@@ -2,8 +2,6 @@
 inside the unit's own seccomp sandbox (tests/app/unit_sandbox.py)."""
 from __future__ import annotations
 
-import base64
-import gzip
 import io
 import json
 from pathlib import Path
@@ -17,6 +15,7 @@ import urllib.request
 
 import yaml
 
+from app.boot_artifacts import manifest
 from app.cloud_init import render_user_data
 from tests.app import unit_sandbox
 from tests.app.dbservers import APP_USER, free_port
@@ -48,16 +47,18 @@ def _get(url: str, data: dict | None = None) -> tuple[int, dict]:
 
 def test_packed_app_runs_under_gunicorn_with_the_unit_command(tmp_path, deployment, pki):
     s = deployment.settings
+    artifacts = manifest("x86_64")
     user_data = render_user_data(region=s.region, db_user=s.db_user, writer_endpoint=s.writer_host,
                                  reader_endpoint=s.reader_host, port=s.port, db_name=s.db_name,
-                                 engine=s.engine, app_port=free_port())
+                                 engine=s.engine, app_port=free_port(), bucket="app-artifacts-test",
+                                 artifacts=artifacts)
     files = {f["path"]: f for f in yaml.safe_load(user_data)["write_files"]}
     root = tmp_path / "opt-aurorakit"  # stands in for /opt/aurorakit
-    archive = gzip.decompress(base64.b64decode(files["/opt/aurorakit/app.tar"]["content"]))
+    (archive,) = [a.source for a in artifacts if a.dest == "app.tar"]  # what the host fetches from S3
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(root, filter="data")
     env = dict(line.split("=", 1) for line in files["/etc/aurorakit/app.env"]["content"].splitlines())
-    env["AURORAKIT_DB_CA_BUNDLE"] = str(pki.ca_file)  # the host downloads the RDS bundle instead
+    env["AURORAKIT_DB_CA_BUNDLE"] = str(pki.ca_file)  # the host fetches the RDS bundle instead
     unit = files["/etc/systemd/system/aurorakit.service"]["content"]
     argv = shlex.split(next(l for l in unit.splitlines() if l.startswith("ExecStart=")).split("=", 1)[1])
     assert argv[0] == "/opt/aurorakit/venv/bin/gunicorn"

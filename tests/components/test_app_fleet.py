@@ -8,6 +8,7 @@ import pytest
 
 import app.cloud_init as cloud_init
 import components.app_fleet as app_fleet
+from app.boot_artifacts import manifest
 from components import AppFleet, AppFleetArgs, DatabaseEndpoint
 
 from .conftest import resolve, settle
@@ -33,7 +34,7 @@ def build(name="app", **kw):
     else:
         kw.setdefault("subnet_ids", PRIVATE)
         kw.setdefault("load_balancer_subnet_ids", PUBLIC)
-        if not kw.get("certificate_arn"):
+        if not kw.get("certificate_arn") and not kw.get("domain_name"):
             kw.setdefault("load_balancer_allow_http", True)
     return settle(lambda: AppFleet(name, AppFleetArgs(vpc_id="vpc-0a1b2c3d4e5f60718", database=DB,
                                                       kms_key_arn=KEY, **kw)))
@@ -204,8 +205,11 @@ def test_iam_least_privilege(mocks):
     assert [s["Principal"] for s in trust] == [{"Service": "ec2.amazonaws.com"}]
     attachment = mocks.only("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
     assert attachment["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-    statements = json.loads(mocks.only("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
-    # exactly one permission: connect as the app user to this cluster (no secret, no key)
+    statements = json.loads(mocks.by_name("app-db-access").inputs["policy"])["Statement"]
+    # the database: connect as the app user to this cluster (no secret, no key); the only other
+    # policy is the boot artifacts' (tests/components/test_artifact_store.py)
+    assert {p.name for p in mocks.resources_of("aws:iam/rolePolicy:RolePolicy")} == {"app-db-access",
+                                                                                    "app-boot-artifacts"}
     assert statements == [{"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
                            "Resource": ["arn:aws:rds-db:eu-west-1:123456789012:dbuser:"
                                         "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/webapp"]}]
@@ -215,7 +219,8 @@ def test_user_data_is_the_rendered_cloud_config_compressed_without_secret_values
     build(app_port=8080)
     expected = cloud_init.render_user_data(
         region="eu-west-1", db_user="app", writer_endpoint=DB.writer_endpoint,
-        reader_endpoint=DB.reader_endpoint, port=3306, db_name="app", engine="aurora-mysql", app_port=8080)
+        reader_endpoint=DB.reader_endpoint, port=3306, db_name="app", engine="aurora-mysql", app_port=8080,
+        bucket=mocks.only("aws:s3/bucket:Bucket").outputs["bucket"], artifacts=manifest("x86_64"))
     text = user_data(mocks.only(LT).inputs)
     assert text == expected and "password" not in text.lower().replace("password_file", "")
     assert "secretsmanager" not in text and "AURORAKIT_DB_USER=app" in text
@@ -226,7 +231,8 @@ def test_user_data_limit_is_defined_once_and_enforced_on_what_ec2_receives(monke
     assert app_fleet.cloud_init is cloud_init  # the encoder (and its limit) is cloud_init's
     text = cloud_init.render_user_data(
         region="eu-west-1", db_user="app", writer_endpoint=DB.writer_endpoint,
-        reader_endpoint=DB.reader_endpoint, port=3306, db_name="app", engine="aurora-mysql")
+        reader_endpoint=DB.reader_endpoint, port=3306, db_name="app", engine="aurora-mysql",
+        bucket="app-artifacts-0123", artifacts=manifest("x86_64"))
     size = len(gzip.compress(text.encode(), compresslevel=9, mtime=0))
     monkeypatch.setattr(cloud_init, "USER_DATA_LIMIT", size - 1)
     with pytest.raises(ValueError, match=f"user data is {size} bytes gzip-compressed; EC2 allows {size - 1}"):
@@ -267,7 +273,8 @@ def test_ssh_is_explicit_opt_in(mocks):
     ({"key_pair_name": "ops"}, "AppFleetArgs.admin_cidr = None: required when AppFleetArgs.key_pair_name is set"),
     ({"placement": "public", "load_balancer_subnet_ids": ["s"]}, "not put behind the ALB"),
     ({"load_balancer_subnet_ids": None}, "AppFleetArgs.load_balancer_subnet_ids = None: required with AppFleetArgs.placement private"),
-    ({"load_balancer_allow_http": False}, "AppFleetArgs.certificate_arn = None: HTTPS needs an ACM certificate"),
+    ({"load_balancer_allow_http": False}, "AppFleetArgs.domain_name = None: HTTPS needs a certificate: set "
+     "AppFleetArgs.domain_name with AppFleetArgs.hosted_zone_id"),
     ({"placement": "public", "load_balancer_subnet_ids": None, "certificate_arn": CERT},
      "only with AppFleetArgs.placement private"),
     ({"min_size": 3, "desired_size": 2}, "AppFleetArgs.desired_size = 2: must be between AppFleetArgs.min_size \\(3\\)"),

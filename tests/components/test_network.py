@@ -113,19 +113,25 @@ def test_interface_endpoints_with_private_dns_and_https_sg(mocks):
 
 
 @pytest.mark.parametrize("azs,nat_mode", [(AZS, "none"), (AZS, "per-az"), (AZS[:2], "single")])
-def test_s3_and_dynamodb_gateways_on_every_private_route_table_only(mocks, azs, nat_mode):
-    build(azs=azs, nat_mode=nat_mode)
+def test_s3_and_dynamodb_gateways_on_the_private_route_tables_and_s3_on_the_public_one(mocks, azs, nat_mode):
+    net = build(azs=azs, nat_mode=nat_mode)
     private = tables_of(mocks, tier(mocks, "private"))
     all_private = {r.id for r in mocks.resources_of(T + "routeTable:RouteTable") if "-private-rt-" in r.name}
     assert len(private) == len(azs) and private == all_private
-    others = tables_of(mocks, tier(mocks, "public") + tier(mocks, "isolated"))
-    gateways = {e.inputs["serviceName"]: e.inputs for e in mocks.resources_of(T + "vpcEndpoint:VpcEndpoint")}
+    public, isolated = tables_of(mocks, tier(mocks, "public")), tables_of(mocks, tier(mocks, "isolated"))
+    assert len(public) == 1
+    gateways = {e.inputs["serviceName"]: e for e in mocks.resources_of(T + "vpcEndpoint:VpcEndpoint")}
     assert set(gateways) == {"com.amazonaws.eu-west-1.s3", "com.amazonaws.eu-west-1.dynamodb"}
+    # S3 also from the public tier: a public host fetches its boot artifacts through the endpoint
+    # too (the artifact bucket accepts reads only through it); the isolated tier reaches nothing
+    expected = {"com.amazonaws.eu-west-1.s3": private | public, "com.amazonaws.eu-west-1.dynamodb": private}
     for service, endpoint in gateways.items():
-        assert endpoint["vpcEndpointType"] == "Gateway", service
-        assert sorted(endpoint["routeTableIds"]) == sorted(private), service  # each once, all of them
-        assert not others & set(endpoint["routeTableIds"]), service
-        assert "policy" not in endpoint, service  # access is governed by the callers' IAM policies
+        inputs = endpoint.inputs
+        assert inputs["vpcEndpointType"] == "Gateway", service
+        assert sorted(inputs["routeTableIds"]) == sorted(expected[service]), service  # each once
+        assert not isolated & set(inputs["routeTableIds"]), service
+        assert "policy" not in inputs, service  # access is governed by the callers' IAM policies
+    assert resolve(net.s3_endpoint_id) == gateways["com.amazonaws.eu-west-1.s3"].id
 
 
 def test_no_interface_endpoints_by_default(mocks):

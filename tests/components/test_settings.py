@@ -54,7 +54,9 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbServerlesMaxAcu": 4}, "aurorakit:dbServerlesMaxAcu", "unknown key; did you mean dbServerlessMaxAcu?"),
     ("dev", {"zzTop": 1}, "aurorakit:zzTop", "unknown key; known keys are albAccessLogsBucket"),
     ("prod", {"hostIngressCidrs": ["0.0.0.0/0"]}, "hostIngressCidrs", "only with hostPlacement public"),
-    ("dev", {"hostPlacement": "private", "hostIngressCidrs": None, "interfaceEndpoints": True, "albAllowHttp": True}, "natMode", "a private host needs natMode single or per-az"),
+    # Without NAT a private host boots (S3 gateway endpoint) but only the endpoints let SSM in.
+    ("dev", {"hostPlacement": "private", "hostIngressCidrs": None, "albAllowHttp": True}, "interfaceEndpoints",
+     "a private host with natMode none needs true: Session Manager reaches it only through the ssm"),
     ("dev", {"hostKeyPairName": "ops"}, "hostAdminCidr", "required when hostKeyPairName is set"),
     ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "0.0.0.0/0"}, "hostAdminCidr", "0.0.0.0/0 is not allowed"),
     ("dev", {"appPort": 3306}, "appPort", "must not be an admin or database port"),
@@ -65,9 +67,25 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbAlarmEmails": ["ops"]}, "dbAlarmEmails", "list of e-mail addresses"),
     ("dev", {"tags": {"Team": 1}}, "tags", "string -> string"),
     ("dev", {"aws:region": None}, "aws:region", "must be set to an AWS region"),
-    # Secure by default: a private host without a certificate needs the explicit HTTP opt-in.
-    ("prod", {"albAllowHttp": None}, "albCertificateArn", "HTTPS needs an ACM certificate"),
-    ("prod", {"albCertificateArn": CERT}, "albAllowHttp", "only with hostPlacement private without albCertificateArn"),
+    # Secure by default: a private host needs a domain, a certificate or the explicit HTTP opt-in.
+    ("prod", {"appDomainName": None, "appHostedZoneId": None}, "appDomainName",
+     "HTTPS needs a certificate: set appDomainName with appHostedZoneId (the stack creates and validates one), "
+     "or albCertificateArn (an existing ACM certificate), or set albAllowHttp to true as an explicit opt-in"),
+    ("prod", {"albCertificateArn": CERT}, "albCertificateArn", "choose one: appDomainName (the stack creates"),
+    ("prod", {"albAllowHttp": True}, "albAllowHttp", "only with hostPlacement private without appDomainName or "
+     "albCertificateArn"),
+    ("prod", {"appDomainName": None, "appHostedZoneId": None, "albCertificateArn": CERT.replace("eu-west-1", "us-east-1")},
+     "albCertificateArn", "must be a certificate in aws:region eu-west-1: an ALB serves only certificates of its own region"),
+    ("prod", {"appDomainName": "App.Example.org"}, "appDomainName", "must be a lowercase DNS name"),
+    ("prod", {"appDomainName": "shop.aurorakit.dev", "appHostedZoneId": "z-123"}, "appHostedZoneId",
+     "must be a Route 53 hosted zone id"),
+    ("prod", {"appDomainName": "shop.aurorakit.dev"}, "appHostedZoneId",
+     "is the placeholder; set the id of the hosted zone that serves appDomainName"),
+    ("prod", {"appHostedZoneId": "Z0123456789ABCDEFGHIJ"}, "appDomainName", "is a documentation name (RFC 2606/6761)"),
+    ("prod", {"appDomainName": "shop.aurorakit.dev", "appHostedZoneId": None}, "appDomainName", "needs appHostedZoneId"),
+    ("prod", {"appDomainName": None, "albAllowHttp": True}, "appHostedZoneId", "only with appDomainName"),
+    ("dev", {"appDomainName": "shop.aurorakit.dev", "appHostedZoneId": "Z0123456789ABCDEFGHIJ"}, "appDomainName",
+     "only with hostPlacement private"),
     ("dev", {"albAllowHttp": True}, "albAllowHttp", "only with hostPlacement private"),
     ("dev", {"albAllowHttp": False}, "albAllowHttp", "only with hostPlacement private"),
     # A key that is set but has no effect is an error, never silently ignored.
@@ -155,10 +173,22 @@ def test_yaml_1_2_boolean_spellings_are_accepted():
     assert s.network.interface_endpoints is False
 
 
-def test_prod_plain_http_is_the_explicit_opt_in_of_the_stack_file():
-    assert _settings("prod").host.load_balancer_allow_http is True
-    s = _settings("prod", {"albAllowHttp": None, "albCertificateArn": CERT})
-    assert s.host.certificate_arn == CERT and s.host.load_balancer_allow_http is False
+def test_prod_ships_https_on_a_placeholder_domain_and_each_alternative_is_accepted():
+    s = _settings("prod")
+    assert (s.host.domain_name, s.host.hosted_zone_id) == ("app.example.com", "ZREPLACEWITHYOURZONEID")
+    assert s.host.load_balancer_allow_http is False and s.host.certificate_arn is None
+    mine = _settings("prod", {"appDomainName": "shop.aurorakit.dev", "appHostedZoneId": "Z0123456789ABCDEFGHIJ"})
+    assert mine.host.domain_name == "shop.aurorakit.dev"
+    existing = _settings("prod", {"appDomainName": None, "appHostedZoneId": None, "albCertificateArn": CERT})
+    assert existing.host.certificate_arn == CERT and existing.host.load_balancer_allow_http is False
+    plain = _settings("prod", {"appDomainName": None, "appHostedZoneId": None, "albAllowHttp": True})
+    assert plain.host.load_balancer_allow_http is True  # the explicit opt-in, and only that
+
+
+def test_a_private_host_without_nat_is_accepted_with_the_ssm_endpoints():
+    """The hosts boot from S3 through the gateway endpoint: prod needs no NAT gateway at all."""
+    s = _settings("prod", {"natMode": "none"})
+    assert s.network.nat_mode == "none" and s.network.interface_endpoints and s.host.placement == "private"
 
 
 @pytest.mark.parametrize("how", ["engine", "env"])

@@ -1,5 +1,6 @@
 """The real program (__main__.py) for the dev and prod stacks, end to end under mocks."""
 import pytest
+import yaml
 
 from .conftest import run_stack
 
@@ -76,7 +77,33 @@ def test_prod_is_multi_az_protected_and_private(prod):
     private = [s.id for s in m.resources_of("aws:ec2/subnet:Subnet") if s.name.startswith("network-private-")]
     assert sorted(group["vpcZoneIdentifiers"]) == sorted(private) and len(private) == 3
     assert group["minSize"] >= 2 and group["healthCheckType"] == "ELB"
-    assert m.only("aws:lb/loadBalancer:LoadBalancer") and prod.outputs["app_url"].startswith("http://app-alb-")
+    assert m.only("aws:lb/loadBalancer:LoadBalancer") and prod.outputs["app_url"] == "https://app.example.com"
+    listeners = {li.inputs["port"]: li.inputs for li in m.resources_of("aws:lb/listener:Listener")}
+    assert listeners[443]["certificateArn"] == m.only("aws:acm/certificate:Certificate").outputs["arn"]
+    assert listeners[80]["defaultActions"][0]["type"] == "redirect"  # no plain HTTP in prod
+
+
+def test_prod_hosts_need_no_nat_to_boot():
+    """natMode none: no NAT gateway and no default route in the private tier, yet the hosts boot:
+    everything they fetch is in the stack's bucket, read through the S3 gateway endpoint that is
+    on every private route table (dnf's AL2023 repositories are S3 buckets too)."""
+    run = run_stack("prod", {"natMode": "none"})
+    m = run.mocks
+    assert m.resources_of("aws:ec2/natGateway:NatGateway") == []
+    private_rts = {r.id for r in m.resources_of("aws:ec2/routeTable:RouteTable") if "-private-rt-" in r.name}
+    assert not [r for r in m.resources_of("aws:ec2/route:Route") if r.inputs["routeTableId"] in private_rts]
+    s3 = next(e for e in m.resources_of("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["serviceName"].endswith(".s3"))
+    assert private_rts <= set(s3.inputs["routeTableIds"])
+    bucket = m.only("aws:s3/bucket:Bucket").outputs["bucket"]
+    files = {f["path"]: f["content"] for f in yaml.safe_load(user_data(run))["write_files"]}
+    uris = [line.split(" ")[1] for line in files["/opt/aurorakit/artifacts.txt"].splitlines()]
+    assert uris and all(u.startswith(f"s3://{bucket}/") for u in uris)
+    script = files["/opt/aurorakit/install.sh"]
+    assert "curl" not in script and "https://" not in script and "--no-index" in script
+    policy = m.only("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"]
+    assert s3.id in policy  # the hosts' reads must come through that endpoint
+    waits = {d.split("::")[-1] for d in run.monitor.named("app-fleet").dependencies}
+    assert "app-artifacts-policy" in waits  # ... which exists (with its routes) before any host
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -88,6 +88,7 @@ LEGIT_OPTIONS = [  # documented stack options: none may trip a mandatory rule (f
      "dbServerlessMaxAcu": 4},
     {**variants.WITH_CERT, "albAccessLogsBucket": "aurorakit-alb-logs",
      "hostKeyPairName": "ops-2026", "hostAdminCidr": "198.51.100.7/32"},
+    {"natMode": "none"},  # the hosts boot from S3 through the gateway endpoint: no NAT needed
 ]
 
 

@@ -112,7 +112,8 @@ PUBLIC_KEY_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]})
 CERT_ARN = ("arn:aws:acm:eu-west-1:123456789012:certificate/"
             "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
-WITH_CERT = {"albCertificateArn": CERT_ARN, "albAllowHttp": None}  # HTTPS ends the HTTP opt-in
+NO_DOMAIN = {"appDomainName": None, "appHostedZoneId": None, "albAllowHttp": None}
+WITH_CERT = {**NO_DOMAIN, "albCertificateArn": CERT_ARN}  # an existing certificate instead of the domain
 PUBLIC_SUBNET = _Lazy(lambda: CAPTURED["network-public-0"].id)
 
 
@@ -300,8 +301,7 @@ VARIANTS = [
     Variant("secret-in-user-data", "ec2-no-secrets-in-user-data", "app-instance",
             changes={"app-instance": {"user_data": SECRET_USER_DATA}}),
     Variant("public-host", "ec2-no-public-ip", "app-instance",
-            overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"],
-                       "albAllowHttp": None},
+            overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"], **NO_DOMAIN},
             also=("ec2-no-public-ip-from-subnet", "db-ingress-only-from-app-hosts")),
     Variant("world-ssh", "sg-no-world-ingress-to-sensitive-ports", "bad-world-ssh",
             extra=_world_ssh),

@@ -81,12 +81,13 @@ def test_sarif_levels_kinds_locations_and_suppressions(project_checks, failing):
     assert (userdata["kind"], userdata["level"]) == ("open", "none")
     assert userdata["properties"] == {"phase": "preview", "enforcementLevel": "advisory",
                                       "findingKind": "not-checked", "judgedAtUpdate": "passed"}
-    # No setting line in the stack file (albCertificateArn is unset in prod): the program file.
+    # No setting line in the stack file (albAccessLogsBucket is unset in prod): the program file.
     prod = to_sarif(project_checks["prod"])
-    (https,) = results_of(prod, "alb-listener-https")
-    assert https["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "__main__.py"}}
-    assert "albCertificateArn" in https["message"]["text"] and https["level"] == "warning"
-    assert https["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith("::app-http")
+    (logs,) = results_of(prod, "alb-access-logs")
+    assert logs["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "__main__.py"}}
+    assert "albAccessLogsBucket" in logs["message"]["text"] and logs["level"] == "warning"
+    assert logs["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith("::app-alb")
+    assert results_of(prod, "alb-listener-https") == []  # prod serves HTTPS on its domain
     (mandatory,) = results_of(to_sarif(failing), "cluster-protected")
     assert (mandatory["kind"], mandatory["level"]) == ("fail", "error")
     assert to_sarif(failing)["runs"][0]["invocations"][0]["exitCode"] == 1
