@@ -10,10 +10,11 @@ from botocore.config import Config
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import db, failover
+from .metric_names import DIMENSION, NAMESPACE, READER_REACHABLE, WRITER_REACHABLE, WRITER_WRITABLE
 
 log = logging.getLogger("aurorakit.health")
 CODES = {"ok": 200, "degraded": 200, "read-only": 503, "unavailable": 503}
-NAMESPACE, INTERVAL = "aurorakit/App", 60.0
+INTERVAL = 60.0
 
 
 def probe(engine, writer: bool = False) -> dict:
@@ -49,11 +50,11 @@ def report(writer, reader) -> tuple[dict, int]:
 
 
 def metric_data(body: dict, cluster_endpoint: str) -> list[dict]:
-    dims = [{"Name": "DbClusterEndpoint", "Value": cluster_endpoint}]
+    dims = [{"Name": DIMENSION, "Value": cluster_endpoint}]
     return [{"MetricName": name, "Dimensions": dims, "Value": float(ok), "Unit": "Count"}
-            for name, ok in (("DbWriterReachable", body["writer"]["reachable"]),
-                             ("DbWriterWritable", body["writer"]["writable"]),
-                             ("DbReaderReachable", body["reader"]["reachable"]))]
+            for name, ok in ((WRITER_REACHABLE, body["writer"]["reachable"]),
+                             (WRITER_WRITABLE, body["writer"]["writable"]),
+                             (READER_REACHABLE, body["reader"]["reachable"]))]
 
 
 def publish(svc, client) -> bool:

@@ -43,7 +43,7 @@ from .instance_types import instance_type_problem
 from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches, published
 from .load_balancer import fleet_alarms, internet_facing_alb
 from .policies import AccountContext, assume_role_policy, document
-from .webapp import cloud_init, settings
+from .webapp import cloud_init, metric_names, settings
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 HEALTH_CHECK_GRACE = 600   # seconds: first boot installs Python and the app before /livez answers
@@ -397,6 +397,7 @@ class AppFleet(pulumi.ComponentResource):
                 f"$(aws ec2 describe-instances --filters Name=tag:aws:autoscaling:groupName,Values={g} "
                 "Name=instance-state-name,Values=running --query 'Reservations[0].Instances[0].InstanceId' "
                 "--output text"))
+        self._writability_alarm(name, args, tags)
 
         self.security_group_id = sg.id
         self.port = args.app_port
@@ -423,6 +424,21 @@ class AppFleet(pulumi.ComponentResource):
         """The ALB's SG + listener port (placement private)."""
         return self._load_balancer_connections
 
+    def _writability_alarm(self, name, args, tags) -> None:
+        """The writer the app is configured with must accept writes: every host publishes it each
+        minute (app/health.py); missing data (no host publishing) counts as breaching."""
+        db = args.database
+        writer = db.writer_endpoint if db.proxy_endpoint is None else db.proxy_endpoint
+        actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-db-writable-alarm", namespace=metric_names.NAMESPACE,
+            metric_name=metric_names.WRITER_WRITABLE, dimensions={metric_names.DIMENSION: writer},
+            comparison_operator="LessThanThreshold", threshold=1, statistic="Minimum", period=60,
+            evaluation_periods=3, datapoints_to_alarm=3, treat_missing_data="breaching",
+            alarm_description=f"{name}: a host found the database writer unreachable or read-only "
+                              "for 3 minutes (or no host reports)",
+            alarm_actions=actions, ok_actions=actions, tags=tags, opts=pulumi.ResourceOptions(parent=self))
+
     def _role(self, name, args, ctx, tags, child):
         db = args.database
         # No aws:SourceAccount condition: EC2 does not send it when it assumes an instance-profile
@@ -437,7 +453,12 @@ class AppFleet(pulumi.ComponentResource):
             ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id, db.proxy_resource_id
         ).apply(lambda a: document([
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                 "Resource": [db_user_arn(*a[:3], rid, args.app_db_user) for rid in a[3:] if rid]}])),
+                 "Resource": [db_user_arn(*a[:3], rid, args.app_db_user) for rid in a[3:] if rid]},
+                # PutMetricData has no resource-level permissions (AWS: Resource "*"); the
+                # condition keeps it to the app's own namespace (app/metric_names.py).
+                {"Sid": "PublishTheAppsDbHealthMetrics", "Effect": "Allow",
+                 "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"],
+                 "Condition": {"StringEquals": {"cloudwatch:namespace": metric_names.NAMESPACE}}}])),
             opts=child)
         permissions = [ssm_core, db_access]
         if args.extra_statements is not None:

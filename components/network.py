@@ -3,7 +3,7 @@
 The isolated tier's route table has no route at all (no IGW, no NAT). NAT mode is
 ``none | single | per-az``. The default security group is managed with no rules, VPC flow logs
 go to a KMS-encrypted log group, and interface endpoints (ssm, ssmmessages, ec2messages,
-secretsmanager, kms) are optional so a private host works without NAT. S3 and DynamoDB gateway
+secretsmanager, kms, monitoring) are optional so a private host works without NAT. S3 and DynamoDB gateway
 endpoints (free) are attached to the private route tables, the S3 one to the public route table
 too: hosts fetch their boot artifacts and the Amazon Linux 2023 packages (whose repositories are
 S3 buckets) through it, with no NAT, and the artifact bucket accepts reads only through it.
@@ -22,7 +22,7 @@ from .knobs import Rule, args_class, ipv4_cidr, knob, one_of, published
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, document, key_policy
 
 TIERS = ("public", "private", "isolated")
-INTERFACE_ENDPOINT_SERVICES = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "kms")
+INTERFACE_ENDPOINT_SERVICES = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "kms", "monitoring")
 FLOW_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                            2192, 2557, 2922, 3288, 3653)  # what CloudWatch Logs accepts
 
@@ -92,7 +92,8 @@ class NetworkArgs:
     """Internet egress of the private tier: none, single (one NAT gateway) or per-az.
     Default: "single"."""
     interface_endpoints: bool = knob(False, key="interfaceEndpoints")
-    """Interface endpoints for ssm, ssmmessages, ec2messages, secretsmanager and kms, so that
+    """Interface endpoints for ssm, ssmmessages, ec2messages, secretsmanager, kms and monitoring
+    (CloudWatch metrics), so that
     traffic stays in the VPC. Default: False."""
     flow_log_retention_days: int = knob(30, key="logRetentionDays", check=one_of(*FLOW_LOG_RETENTION_DAYS))
     """CloudWatch retention in days of the VPC flow logs (the stack setting also sets the

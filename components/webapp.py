@@ -17,12 +17,13 @@ APP = _INSIDE if find_spec(_INSIDE) is not None else "app"
 """The app's import name: "aurorakit.app" when installed from the distribution, else "app"."""
 
 if TYPE_CHECKING:  # type checkers read this repository's layout
-    from app import cloud_init, forum_schema, settings
+    from app import cloud_init, forum_schema, metric_names, settings
     from app.bootstrap import sql as bootstrap_sql
 else:
     cloud_init = import_module(f"{APP}.cloud_init")
     forum_schema = import_module(f"{APP}.forum_schema")
+    metric_names = import_module(f"{APP}.metric_names")
     settings = import_module(f"{APP}.settings")
     bootstrap_sql = import_module(f"{APP}.bootstrap.sql")
 
-__all__ = ["APP", "bootstrap_sql", "cloud_init", "forum_schema", "settings"]
+__all__ = ["APP", "bootstrap_sql", "cloud_init", "forum_schema", "metric_names", "settings"]

@@ -162,7 +162,8 @@ def test_alb_waits_for_the_internet_route(recording):
 def test_tier_alarms_go_to_the_topic(mocks):
     topic = "arn:aws:sns:eu-west-1:123456789012:db-alarms"
     build(alarm_topic_arn=topic)
-    alarms = {a.name: a.inputs for a in mocks.resources_of("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    alarms = {a.name: a.inputs for a in mocks.resources_of("aws:cloudwatch/metricAlarm:MetricAlarm")
+              if a.name != "app-db-writable-alarm"}  # the app's own metric: the test below
     assert set(alarms) == {"app-unhealthy-hosts-alarm", "app-target-5xx-alarm"}
     assert all(a["alarmActions"] == [topic] and a["namespace"] == "AWS/ApplicationELB" for a in alarms.values())
 
@@ -206,13 +207,17 @@ def test_iam_least_privilege(mocks):
     attachment = mocks.only("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs
     assert attachment["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
     statements = json.loads(mocks.by_name("app-db-access").inputs["policy"])["Statement"]
-    # the database: connect as the app user to this cluster (no secret, no key); the only other
-    # policy is the boot artifacts' (tests/components/test_artifact_store.py)
+    # the database: connect as the app user to this cluster (no secret, no key), and publish the
+    # app's own health metrics (PutMetricData has no resource-level permissions: its namespace is
+    # pinned); the only other policy is the boot artifacts' (tests/components/test_artifact_store.py)
     assert {p.name for p in mocks.resources_of("aws:iam/rolePolicy:RolePolicy")} == {"app-db-access",
                                                                                     "app-boot-artifacts"}
     assert statements == [{"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
                            "Resource": ["arn:aws:rds-db:eu-west-1:123456789012:dbuser:"
-                                        "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/webapp"]}]
+                                        "cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/webapp"]},
+                          {"Sid": "PublishTheAppsDbHealthMetrics", "Effect": "Allow",
+                           "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"],
+                           "Condition": {"StringEquals": {"cloudwatch:namespace": "aurorakit/App"}}}]
 
 
 def test_user_data_is_the_rendered_cloud_config_compressed_without_secret_values(mocks):
@@ -314,3 +319,15 @@ def test_two_fleets_do_not_collide(mocks):
                     for n in ("a", "b")])
     names = [(r.type, r.name) for r in mocks.resources if r.custom]
     assert len(names) == len(set(names)) and all(n.startswith(("a-", "b-")) for _, n in names)
+
+
+@pytest.mark.parametrize("placement", ["private", "public"])
+def test_an_alarm_watches_the_writability_the_hosts_publish(mocks, placement):
+    from app import metric_names
+    topic = "arn:aws:sns:eu-west-1:123456789012:db-alarms"
+    build(placement=placement, alarm_topic_arn=topic)
+    alarm = mocks.by_name("app-db-writable-alarm").inputs
+    assert (alarm["namespace"], alarm["metricName"]) == (metric_names.NAMESPACE, metric_names.WRITER_WRITABLE)
+    assert alarm["dimensions"] == {metric_names.DIMENSION: DB.writer_endpoint}  # what app/health.py sends
+    assert (alarm["statistic"], alarm["comparisonOperator"], alarm["threshold"]) == ("Minimum", "LessThanThreshold", 1)
+    assert alarm["treatMissingData"] == "breaching" and alarm["alarmActions"] == [topic]

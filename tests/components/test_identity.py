@@ -155,10 +155,13 @@ def test_proxy_shape_end_to_end_iam_and_the_hosts_connect_arns(mocks):
     assert ro.inputs["vpcSecurityGroupIds"] == proxy.inputs["vpcSecurityGroupIds"]
     prx = proxy.outputs["arn"].rsplit(":", 1)[1]
     assert prx.startswith("prx-") and resolve(db.proxy_resource_id) == prx
-    # the host: connect as `app` on the cluster and the proxy, nothing else; no secret anywhere
-    assert doc(mocks.by_name("app-db-access")) == [
-        {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-         "Resource": [f"{ACCOUNT}{cluster['clusterResourceId']}/app", f"{ACCOUNT}{prx}/app"]}]
+    # the host: connect as `app` on the cluster and the proxy (and publish its health metrics,
+    # tests/components/test_app_fleet.py), nothing else; no secret anywhere
+    assert doc(mocks.by_name("app-db-access"))[0] == {
+        "Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+        "Resource": [f"{ACCOUNT}{cluster['clusterResourceId']}/app", f"{ACCOUNT}{prx}/app"]}
+    assert [s["Sid"] for s in doc(mocks.by_name("app-db-access"))] == ["IamDbAuthAsAppUser",
+                                                                      "PublishTheAppsDbHealthMetrics"]
     env = env_of(mocks)
     assert (env["AURORAKIT_DB_WRITER_HOST"], env["AURORAKIT_DB_READER_HOST"], env["AURORAKIT_DB_USER"]) == (
         proxy.outputs["endpoint"], ro.outputs["endpoint"], "app")

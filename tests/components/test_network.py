@@ -102,7 +102,7 @@ def test_interface_endpoints_with_private_dns_and_https_sg(mocks):
     endpoints = mocks.resources_of(T + "vpcEndpoint:VpcEndpoint")
     interface = [e.inputs for e in endpoints if e.inputs["vpcEndpointType"] == "Interface"]
     assert sorted(e["serviceName"].rsplit(".", 1)[1] for e in interface) == \
-        ["ec2messages", "kms", "secretsmanager", "ssm", "ssmmessages"]
+        ["ec2messages", "kms", "monitoring", "secretsmanager", "ssm", "ssmmessages"]
     private_ids = {s.id for s in tier(mocks, "private")}
     assert all(e["privateDnsEnabled"] and set(e["subnetIds"]) == private_ids for e in interface)
     rule = mocks.only("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").inputs
