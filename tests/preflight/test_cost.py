@@ -30,12 +30,13 @@ def test_dev_arithmetic(project_checks):
     got = lines(est)
     # Pulumi.dev.yaml: Serverless v2 writer only (min 0.5 ACU), t3.micro public host with the
     # default 16 GiB root volume, natMode none, no interface endpoints, no ALB; the cluster's
-    # CMK + the flow-log CMK; the RDS-managed master secret; CPU, memory, connections alarms;
+    # CMK + the flow-log CMK; the RDS-managed master secret; CPU, memory, connections alarms and
+    # the database-writability alarm;
     # the forum's 3 tables provisioned at 1 RCU/1 WCU each and 1/1 on the Comment table's index.
     parts = [0.5 * H * price("aurora_acu_hour"), H * price("ec2_hour", "t3.micro"),
              16 * price("ebs_gp3_gb_month"), 1 * H * price("public_ipv4_hour"),
              4 * H * price("dynamodb_rcu_hour"), 4 * H * price("dynamodb_wcu_hour"),
-             2 * price("kms_key_month"), 1 * price("secret_month"), 3 * price("alarm_month")]
+             2 * price("kms_key_month"), 1 * price("secret_month"), 4 * price("alarm_month")]
     assert est.total == expected_total(parts)
     assert got["public IPv4 addresses"].resources == ("app-instance",)
     assert got["Secrets Manager secrets"].resources == ("db-cluster (RDS-managed master secret)",)
@@ -46,18 +47,18 @@ def test_dev_arithmetic(project_checks):
 def test_prod_arithmetic(project_checks):
     est = project_checks["prod"].cost
     got = lines(est)
-    # Pulumi.prod.yaml: 3 AZs with per-AZ NAT (3 gateways, 3 EIPs), 5 interface endpoints in 3
+    # Pulumi.prod.yaml: 3 AZs with per-AZ NAT (3 gateways, 3 EIPs), 6 interface endpoints in 3
     # AZs, writer + 2 db.r7g.large readers, an Auto Scaling group of 2 (desired) t3.small hosts
     # with 20 GiB each behind an internet-facing ALB in the 3 public subnets (3 public addresses),
-    # 2 CMKs, 1 secret, 4 DB alarms (replica lag) + 2 tier alarms; the forum's 3 tables and the
+    # 2 CMKs, 1 secret, 4 DB alarms (replica lag) + 2 tier alarms + the writability alarm; the forum's 3 tables and the
     # Comment table's index at 5 RCU / 5 WCU each (the auto scaling minimum).
-    parts = [3 * H * price("nat_gateway_hour"), 15 * H * price("interface_endpoint_az_hour"),
+    parts = [3 * H * price("nat_gateway_hour"), 18 * H * price("interface_endpoint_az_hour"),
              3 * H * price("aurora_instance_hour", "db.r7g.large"), 2 * H * price("ec2_hour", "t3.small"),
              40 * price("ebs_gp3_gb_month"), H * price("alb_hour"), 6 * H * price("public_ipv4_hour"),
              20 * H * price("dynamodb_rcu_hour"), 20 * H * price("dynamodb_wcu_hour"),
-             2 * price("kms_key_month"), price("secret_month"), 6 * price("alarm_month")]
+             2 * price("kms_key_month"), price("secret_month"), 7 * price("alarm_month")]
     assert est.total == expected_total(parts)
-    assert got["NAT gateways"].count == 3 and got["interface endpoints (5, per AZ)"].count == 15
+    assert got["NAT gateways"].count == 3 and got["interface endpoints (6, per AZ)"].count == 18
     assert got["Aurora instances db.r7g.large"].resources == ("db-reader-1", "db-reader-2", "db-writer")
     assert got["Aurora instances db.r7g.large"].status == "unconfirmed"   # said, not hidden
     assert len(got["public IPv4 addresses"].resources) == 6
