@@ -15,7 +15,7 @@ define apt_install
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); fi
 endef
 
-.PHONY: deps apt apt-preview venv venv-preview preview diagram test bench docs schema lock artifacts clean
+.PHONY: deps apt apt-preview venv venv-preview preview diagram test bench docs schema urns lock artifacts clean
 
 deps: apt venv
 
@@ -54,6 +54,10 @@ test: deps
 
 bench: deps
 	$(PY) bench/run.py
+
+# Pin every program's resource URNs (tests/golden/): review the diff, a changed URN is a replacement.
+urns: venv
+	$(PY) -m tests.golden.urns
 
 # Regenerate the README's generated tables (config keys, policy rules).
 docs: venv

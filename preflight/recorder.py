@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
@@ -114,6 +115,16 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
         self.by_urn: dict[str, Registration] = {}
         self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN (resource.NewURN): the parent's type qualifies the child's, except the
+        root stack's (the SDK's MockMonitor writes `pulumi:pulumi:Stack$<type>` for top-level
+        resources, which no real state contains)."""
+        if parent:
+            parent_type = parent.split("::")[2].split("$")[-1]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def named(self, name: str) -> Registration:
         """The one registration called `name` (a clear error if there is none or several)."""

@@ -350,9 +350,11 @@ def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Re
         program_dir=Path(program_dir), pack_dir=Path(pack.pack_dir), warnings=warnings)
 
 
-def record(stack: str, *, program_dir: Union[str, Path] = REPO, preview: bool = True) -> list:
+def record(stack: str, *, program_dir: Union[str, Path] = REPO, preview: bool = True,
+           main: Union[str, Path, None] = None) -> list:
     """Only the program under the recording mocks (no policy pack): the registrations, e.g. for
-    the cost estimate in the README (docs/sync_readme.py). PreflightError on bad input."""
+    the cost estimate in the README (docs/sync_readme.py). `main` overrides the entry point the
+    project names (e.g. a driver for a YAML program). PreflightError on bad input."""
     from .mocks import RecordingMocks, install_mocks
     from .recorder import RecordingMonitor
 
@@ -361,14 +363,14 @@ def record(stack: str, *, program_dir: Union[str, Path] = REPO, preview: bool = 
         cfg = load_stack_config(stack, program_dir)
     except StackConfigError as exc:
         raise PreflightError(str(exc)) from None
-    main = _entry_point(program_dir)
+    main = Path(main) if main else _entry_point(program_dir)
     mocks = RecordingMocks(region=cfg.get("aws:region", "eu-west-1"))
     monitor = RecordingMonitor(mocks, preview=preview, config=cfg)
     with _gc_paused():
         try:
             _drop_leftovers()
             install_mocks(cfg, project=cfg.project, stack=cfg.stack, preview=preview, mocks=mocks,
-                          monitor=monitor, secret_keys=sorted(cfg.secret_keys))
+                          monitor=monitor, secret_keys=sorted(cfg.secret_keys), logger=_program_log()[1])
             _run_program(main, program_dir)
         except Exception as exc:  # noqa: BLE001 - one line, as in run()
             _drop_leftovers()

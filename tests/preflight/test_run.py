@@ -106,7 +106,7 @@ def test_broken_variants_fail_with_the_rule(overrides, rule, urn_tail):
     doc = report.to_json(result)
     jsonschema.Draft7Validator(SCHEMA).validate(doc)
     hits = [d for d in doc["findings"] if d["enforcementLevel"] == "mandatory"]
-    assert [(d["policyName"], d["urn"].split("$")[-1]) for d in hits] == [(rule, urn_tail)]
+    assert [(d["policyName"], d["urn"].split("::", 2)[2].split("$")[-1]) for d in hits] == [(rule, urn_tail)]
 
 
 def test_policy_config_changes_level_and_values(tmp_path):
