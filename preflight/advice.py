@@ -92,7 +92,10 @@ FIXES: dict[str, tuple[Fix, ...]] = {
         Fix("AppFleet", "the stack's CMK (the composition passes the cluster's key); "
             "AppFleet encrypts the root volumes with it", argument="kms_key_arn")),
     "rds-storage-encrypted": (_always("AuroraCluster", "storageEncrypted: true"),),
-    "rds-final-snapshot": (_always("AuroraCluster", "skipFinalSnapshot: false"),),
+    "rds-final-snapshot": (
+        Fix("AuroraCluster", "true: deleting the cluster then leaves a final snapshot (and the "
+            "automated backups, the key, the logs)", "dbKeepOnDestroy", "keep_on_destroy",
+            argument_change="True", good=(*_TRUE, None)),),
     "rds-log-exports": (_always("AuroraCluster", "every log export of the engine"),),
     "rds-iam-authentication": (_always("AuroraCluster", "iamDatabaseAuthenticationEnabled: true"),),
     "rds-copy-tags-to-snapshot": (_always("AuroraCluster", "copyTagsToSnapshot: true"),),
@@ -120,7 +123,10 @@ FIXES: dict[str, tuple[Fix, ...]] = {
     "kms-key-rotation-enabled": (
         _always("AuroraCluster", "enableKeyRotation: true"), _always("Network", "enableKeyRotation: true")),
     "kms-key-deletion-window": (
-        _always("AuroraCluster", "a 30-day deletion window"), _always("Network", "a 30-day deletion window")),
+        Fix("AuroraCluster", "true: the cluster's key then has a 30-day deletion window (false: 7 "
+            "days, for throwaway stacks)", "dbKeepOnDestroy", "keep_on_destroy",
+            argument_change="True", good=(*_TRUE, None)),
+        _always("Network", "a 30-day deletion window")),
     "resource-policy-no-public-principal": (
         _always("AuroraCluster", "a key policy limited to this account and named services"),
         _always("Network", "a key policy limited to this account and CloudWatch Logs")),
