@@ -22,9 +22,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from app.boot_artifacts import Artifact, manifest, missing
-
 from .policies import AccountContext, document
+from .webapp import boot_artifacts
 
 NONCURRENT_DAYS = 30       # an overwritten or deleted object's old version is kept this long
 MULTIPART_ABORT_DAYS = 7   # an upload `pulumi up` did not finish is cleaned up after this
@@ -68,7 +67,7 @@ class ArtifactStore:
     """What the fleet needs from its artifact bucket."""
 
     bucket: aws.s3.Bucket
-    artifacts: tuple[Artifact, ...]
+    artifacts: tuple[boot_artifacts.Artifact, ...]
     objects: list[aws.s3.BucketObjectv2]
     access: aws.iam.RolePolicy
     ready: list[pulumi.Resource]   # a host may boot once these exist
@@ -78,8 +77,8 @@ def artifact_store(name: str, *, arch: str, kms_key_arn: pulumi.Input[str], role
                    endpoint_id: Optional[pulumi.Input[str]], ctx: AccountContext, tags: dict,
                    parent: pulumi.Resource) -> ArtifactStore:
     child = pulumi.ResourceOptions(parent=parent)
-    artifacts = manifest(arch)
-    absent = missing(artifacts)
+    artifacts = boot_artifacts.manifest(arch)
+    absent = boot_artifacts.missing(artifacts)
     if absent:
         # A real preview and `up` hash and upload these files; preflight and the tests do not.
         pulumi.log.warn(f"{name}: {len(absent)} boot artifact(s) are not built in build/artifacts "

@@ -27,7 +27,7 @@ _OUTSIDE = ("something outside the component changed it (a transformation, an ex
 class Fix:
     """How to fix `rule` on a resource that `component` creates."""
 
-    component: str                  # Network | AuroraCluster | AppFleet | SecurityGroupLink
+    component: str                  # Network | AuroraCluster | AppFleet | DynamoTables | SecurityGroupLink
     change: str                     # what the value must become, in words
     setting: Optional[str] = None   # stack setting key (without namespace); None: no setting
     argument: Optional[str] = None  # field of <component>Args; None: not an argument
@@ -45,6 +45,7 @@ def _always(component: str, what: str, *, types: tuple[str, ...] = ()) -> Fix:
 
 
 _CLUSTER = ("aws:rds/cluster:Cluster",)
+_TRUE = ("true", "True", "TRUE")
 _PRIVATE_HOST = Fix("AppFleet", "private (behind the ALB; remove hostIngressCidrs)", "hostPlacement",
                     "placement", argument_change='"private", with load_balancer_subnet_ids (behind an ALB)',
                     good=("private", None))
@@ -64,6 +65,9 @@ FIXES: dict[str, tuple[Fix, ...]] = {
     "rds-multi-az": (
         Fix("AuroraCluster", "at least 1 reader (readers go to the AZs other than the writer's)",
             "dbReaders", "readers"),),
+    "rds-backup-plan-coverage": (
+        Fix("AuroraCluster", "true: a daily AWS Backup plan into a vault encrypted with the stack's CMK",
+            "dbAwsBackup", "aws_backup", argument_change="True", good=(*_TRUE, None)),),
     "rds-backup-retention": (
         Fix("AuroraCluster", "at least the policy's minimumRetentionDays (1..35)",
             "dbBackupRetentionDays", "backup_retention_days"),),
@@ -88,7 +92,10 @@ FIXES: dict[str, tuple[Fix, ...]] = {
         Fix("AppFleet", "the stack's CMK (the composition passes the cluster's key); "
             "AppFleet encrypts the root volumes with it", argument="kms_key_arn")),
     "rds-storage-encrypted": (_always("AuroraCluster", "storageEncrypted: true"),),
-    "rds-final-snapshot": (_always("AuroraCluster", "skipFinalSnapshot: false"),),
+    "rds-final-snapshot": (
+        Fix("AuroraCluster", "true: deleting the cluster then leaves a final snapshot (and the "
+            "automated backups, the key, the logs)", "dbKeepOnDestroy", "keep_on_destroy",
+            argument_change="True", good=(*_TRUE, None)),),
     "rds-log-exports": (_always("AuroraCluster", "every log export of the engine"),),
     "rds-iam-authentication": (_always("AuroraCluster", "iamDatabaseAuthenticationEnabled: true"),),
     "rds-copy-tags-to-snapshot": (_always("AuroraCluster", "copyTagsToSnapshot: true"),),
@@ -97,6 +104,15 @@ FIXES: dict[str, tuple[Fix, ...]] = {
     "rds-performance-insights-cmk": (_always("AuroraCluster", "the stack's CMK for Performance Insights"),),
     "rds-tls-enforced": (_always("AuroraCluster", "the engine's TLS-only parameter in the cluster parameter group"),),
     "rds-proxy-require-tls": (_always("AuroraCluster", "requireTls: true on the RDS Proxy (dbProxy)"),),
+    "db-iam-auth-guardrails": (
+        _always("AppFleet", "a host role that may only rds-db:connect as the app user (cluster and "
+                "proxy) and reads no secret"),
+        _always("AuroraCluster", "a proxy role trusting only rds.amazonaws.com with aws:SourceAccount, "
+                "and the bootstrap role (not an app role) reading the master secret")),
+    "exposure-inputs-verifiable": tuple(
+        _always(c, "the security groups and subnets the composition passes (this stack's own); "
+                "an id of another stack goes in the rule's allowedExternalIds")
+        for c in ("AppFleet", "AuroraCluster", "Network", "SecurityGroupLink")),
     "rds-non-default-master-username": (
         Fix("AuroraCluster", "a name that is not admin/root/postgres/rdsadmin",
             "dbMasterUsername", "master_username"),),
@@ -107,7 +123,10 @@ FIXES: dict[str, tuple[Fix, ...]] = {
     "kms-key-rotation-enabled": (
         _always("AuroraCluster", "enableKeyRotation: true"), _always("Network", "enableKeyRotation: true")),
     "kms-key-deletion-window": (
-        _always("AuroraCluster", "a 30-day deletion window"), _always("Network", "a 30-day deletion window")),
+        Fix("AuroraCluster", "true: the cluster's key then has a 30-day deletion window (false: 7 "
+            "days, for throwaway stacks)", "dbKeepOnDestroy", "keep_on_destroy",
+            argument_change="True", good=(*_TRUE, None)),
+        _always("Network", "a 30-day deletion window")),
     "resource-policy-no-public-principal": (
         _always("AuroraCluster", "a key policy limited to this account and named services"),
         _always("Network", "a key policy limited to this account and CloudWatch Logs")),
@@ -136,13 +155,17 @@ FIXES: dict[str, tuple[Fix, ...]] = {
         _always("SecurityGroupLink", "a description on every rule")),
     "sg-no-world-ingress-to-sensitive-ports": (
         Fix("AppFleet", "a specific CIDR (port 22 opens only with hostKeyPairName; never 0.0.0.0/0)",
-            "hostAdminCidr", "admin_cidr"),),
+            "hostAdminCidr", "admin_cidr", good=(None,)),),
+    "sg-no-world-ingress-across-rules": (
+        Fix("AppFleet", "one specific CIDR (port 22 opens only with hostKeyPairName): the rules on "
+            "a port must not add up to the internet", "hostAdminCidr", "admin_cidr", good=(None,)),),
     # --- host and load balancer ---------------------------------------------------------------
     "ec2-no-public-ip": (_PRIVATE_HOST,),
     "ec2-no-public-ip-from-subnet": (_PRIVATE_HOST,),
     "ec2-imdsv2-required": (_always("AppFleet", "httpTokens: required"),),
     "ec2-volumes-encrypted": (_always("AppFleet", "an encrypted root volume"),),
-    "ec2-no-secrets-in-user-data": (_always("AppFleet", "user data without secrets (the app reads Secrets Manager)"),),
+    "ec2-no-secrets-in-user-data": (_always("AppFleet", "user data without secrets (the app signs IAM "
+                                            "database tokens and reads no secret)"),),
     "ec2-instance-profile": (_always("AppFleet", "an instance profile"),),
     "alb-deletion-protection": (
         Fix("AppFleet", "true (the ALB's deletion protection follows protect)", "protect",
@@ -156,6 +179,9 @@ FIXES: dict[str, tuple[Fix, ...]] = {
     "alb-drop-invalid-header-fields": (_always("AppFleet", "dropInvalidHeaderFields: true"),),
     "alb-desync-mitigation": (_always("AppFleet", "desyncMitigationMode: strictest"),),
     "lb-listener-modern-tls": (_always("AppFleet", "a TLS 1.2+ security policy on the HTTPS listener"),),
+    "alb-waf-enabled": (
+        Fix("AppFleet", "no setting: AppFleet attaches no AWS WAF web ACL; associate one with the ALB "
+            "in the program (aws.wafv2.WebAclAssociation with resource_arn = the load balancer's ARN)"),),
     "lb-world-ingress-only-listener-ports": (
         Fix("AppFleet", "the CIDRs allowed to the ALB's listener ports only", "albIngressCidrs",
             "load_balancer_ingress_cidrs"),),
@@ -164,10 +190,11 @@ FIXES: dict[str, tuple[Fix, ...]] = {
         _always("AppFleet", "named actions in the host role's policy"),
         _always("AuroraCluster", "named actions in its roles' policies"),
         _always("Network", "named actions in the flow-log role's policy")),
-    "iam-no-passrole-wildcard": (
-        _always("AppFleet", "no iam:PassRole in the host role's policy"),
-        _always("AuroraCluster", "no iam:PassRole in its roles' policies"),
-        _always("Network", "no iam:PassRole in the flow-log role's policy")),
+    "iam-no-privilege-escalation": (
+        _always("AppFleet", "no privilege-escalation action (iam:PassRole, iam:Put*Policy, "
+                "sts:AssumeRole, ssm:SendCommand …) in the host role's policies"),
+        _always("AuroraCluster", "no privilege-escalation action in its roles' policies"),
+        _always("Network", "no privilege-escalation action in the flow-log role's policy")),
     "iam-trust-only-services": (
         _always("AppFleet", "a trust policy for ec2.amazonaws.com"),
         _always("AuroraCluster", "trust policies for monitoring.rds / rds.amazonaws.com"),
@@ -179,8 +206,19 @@ FIXES: dict[str, tuple[Fix, ...]] = {
         Fix("AuroraCluster", "unset: the host role may then read only the stack's own secret and "
             "decrypt only with the stack's own key", "dbKmsKeyArn", "kms_key_arn",
             types=_CLUSTER, good=(None,)),
-        _always("AppFleet", "a role limited to this stack's secret, key and SSM")),
+        _always("AppFleet", "a role limited to rds-db:connect, its boot artifacts (read and decrypt "
+                "through S3 only) and SSM")),
+    # --- DynamoDB (the forum's tables) -------------------------------------------------------
+    "dynamodb-deletion-protection": (
+        Fix("DynamoTables", "true", "forumDeletionProtection", "deletion_protection",
+            argument_change="True", good=(*_TRUE, None)),),
+    "dynamodb-point-in-time-recovery": (
+        Fix("DynamoTables", "true", "forumPointInTimeRecovery", "point_in_time_recovery",
+            argument_change="True", good=(*_TRUE, None)),),
+    "dynamodb-table-encryption-enabled": (_always("DynamoTables", "server-side encryption with the stack's CMK"),),
 }
+# Rules about resources no aurorakit component creates: advice is always "fix it in the program".
+NO_COMPONENT_RULES = ("iam-no-user-policies",)
 
 
 @dataclass(frozen=True)
@@ -193,13 +231,18 @@ class Advice:
     argument: Optional[str] = None   # e.g. AuroraClusterArgs.backtrack_hours
 
 
+# Components only another component creates: their resources are advised as the creator's.
+INTERNAL_COMPONENTS = ("DatabaseBootstrap",)   # AuroraCluster's
+
+
 def component_of(urn: str, by_urn: dict) -> Optional[str]:
     """The aurorakit component (class name) a resource was created by, from its parents."""
     seen = 0
     reg = by_urn.get(urn)
     while reg is not None and seen < 64:     # bounded: parent chains are short
-        if reg.type.startswith(COMPONENT_PREFIX):
-            return reg.type[len(COMPONENT_PREFIX):]
+        name = reg.type[len(COMPONENT_PREFIX):] if reg.type.startswith(COMPONENT_PREFIX) else None
+        if name is not None and name not in INTERNAL_COMPONENTS:
+            return name
         reg = by_urn.get(reg.parent)
         seen += 1
     return None

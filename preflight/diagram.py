@@ -6,8 +6,10 @@ band per tier in rows (the subnet's ``Tier`` tag, else its name; public → priv
 A band's subnets are one node, an HTML table with one equal-width column per Availability Zone
 in name order (so columns line up and keep their order; edges attach to a resource's cell, a
 port). A resource is placed by the subnets it names:
-in one subnet → inside that subnet (instances by ``subnetId``, NAT gateways, Aurora instances via
-their cluster's subnet group and AZ); across several subnets of one tier → in that tier's band
+in one subnet → inside that subnet (instances by ``subnetId``, its value when several subnets feed
+it, NAT gateways, Aurora instances via their cluster's subnet group and AZ); an Auto Scaling group
+→ inside every subnet of its ``vpcZoneIdentifiers`` (the fleet across AZs, with its desired/min/
+max and its launch template's instance type); across several subnets of one tier → in that tier's band
 (a load balancer by ``subnets``/``subnetMappings``, interface endpoints by ``subnetIds``, gateway
 endpoints via their route tables, an Aurora cluster via its subnet group). Edges: one per
 security-group link (an ingress rule and its matching egress rule are one edge), replication
@@ -42,8 +44,8 @@ def build(result):
     dot.node("internet", "Internet", shape="ellipse", fillcolor="#f1f3f4")
     placed = _subnets_of(g)
     rows: list[list[str]] = [["internet"]]  # top-to-bottom rank rows, chained invisibly below
-    drawn_types = (T["instance"], T["nat"], T["lb"], T["endpoint"], T["cluster"], T["cluster_instance"],
-                   T["db_instance"])
+    drawn_types = (T["instance"], T["asg"], T["nat"], T["lb"], T["endpoint"], T["cluster"],
+                   T["cluster_instance"], T["db_instance"])
 
     for vpc in sorted(g.by_type[T["vpc"]], key=lambda r: r.name):
         vid = _id(vpc)
@@ -59,8 +61,10 @@ def build(result):
             subs = [s for s in placed.get(r.urn, []) if s.urn in inside]
             if r.type not in drawn_types or not subs or r.type == T["endpoint"]:
                 continue
-            if len(subs) == 1:
-                in_subnet[subs[0].urn].append(r)
+            if len(subs) == 1 or r.type == T["asg"]:  # an ASG: in every subnet (AZ) it launches in
+                for sub in subs:
+                    in_subnet[sub.urn].append(r)
+                g.spread[r.urn] = len(subs)
             else:
                 in_tier[min((_tier(g, s) for s in subs), key=_tier_key)].append((r, len(subs)))
         endpoints = [e for e in g.by_type[T["endpoint"]] if g.in_vpc(e, vpc)]

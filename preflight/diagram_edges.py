@@ -14,7 +14,6 @@ EDGE_KINDS = {  # kind -> (legend text, graphviz attributes)
     "gateway": ("gateway endpoint (route to an AWS service)", {"color": "#7b1fa2", "style": "dashed",
                                                                "fontcolor": "#7b1fa2"}),
 }
-_SG_KEYS = ("vpcSecurityGroupIds", "securityGroups", "securityGroupIds")
 
 
 def _routing_edges(dot, g: _Graph) -> None:
@@ -41,8 +40,16 @@ def _routing_edges(dot, g: _Graph) -> None:
 
 
 def _forwards(g: _Graph) -> dict:
-    """(load balancer node, target node) -> "HTTP :80", from listeners → target groups → attachments."""
+    """(load balancer node, target node) -> "HTTP :80", from listeners → target groups → attachments
+    (or the Auto Scaling groups that register their hosts, `targetGroupArns`)."""
     out = {}
+    for asg in g.by_type[T["asg"]]:
+        for tg in g.deps(asg, "targetGroupArns"):
+            for lst in [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]:
+                for lb in g.deps(lst, "loadBalancerArn"):
+                    if lb.urn in g.node_of and asg.urn in g.node_of:
+                        out[(g.node_of[lb.urn], g.node_of[asg.urn])] = \
+                            f"{g.known(lst, 'protocol', 'HTTP')} :{_num(g.known(tg, 'port'))}".rstrip(" :")
     for tga in g.by_type[T["tga"]]:
         for tg in g.deps(tga, "targetGroupArn"):
             for lst in [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]:
@@ -59,9 +66,8 @@ def _sg_edges(dot, g: _Graph, forwards: dict) -> None:
     the egress rule on the source that mirrors it are the same (source, target, ports) → one edge."""
     holders: dict[str, list] = defaultdict(list)
     for r in g.regs:
-        for sg in g.deps(r, *_SG_KEYS):
-            if r.urn in g.node_of:
-                holders[sg.urn].append(g.node_of[r.urn])
+        for sg in g.security_groups(r) if r.urn in g.node_of else ():
+            holders[sg.urn].append(g.node_of[r.urn])
     vpc_cidrs = {g.known(v, "cidrBlock") for v in g.by_type[T["vpc"]]}
     links: dict = {}  # (source node, target node) -> [labels]
     notes = defaultdict(list)  # target node -> rules from the VPC's own CIDR

@@ -24,7 +24,9 @@ T = {
     "ingress": "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "egress": "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "sg_rule": "aws:ec2/securityGroupRule:SecurityGroupRule", "table": "aws:dynamodb/table:Table",
-    "scaling_target": "aws:appautoscaling/target:Target",
+    "scaling_target": "aws:appautoscaling/target:Target", "asg": "aws:autoscaling/group:Group",
+    "template": "aws:ec2/launchTemplate:LaunchTemplate", "sg": "aws:ec2/securityGroup:SecurityGroup",
+    "target_group": "aws:lb/targetGroup:TargetGroup",
 }
 _TIER_ORDER = ("public", "private", "app", "isolated", "db", "data")
 
@@ -41,6 +43,7 @@ class _Graph:
         self.labels: dict[str, str] = {}  # node id -> label text
         self.row: dict[str, int] = {}  # node id -> its row, top to bottom
         self.tier_of: dict[str, tuple] = {}  # subnet urn -> (its tier band cluster, that tier's subnet urns, tier)
+        self.spread: dict[str, int] = {}  # urn -> subnets it spans, for what is drawn in each of them (ASGs)
 
     def ends(self, src: str, dst: str) -> tuple[str, str]:
         """Leave from the side facing the other end (matters for ports inside a tier row)."""
@@ -77,6 +80,35 @@ class _Graph:
     def in_vpc(self, r, vpc) -> bool:
         return vpc.urn in [d.urn for d in self.deps(r, "vpcId")]
 
+    def template(self, r):
+        """The launch template an instance or Auto Scaling group launches from (of this stack)."""
+        found = [t for t in self.deps(r, "launchTemplate", "mixedInstancesPolicy") if t.type == T["template"]]
+        return found[0] if found else None
+
+    def launched(self, r, key, default=None):
+        """An instance's (or ASG's hosts') setting: its own, else its launch template's."""
+        own = self.known(r, key)
+        template = self.template(r)
+        return own if own is not None or template is None else self.known(template, key, default)
+
+    def public_ip(self, r) -> bool:
+        """Whether a host asks for a public IP itself or through its template's interface."""
+        own = self.known(r, "associatePublicIpAddress")
+        template = self.template(r)
+        if own is not None or template is None:
+            return str(own).lower() == "true"
+        return any(str(n.get("associatePublicIpAddress")).lower() == "true"
+                   for n in self.known(template, "networkInterfaces", []) or [] if isinstance(n, dict))
+
+    def security_groups(self, r) -> list:
+        """The security groups a resource attaches (a host launched from a template: the template's)."""
+        own = [sg for sg in self.deps(r, "vpcSecurityGroupIds", "securityGroups", "securityGroupIds")
+               if sg.type == T["sg"]]
+        template = self.template(r) if r.type in (T["instance"], T["asg"]) else None
+        if own or template is None:
+            return own
+        return [sg for sg in self.deps(template, "vpcSecurityGroupIds", "networkInterfaces") if sg.type == T["sg"]]
+
 
 def _slug(text: str) -> str:
     return re.sub(r"\W", "_", text)
@@ -111,9 +143,13 @@ def _subnets_of(g: _Graph) -> dict:
     """resource urn -> the subnets it sits in, from the inputs that name subnets."""
     rt_subnets = g.route_table_subnets()
     out = {}
-    for kind, keys in (("instance", ("subnetId",)), ("nat", ("subnetId",)), ("lb", ("subnets", "subnetMappings"))):
+    for kind, keys in (("instance", ("subnetId",)), ("nat", ("subnetId",)), ("lb", ("subnets", "subnetMappings")),
+                       ("asg", ("vpcZoneIdentifiers",))):
         for r in g.by_type[T[kind]]:
-            out[r.urn] = g.deps(r, *keys)
+            out[r.urn] = [s for s in g.deps(r, *keys) if s.type == T["subnet"]]
+    for r in g.by_type[T["instance"]]:  # a subnet id computed from a list names them all: its value decides
+        chosen = [s for s in out[r.urn] if s.id and s.id == g.known(r, "subnetId")]
+        out[r.urn] = chosen or out[r.urn]
     for e in g.by_type[T["endpoint"]]:
         out[e.urn] = g.deps(e, "subnetIds") + [s for rt in g.deps(e, "routeTableIds") for s in rt_subnets[rt.urn]]
     for c in g.by_type[T["cluster"]]:

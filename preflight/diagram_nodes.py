@@ -16,8 +16,15 @@ CELL_WIDTH = 170  # points: every AZ column is this wide, so the tiers' columns 
 def _label(g: _Graph, r, nsubnets: int) -> tuple[str, dict]:
     t = r.type
     if t == T["instance"]:
-        pub = "\npublic IP" if g.known(r, "associatePublicIpAddress") else ""
-        return f"EC2 {r.name}\n{g.known(r, 'instanceType', '')}{pub}", {"fillcolor": "#fde9d9"}
+        pub = "\npublic IP" if g.public_ip(r) else ""
+        where = f"\nin one of {nsubnets} subnets" if nsubnets > 1 else ""  # its subnet is known at update
+        return f"EC2 {r.name}\n{g.launched(r, 'instanceType', '')}{pub}{where}", {"fillcolor": "#fde9d9"}
+    if t == T["asg"]:
+        sizes = ", ".join(f"{k} {_num(g.known(r, key))}" for k, key in (
+            ("desired", "desiredCapacity"), ("min", "minSize"), ("max", "maxSize")) if g.known(r, key) is not None)
+        azs = g.spread.get(r.urn, nsubnets)
+        return (f"Auto Scaling group {r.name}\n{g.launched(r, 'instanceType', '')} · {sizes}\n"
+                f"across {azs} subnet(s)" + ("\npublic IP" if g.public_ip(r) else ""), {"fillcolor": "#fde9d9"})
     if t == T["nat"]:
         return f"NAT gateway\n{r.name}", {"fillcolor": "#e8f0fe", "shape": "octagon"}
     if t == T["lb"]:
@@ -49,7 +56,9 @@ def _subnet_cell(g: _Graph, row_id: str, subnets: list, in_subnet: dict) -> str:
         for r in sorted(in_subnet.get(s.urn, []), key=lambda r: r.name):
             text, attrs = _label(g, r, 1)
             rport = _slug(r.type.rsplit(":", 1)[-1] + "_" + r.name)
-            g.node_of[r.urn] = f"{row_id}:{rport}"
+            if g.spread.get(r.urn, 1) > 1:  # drawn in several subnets: one port each, edges at the first
+                rport += "__" + _slug(s.name)
+            g.node_of.setdefault(r.urn, f"{row_id}:{rport}")
             lines = "<BR/>".join(html.escape(x) for x in text.split("\n"))
             trs.append(f'<TR><TD PORT="{rport}" BGCOLOR="{attrs.get("fillcolor", "white")}" BORDER="1" '
                        f'STYLE="ROUNDED" CELLPADDING="5">{lines}</TD></TR>')

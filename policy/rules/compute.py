@@ -91,6 +91,8 @@ def _user_data(ctx: Ctx) -> Iterable[str]:
 
 
 def _profile(ctx: Ctx) -> Iterable[str]:
+    if _from_template(ctx, "iamInstanceProfile"):
+        return
     if not is_set(ctx.get("iamInstanceProfile")):
         yield (f"{KIND[ctx.type]} should have an instance profile (`iamInstanceProfile`) so "
                "instances are reached through SSM Session Manager instead of SSH.")
@@ -153,7 +155,8 @@ RULES = [
         description="Checks whether instances (and launch templates/configurations) have an IAM "
                     "instance profile (SSM access, no SSH).",
         level=ADVISORY, severity=Severity.LOW, anchors=("CKV2_AWS_41", "SSM.1"),
-        unknown="set-ness only; an unknown value counts as set"),
+        unknown="set-ness only; an unknown value counts as set; an instance without "
+                "iamInstanceProfile launched from a launch template is judged on the template"),
     resource_rule(
         name="ec2-no-public-ip", types=HOSTS, check=_public_ip,
         description="Checks whether instances (and launch templates' network interfaces, launch "

@@ -4,7 +4,8 @@
 the value). It scans the text itself and every layer a host would decode: base64 blocks (the
 whole `user_data` when it is base64, which the AWS provider passes through and EC2 decodes;
 cloud-init `write_files` with `encoding: b64` / `gz+b64`; MIME parts; `!!binary`), gzip, and
-tar archives inside them (files judged by kind: source code only by quoted literals).
+tar archives inside them (files judged by kind: source code only by quoted literals), each
+also read with YAML double-quoted escapes decoded (`\\n`, folded lines).
 
 What it recognises: key/value assignments whose key names a secret (`password`, `passwd`,
 `PASS`, `PWD`, `secret`, `token`, `api_key`, `private_key`, ...) in env/YAML/JSON/INI/shell
@@ -139,6 +140,23 @@ def scan_text(text: str, code: bool = False) -> list[str]:
     return found
 
 
+_ESCAPED_BREAK = re.compile(r"\\\r?\n[ \t]*+(?:\\(?=[ \t]))?")
+_ESCAPES = (("\\n", "\n"), ("\\t", "\t"), ('\\"', '"'), ("\\/", "/"))
+
+
+def unescaped(text: str) -> Optional[str]:
+    """`text` with the escapes of YAML double-quoted (and JSON) strings decoded, as cloud-init's
+    YAML parser reads them: escaped line breaks joined (with the `\\ ` that keeps a folded
+    line's leading space), `\\n`, `\\t`, `\\"`, `\\/` replaced. None when nothing changes.
+    Linear: one substitution, then plain replacements."""
+    if "\\" not in text:
+        return None
+    out = _ESCAPED_BREAK.sub("", text)
+    for old, new in _ESCAPES:
+        out = out.replace(old, new)
+    return out if out != text else None
+
+
 class _Budget:
     def __init__(self) -> None:
         self.left = MAX_EXPANDED
@@ -246,7 +264,14 @@ def findings(data: str) -> list[str]:
     while pending:
         text, where, code, depth = pending.pop()
         suffix = f" (in {where})" if where else ""
-        found.extend(f + suffix for f in scan_text(text, code))
+        here = scan_text(text, code)
+        decoded = None if code else unescaped(text)
+        if decoded is not None and budget.take(len(decoded)):
+            # a YAML double-quoted string folds a command or escapes its newlines: `\\nmysql
+            # -p…` reads as a new line to the host; base64 blocks are read from this form too
+            here += [f for f in scan_text(decoded) if f not in here]
+            text = decoded
+        found.extend(f + suffix for f in here)
         if depth >= MAX_DEPTH or code:
             continue
         for block in _base64_blocks(text):

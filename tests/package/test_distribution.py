@@ -77,10 +77,29 @@ def test_the_wheel_carries_one_import_name_with_the_app_inside(wheel):
     tops = {n.split("/")[0] for n in names if not n.startswith("aurorakit-")}
     assert tops == {"aurorakit"}  # no top-level `components` or `app` to collide with
     from app.cloud_init import APP_FILES
+    from components.db_bootstrap import PACKAGE_FILES
     assert {f"aurorakit/app/{f}" for f in APP_FILES} <= set(names)  # what the hosts get
-    assert {"aurorakit/provider.py", "aurorakit/app/bootstrap/handler.py", "aurorakit/webapp.py"} <= set(names)
+    # what building their boot artifacts reads (the archive, the lock's wheels) and the Lambda's package
+    assert {"aurorakit/app/boot_artifacts.py", "aurorakit/app/lockfile.py", "aurorakit/app/requirements.lock",
+            *(f"aurorakit/app/bootstrap/{f}" for f in PACKAGE_FILES)} <= set(names)
+    assert {"aurorakit/provider.py", "aurorakit/webapp.py", "aurorakit/artifact_store.py"} <= set(names)
     meta = zipfile.ZipFile(wheel).read(f"aurorakit-{__version__}.dist-info/METADATA").decode()
     assert "Requires-Dist: pulumi<4,>=3.272.0" in meta and "Requires-Dist: pulumi-aws<8,>=7.51.1" in meta
+
+
+def test_components_reach_the_app_only_through_webapp():
+    """Installed, the app is `aurorakit.app` and there is no top-level `app`: a component module
+    that imports `app` itself works here and breaks the installed package."""
+    import ast
+    offenders = []
+    for path in sorted((ROOT / "components").glob("*.py")):
+        if path.name == "webapp.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            offenders += [f"{path.name}: {n}" for n in names if n == "app" or n.startswith("app.")]
+    assert not offenders, offenders
 
 
 @pytest.fixture(scope="module")

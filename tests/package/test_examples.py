@@ -61,14 +61,7 @@ def inputs(check, rtype: str) -> list[dict]:
     return [json_format.MessageToDict(r.inputs) for r in check.runs["update"].registrations if r.type == rtype]
 
 
-KNOWN_POLICY_GAP = pytest.mark.xfail(strict=True, reason=(
-    "policy gap on main (not this example): db-ingress-only-from-app-hosts does not count a launch "
-    "template's networkInterfaces[].securityGroups as app hosts, so an AppFleet linked straight to a "
-    "cluster fails it; `python -m preflight --stack prod` fails the same way. Remove this mark with the fix."))
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_POLICY_GAP) if n == "two-clusters-one-app" else n
-                                  for n in ALL])
+@pytest.mark.parametrize("name", ALL)
 def test_example_passes_preflight_preview_and_update(checks, name):
     check = checks[name]
     assert set(check.runs) == {"preview", "update"} and check.mode == "full"

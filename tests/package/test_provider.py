@@ -1,5 +1,7 @@
 """Components constructed by the package's provider, as for another language: camelCase inputs,
 enums as strings, every number a double (the wire), nested types as dicts and lists of dicts."""
+import json
+
 import pulumi
 import pytest
 from pulumi.errors import InputPropertyError
@@ -54,6 +56,21 @@ def test_a_link_from_connections_data(mocks, provider):
     rules = mocks.resources_of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     assert sorted(r.inputs["securityGroupId"] for r in rules) == ["sg-0b", "sg-0c"]
     assert {r.inputs["fromPort"] for r in rules} == {5432}
+
+
+def test_app_fleet_extra_statements_reach_the_role_verbatim(mocks, provider):
+    """`extraStatements` is a list of maps of any value in the schema (IAM statements): keys such
+    as Effect/Condition and their nested maps arrive untouched, not camel- or snake-cased."""
+    statement = {"Sid": "ForumTables", "Effect": "Allow", "Action": ["dynamodb:GetItem"],
+                 "Resource": ["arn:aws:dynamodb:eu-west-1:123456789012:table/Forum"],
+                 "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}}
+    inputs = {"vpcId": "vpc-1", "subnetIds": ["subnet-1", "subnet-2"], "kmsKeyArn": KEY,
+              "database": {"writerEndpoint": "w.example", "readerEndpoint": "r.example", "port": 3306.0,
+                           "dbName": "app", "engine": "aurora-mysql", "clusterResourceId": "cluster-ABC"},
+              "placement": "public", "ingressCidrs": ["198.51.100.7/32"], "extraStatements": [statement]}
+    settle(lambda: construct(provider, "app", "AppFleet", inputs).state)
+    (extra,) = [r for r in mocks.resources_of("aws:iam/rolePolicy:RolePolicy") if r.name == "app-extra-access"]
+    assert json.loads(extra.inputs["policy"])["Statement"] == [statement]
 
 
 def test_state_holds_only_serializable_outputs(mocks, provider):

@@ -570,6 +570,15 @@ CLASS_9 = [
         "DATABASE_URL=mysql://app:S3cr3tPass@db.internal:3306/app\n"), "in a URL"),
     Case("c9-launch-configuration", "ec2-no-secrets-in-user-data", _user_data(
         SECRET_SCRIPT, type_=f.LAUNCH_CONFIGURATION), "`DB_PASSWORD`"),
+    # YAML double-quoted strings (what yaml.safe_dump writes for a script): escaped newlines
+    # glue the next command to `n`, and long lines fold with `\` + newline + `\ `
+    Case("c9-yaml-double-quoted-script", "ec2-no-secrets-in-user-data", _user_data(
+        '#cloud-config\nwrite_files:\n- path: /opt/setup.sh\n  content: "#!/bin/bash\\nset -e\\nmysql'
+        ' -h db -u admin -pS3cr3tPass\\\n    \\ app < schema.sql\\n"\n'), "MySQL command line"),
+    Case("c9-yaml-double-quoted-folded-base64", "ec2-no-secrets-in-user-data", _user_data(
+        '#cloud-config\nwrite_files:\n- path: /etc/app.env\n  encoding: b64\n  content: "'
+        + "\\\n    ".join(_b64(SECRET_SCRIPT)[i:i + 24] for i in range(0, 96, 24)) + '"\n'),
+        "`DB_PASSWORD`"),
 ]
 CLASS_9_CLEAN = [
     (f"c9-{name}", _user_data(data)) for name, data in (
@@ -581,7 +590,9 @@ CLASS_9_CLEAN = [
         ("secret-arn", f"DB_SECRET_ARN={f.SECRET_ARN}\n"),
         ("token-settings", "TOKEN_TTL=900\nDB_TOKEN_REFRESH_SECONDS=600\nAPI_TOKEN_FILE=/run/t\n"),
         ("systemd-credential", "[Service]\nLoadCredential=db:/run/aurorakit/db\n"),
-        ("code-in-archive", _b64("#cloud-config\n") + "\n"))]
+        ("code-in-archive", _b64("#cloud-config\n") + "\n"),
+        ("yaml-double-quoted-reference", '#cloud-config\nruncmd:\n- "export DB_PASSWORD=$(cat'
+         ' /run/pw)\\nmysql -u admin -p -h db\\n"\n'))]
 
 ALL = CLASS_1 + CLASS_2 + CLASS_3 + CLASS_4 + CLASS_5 + CLASS_6 + CLASS_7 + CLASS_8 + CLASS_9
 CLEAN = (CLASS_1_CLEAN + CLASS_2_CLEAN + CLASS_3_CLEAN + CLASS_4_CLEAN + CLASS_6_CLEAN
@@ -620,17 +631,57 @@ def test_c9_random_passwords_are_found_whatever_their_characters():
             assert findings(line), line
 
 
+def _plant(user_data: str, change: Callable[[dict], None]) -> str:
+    """The project's cloud-config with one change, encoded as the fleet's launch template
+    carries it (base64 of gzip: app.cloud_init.encode_user_data)."""
+    import yaml
+
+    from app.cloud_init import encode_user_data
+    config = yaml.safe_load(user_data)
+    change(config)
+    return encode_user_data("#cloud-config\n" + yaml.safe_dump(config, sort_keys=False))
+
+
+def _file(config: dict, path: str) -> dict:
+    found = [x for x in config["write_files"] if x["path"] == path]
+    assert len(found) == 1, f"the user data no longer writes {path}: update this test"
+    return found[0]
+
+
 def test_c9_the_project_user_data_is_clean_and_checked_in_every_layer():
-    from app.cloud_init import render_user_data
-    data = render_user_data(region="eu-west-1", secret_arn=f.SECRET_ARN,
+    """The fleet's launch template carries base64(gzip(#cloud-config)); the cloud-config writes
+    the env file, the systemd unit, install.sh and artifacts.txt (the app itself and its wheels
+    are S3 objects pinned there by SHA-256). Clean as rendered; a secret planted in any file it
+    writes (plain or cloud-init gz+b64) or in its commands is found through every layer."""
+    from app import cloud_init as ci
+    from app.boot_artifacts import manifest
+    ARTIFACTS_FILE, ENV_FILE = ci.ARTIFACTS_FILE, ci.ENV_FILE
+    data = ci.render_user_data(region="eu-west-1", db_user="app", port=3306, db_name="app",
                             writer_endpoint="db.cluster-x.eu-west-1.rds.amazonaws.com",
                             reader_endpoint="db.cluster-ro-x.eu-west-1.rds.amazonaws.com",
-                            port=3306, db_name="app", engine="aurora-mysql")
-    assert findings(data) == []
-    # the app archive (gz+b64 tar) is decoded: a quoted literal in its code would be found
-    planted = data.replace("#cloud-config\n", "#cloud-config\n# x\n") + (
-        "  - content: " + _gz_b64('password = "hunter2hunter2"\n') + "\n")
-    assert any("`password`" in x for x in findings(planted))
+                            engine="aurora-mysql", bucket="app-artifacts-20260101",
+                            artifacts=manifest("x86_64"))
+    assert findings(data) == [] and findings(ci.encode_user_data(data)) == []
+    assert "app.tar" in data and "SELECT" not in data  # the app's code is no longer inline
+    install = f"{ci.INSTALL_DIR}/install.sh"
+    planted = {
+        "env file": (lambda c: _file(c, ENV_FILE).__setitem__(
+            "content", _file(c, ENV_FILE)["content"] + "DB_PASSWORD=hunter2hunter2\n"), "`DB_PASSWORD`"),
+        "install.sh": (lambda c: _file(c, install).__setitem__("content", _file(c, install)["content"].replace(
+            "systemctl daemon-reload", "mysql -h db -u admin -phunter2hunter2 -e 'SELECT 1'\nsystemctl daemon-reload")),
+            "-p"),
+        "gz+b64 file": (lambda c: c["write_files"].append(
+            {"path": "/root/.my.cnf", "encoding": "gz+b64",
+             "content": _gz_b64("[client]\npassword = hunter2hunter2\n")}), "`password`"),
+        "runcmd": (lambda c: c["runcmd"].insert(0, ["bash", "-c", "export API_TOKEN=tok_9f8e7d6c5b4a"]),
+                   "`API_TOKEN`"),
+        "artifacts.txt": (lambda c: _file(c, ARTIFACTS_FILE).__setitem__(
+            "content", _file(c, ARTIFACTS_FILE)["content"] + "DB_PASSWORD=hunter2hunter2\n"), "`DB_PASSWORD`"),
+    }
+    for where, (change, fragment) in planted.items():
+        out = findings(_plant(data, change))
+        assert any(fragment in x and "in gzip in base64" in x for x in out), (where, out)
+        assert not any("hunter2" in x or "tok_9f8e" in x for x in out), (where, out)
 
 
 def test_issue_9_launch_template_is_judged_like_an_instance():

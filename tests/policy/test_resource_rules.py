@@ -350,12 +350,15 @@ def test_passrole_on_named_roles_is_fine():
 
 def test_instance_from_launch_template_is_judged_on_the_template():
     props = mutate(f.ec2(), {"metadataOptions": DELETE, "rootBlockDevice": DELETE,
+                             "iamInstanceProfile": DELETE,
                              "launchTemplate": {"id": "lt-0a1b2c3d4e5f60718",
                                                 "version": "$Latest"}})
-    for rule in ("ec2-imdsv2-required", "ec2-volumes-encrypted"):
-        assert check_resource(rule, f.EC2, props).ok
+    for rule in ("ec2-imdsv2-required", "ec2-volumes-encrypted", "ec2-instance-profile"):
+        assert check_resource(rule, f.EC2, props).ok, rule
     props["metadataOptions"] = {"httpTokens": "optional"}  # its own setting wins over the template
     assert not check_resource("ec2-imdsv2-required", f.EC2, props).ok
+    del props["launchTemplate"]  # without a template, no profile is no profile
+    assert not check_resource("ec2-instance-profile", f.EC2, props).ok
 
 
 def test_conditioned_or_named_principals_are_not_public():

@@ -226,7 +226,8 @@ def test_user_data_detector_is_linear_on_adversarial_16kb_inputs(unit, wrap):
 
 
 @pytest.mark.parametrize("unit", ["password", "password=", "a", "a=", "--password", "mysql -p",
-                                  "s://u:", "${", "DB_PASSWORD=x\n", "-----BEGIN "],
+                                  "s://u:", "${", "DB_PASSWORD=x\n", "-----BEGIN ",
+                                  "\\\n  \\ ", '\\n\\"mysql -p'],
                          ids=lambda u: repr(u))
 def test_user_data_patterns_that_were_cubic_take_milliseconds(unit):
     """Before the fix, 'password' * 128 (1 KB) took 3.7 s and 2 KB 22.6 s (cubic)."""

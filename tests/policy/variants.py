@@ -15,6 +15,9 @@ from typing import Any, Callable, Optional
 
 import pulumi
 import pulumi_aws as aws
+import yaml
+
+from app import cloud_init
 
 ACTIVE: Optional["Variant"] = None
 CAPTURED: dict[str, Any] = {}
@@ -31,6 +34,7 @@ class Variant:
     opts: dict = field(default_factory=dict)      # resource name -> {option: value}
     extra: Optional[Callable[[], None]] = None
     also: tuple = ()                              # other mandatory rules this defect trips
+    hits: tuple = ()                              # more (rule, resource) that must be reported
     shared: bool = False                          # run together with the other shared ones
 
 
@@ -52,8 +56,8 @@ def merged(variants: list) -> Variant:
 
 
 _CAPTURE = {"network-igw", "app-sg", "network-nat-0", "network-public-0", "network-public-1",
-            "app-alb-sg", "db-sg", "db-cluster", "db-key", "app-instance", "app-role",
-            "network-isolated-0", "db-monitoring-role"}
+            "network-public-2", "network-private-0", "app-alb-sg", "db-sg", "db-cluster", "db-key",
+            "app-template", "app-role", "network-isolated-0", "db-monitoring-role"}
 _UNSET = object()
 
 
@@ -67,6 +71,13 @@ class _Lazy:
         return self.make()
 
 
+@dataclass(frozen=True)
+class _Edit:
+    """A change made to the value the component passed (e.g. its real user data)."""
+
+    edit: Callable[[Any], Any]
+
+
 def transformation(args: pulumi.ResourceTransformationArgs):
     """Capture resources extras need; apply the active variant's input/option changes."""
     if args.name in _CAPTURE:
@@ -76,6 +87,8 @@ def transformation(args: pulumi.ResourceTransformationArgs):
         return None
     props = dict(args.props)
     for key, value in variant.changes.get(args.name, {}).items():
+        if isinstance(value, _Edit):
+            value = pulumi.Output.from_input(props.get(key)).apply(value.edit)
         value = value() if isinstance(value, _Lazy) else value
         if value is _UNSET:
             props.pop(key, None)
@@ -114,7 +127,7 @@ CERT_ARN = ("arn:aws:acm:eu-west-1:123456789012:certificate/"
             "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0")
 NO_DOMAIN = {"appDomainName": None, "appHostedZoneId": None, "albAllowHttp": None}
 WITH_CERT = {**NO_DOMAIN, "albCertificateArn": CERT_ARN}  # an existing certificate instead of the domain
-PUBLIC_SUBNET = _Lazy(lambda: CAPTURED["network-public-0"].id)
+PUBLIC_SUBNETS = _Lazy(lambda: [CAPTURED[f"network-public-{i}"].id for i in range(3)])
 
 
 def _user_with_policy() -> None:
@@ -136,6 +149,40 @@ def _plain_http() -> list:
 
 
 SECRET_USER_DATA = "#cloud-config\nruncmd:\n  - echo DB_PASSWORD=hunter2hunter2 > /etc/app.env\n"
+
+
+def _secret_in_env_file(encoded: str) -> str:
+    """The fleet's real user data (base64 of gzip of the cloud-config) with a password added
+    to the env file it writes, encoded again as the component encodes it."""
+    text = gzip.decompress(base64.b64decode(encoded)).decode()
+    config = yaml.safe_load(text)
+    env = [f for f in config["write_files"] if f["path"] == cloud_init.ENV_FILE]
+    assert len(env) == 1, "the user data no longer writes the env file: update this variant"
+    env[0]["content"] += "DB_PASSWORD=hunter2hunter2\n"
+    return cloud_init.encode_user_data("#cloud-config\n" + yaml.safe_dump(config, sort_keys=False))
+
+
+def _interface(public: Optional[bool]) -> _Lazy:
+    """The template's network interface, asking for a public IP (True), not (False) or leaving
+    it to the subnet (None)."""
+    def make() -> list:
+        nic = {"device_index": 0, "security_groups": [CAPTURED["app-sg"].id],
+               "delete_on_termination": "true"}
+        if public is not None:
+            nic["associate_public_ip_address"] = str(public).lower()
+        return [nic]
+    return _Lazy(make)
+
+
+def _app_policy_reads_master_secret(policy: str) -> Any:
+    """The host role's own policy plus GetSecretValue on the cluster's master secret."""
+    def add(secrets: list) -> str:
+        doc = json.loads(policy)
+        doc["Statement"].append({"Sid": "ReadMasterSecret", "Effect": "Allow",
+                                 "Action": "secretsmanager:GetSecretValue",
+                                 "Resource": secrets[0]["secret_arn"]})
+        return json.dumps(doc)
+    return CAPTURED["db-cluster"].master_user_secrets.apply(add)
 
 
 # Issue 12's evasion classes, one defect each (the names start with the class: c1- ... c9-).
@@ -191,8 +238,18 @@ def _db_route_to_prefix_list() -> None:  # classes 2 and 5
                     nat_gateway_id=CAPTURED["network-nat-0"].id)
 
 
-def _eip_on_host() -> None:  # class 4
-    aws.ec2.Eip("bad-host-eip", domain="vpc", instance=CAPTURED["app-instance"].id)
+def _host_from_template(name: str) -> aws.ec2.Instance:
+    """One more host launched from the fleet's own launch template, in a private subnet: it
+    carries the app's security group (through the template's interface) and its hardening."""
+    template = CAPTURED["app-template"]
+    return aws.ec2.Instance(name, subnet_id=CAPTURED["network-private-0"].id,
+                            launch_template={"id": template.id,
+                                             "version": template.latest_version.apply(str)})
+
+
+def _eip_on_host() -> None:  # class 4: a private host of the fleet's template given an EIP
+    host = _host_from_template("bad-debug-host")
+    aws.ec2.Eip("bad-host-eip", domain="vpc", instance=host.id)
 
 
 def _asg_in_public_subnets() -> None:  # class 4 (and issue 9: the fleet judged like a host)
@@ -215,9 +272,10 @@ def _db_route_transit_gateway() -> None:  # class 5
                     transit_gateway_id=tgw.id)
 
 
-def _db_route_nat_instance() -> None:  # class 5
+def _db_route_nat_instance() -> None:  # class 5: a host's interface as the NAT
+    host = _host_from_template("bad-nat-host")
     _isolated_route("bad-db-eni-route", destination_cidr_block="0.0.0.0/0",
-                    network_interface_id=CAPTURED["app-instance"].primary_network_interface_id)
+                    network_interface_id=host.primary_network_interface_id)
 
 
 def _s3_full_access_for_app() -> None:  # class 6
@@ -282,8 +340,7 @@ VARIANTS = [
     Variant("literal-password", "rds-no-literal-master-password", "db-cluster",
             changes={"db-cluster": {"master_password": "correct-horse-battery-staple",
                                     "manage_master_user_password": _UNSET,
-                                    "master_user_secret_kms_key_id": _UNSET}},
-            also=("app-role-least-privilege",)),  # the role now points at no stack secret
+                                    "master_user_secret_kms_key_id": _UNSET}}),
     Variant("tls-off", "rds-tls-enforced", "db-params",
             changes={"db-params": {"parameters": [{"name": "require_secure_transport",
                                                    "value": "OFF"}]}}),
@@ -292,16 +349,24 @@ VARIANTS = [
     Variant("single-az", "rds-multi-az", "db-cluster", overrides={"dbReaders": 0}),
     Variant("unprotected", "stack-deletion-safety", "db-cluster", overrides={"protect": False},
             also=("alb-deletion-protection",)),  # the ALB follows the stack's protect flag
-    Variant("imdsv1", "ec2-imdsv2-required", "app-instance",
-            changes={"app-instance": {"metadata_options": {"http_tokens": "optional"}}}),
-    Variant("unencrypted-root", "ec2-volumes-encrypted", "app-instance",
-            changes={"app-instance": {"root_block_device": {"encrypted": False,
-                                                            "volume_size": 20}}},
+    # the fleet's launch template (issue 9: every host of the Auto Scaling group is made of it)
+    Variant("imdsv1", "ec2-imdsv2-required", "app-template",
+            changes={"app-template": {"metadata_options": {
+                "http_tokens": "optional", "http_endpoint": "enabled",
+                "http_put_response_hop_limit": 1}}}),
+    Variant("unencrypted-root", "ec2-volumes-encrypted", "app-template",
+            changes={"app-template": {"block_device_mappings": [{
+                "device_name": "/dev/xvda", "ebs": {"encrypted": "false", "volume_type": "gp3",
+                                                    "volume_size": 16}}]}},
             also=("encryption-uses-stack-cmk",)),
-    Variant("secret-in-user-data", "ec2-no-secrets-in-user-data", "app-instance",
-            changes={"app-instance": {"user_data": SECRET_USER_DATA}}),
-    Variant("public-host", "ec2-no-public-ip", "app-instance",
+    Variant("secret-in-user-data", "ec2-no-secrets-in-user-data", "app-template",
+            changes={"app-template": {"user_data": base64.b64encode(
+                SECRET_USER_DATA.encode()).decode()}}),
+    # dev's shape in prod: one instance from the template, whose interface asks for a public IP
+    Variant("public-host", "ec2-no-public-ip", "app-template",
             overrides={"hostPlacement": "public", "hostIngressCidrs": ["203.0.113.10/32"], **NO_DOMAIN},
+            hits=(("ec2-no-public-ip-from-subnet", "app-instance"),
+                  ("db-ingress-only-from-app-hosts", "app-to-db-ingress")),
             also=("ec2-no-public-ip-from-subnet", "db-ingress-only-from-app-hosts")),
     Variant("world-ssh", "sg-no-world-ingress-to-sensitive-ports", "bad-world-ssh",
             extra=_world_ssh),
@@ -318,7 +383,8 @@ VARIANTS = [
             changes={"db-key": {"enable_key_rotation": False}}),
     Variant("wildcard-policy", "iam-no-wildcard-actions", "app-db-access",
             changes={"app-db-access": {"policy": STAR_POLICY}},
-            also=("app-role-least-privilege", "iam-no-privilege-escalation")),
+            also=("app-role-least-privilege", "iam-no-privilege-escalation",
+                  "db-iam-auth-guardrails")),  # Action * reads the master secret too
     Variant("trust-anyone", "iam-trust-only-services", "app-role",
             changes={"app-role": {"assume_role_policy": ANYONE_TRUST}}),
     Variant("admin-managed-policy", "app-role-least-privilege", "app-ssm-core",
@@ -354,15 +420,19 @@ VARIANTS = [
     Variant("proxy-without-tls", "rds-proxy-require-tls", "db-proxy",
             overrides={"dbProxy": True}, changes={"db-proxy": {"require_tls": False}}, shared=True),
     Variant("passrole-anywhere", "iam-no-privilege-escalation", "app-db-access",
-            changes={"app-db-access": {"policy": PASSROLE_POLICY}}, shared=True),
+            changes={"app-db-access": {"policy": PASSROLE_POLICY}}, shared=True,
+            # with dbProxy (proxy-without-tls, same run) the proxy loses its only rds-db:connect
+            also=("db-iam-auth-guardrails",)),
     Variant("poweruser-monitoring", "iam-no-admin-managed-policy", "db-monitoring-policy",
             changes={"db-monitoring-policy": {
                 "policy_arn": "arn:aws:iam::aws:policy/PowerUserAccess"}}, shared=True),
     Variant("user-with-policy", "iam-no-user-policies", "bad-user-policy",
             extra=_user_with_policy, shared=True),
-    Variant("host-in-public-subnet", "ec2-no-public-ip-from-subnet", "app-instance",
-            changes={"app-instance": {"subnet_id": PUBLIC_SUBNET,
-                                      "associate_public_ip_address": _UNSET}},
+    # the fleet in the public subnets, its template leaving the public IP to the subnet
+    Variant("fleet-in-public-subnets", "ec2-no-public-ip-from-subnet", "app-fleet",
+            changes={"app-fleet": {"vpc_zone_identifiers": PUBLIC_SUBNETS},
+                     "app-template": {"network_interfaces": _interface(None)}},
+            hits=(("db-ingress-only-from-app-hosts", "app-to-db-ingress"),),
             also=("db-ingress-only-from-app-hosts",), shared=True),
     Variant("alb-extra-world-port", "lb-world-ingress-only-listener-ports", "bad-alb-8080",
             extra=_alb_admin_port, shared=True),
@@ -393,6 +463,11 @@ VARIANTS = [
             changes={"app-alb": {"security_groups": ["sg-0fedcba9876543210"]}}),
     Variant("c4-eip-on-app-host", "ec2-no-public-ip-from-subnet", "bad-host-eip",
             extra=_eip_on_host, also=("db-ingress-only-from-app-hosts",), shared=True),
+    Variant("c4-template-interface-asks-public-ip", "ec2-no-public-ip", "app-template",
+            changes={"app-template": {"network_interfaces": _interface(True)}},
+            hits=(("ec2-no-public-ip-from-subnet", "app-fleet"),
+                  ("db-ingress-only-from-app-hosts", "app-to-db-ingress")),
+            also=("ec2-no-public-ip-from-subnet", "db-ingress-only-from-app-hosts")),
     Variant("c4-asg-in-public-subnets", "ec2-no-public-ip-from-subnet", "bad-fleet",
             extra=_asg_in_public_subnets, also=("db-ingress-only-from-app-hosts",),
             shared=True),
@@ -410,12 +485,16 @@ VARIANTS = [
             "bad-public-snapshot", extra=_public_snapshot, shared=True),
     Variant("c8-topic-policy-secure-transport-only", "resource-policy-no-public-principal",
             "db-alarms", changes={"db-alarms": {"policy": SECURE_TRANSPORT_ONLY}}, shared=True),
-    Variant("c9-user-data-in-base64", "ec2-no-secrets-in-user-data", "app-instance",
-            changes={"app-instance": {"user_data": base64.b64encode(
-                SECRET_USER_DATA.encode()).decode()}}, shared=True),
+    Variant("c9-secret-in-the-fleets-gzipped-user-data", "ec2-no-secrets-in-user-data",
+            "app-template", changes={"app-template": {"user_data": _Edit(_secret_in_env_file)}},
+            shared=True),
     Variant("c9-template-gzip-write-files", "ec2-no-secrets-in-user-data", "bad-secret-template",
             extra=_template_with_gzipped_secret, shared=True),
+    # issue 10: with IAM database auth the app role reads no password
+    Variant("i10-app-role-reads-master-secret", "db-iam-auth-guardrails", "app-db-access",
+            changes={"app-db-access": {"policy": _Edit(_app_policy_reads_master_secret)}}),
     # issue 15: an internet-facing ALB serves plain HTTP without the explicit opt-in
     Variant("i15-plain-http-without-opt-in", "alb-listener-https", "app-http",
-            changes={"app-http": {"tags": {}}}),
+            overrides={**NO_DOMAIN, "albAllowHttp": True},  # the opted-in plain-HTTP listener
+            changes={"app-http": {"tags": {}}}),              # ... without its opt-in tag
 ]

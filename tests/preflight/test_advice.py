@@ -8,14 +8,25 @@ import pytest
 
 from components.app_fleet import AppFleetArgs
 from components.database import AuroraClusterArgs
+from components.dynamodb import DynamoTablesArgs
 from components.network import NetworkArgs
 from components.settings import SETTINGS
-from preflight.advice import FIXES, advise, component_of, fix_for
+from policy.rules import REGISTRY
+from preflight.advice import FIXES, NO_COMPONENT_RULES, advise, component_of, fix_for
 from preflight.check import check
 from tests.policy import variants
 
 ARGS = {"Network": NetworkArgs, "AuroraCluster": AuroraClusterArgs, "AppFleet": AppFleetArgs,
-        "SecurityGroupLink": None}
+        "DynamoTables": DynamoTablesArgs, "SecurityGroupLink": None}
+
+
+def test_every_rule_of_the_pack_has_advice_and_no_entry_is_stale():
+    """A renamed or new rule (iam-no-passrole-wildcard -> iam-no-privilege-escalation) needs its
+    advice entry: every rule of the registry has one, unless no component creates what it judges."""
+    rules = {r.name for r in REGISTRY}
+    assert set(FIXES) <= rules, set(FIXES) - rules
+    assert set(NO_COMPONENT_RULES) <= rules - set(FIXES)
+    assert rules - set(FIXES) - set(NO_COMPONENT_RULES) == set()
 
 
 def test_the_table_names_only_real_settings_and_arguments():
@@ -79,6 +90,10 @@ def test_every_rule_firing_on_a_broken_prod_variant_has_advice(project_checks, v
     else:
         assert fix_for(variant.expected_rule, rtype, component) is not None, (variant.expected_rule, component)
         assert advice.kind in ("setting", "component")
+    for rule, resource in variant.hits:
+        component = _component_by_name(resource, components)
+        assert component is None or fix_for(rule, types.get(resource, ""), component) is not None, \
+            (rule, resource, component)
     for also in variant.also:
         assert also in FIXES, also
 
@@ -111,7 +126,8 @@ def test_library_program_gets_component_arguments(tmp_path):
     (tmp_path / "__main__.py").write_text(
         "from components import AuroraCluster, AuroraClusterArgs, Network, NetworkArgs\n"
         "AZS = ('eu-west-1a', 'eu-west-1b')\n"
-        "net = Network('net', NetworkArgs(availability_zones=AZS, nat_mode='none'))\n"
+        "net = Network('net', NetworkArgs(availability_zones=AZS, nat_mode='none',\n"
+        "              flow_log_retention_days=3))\n"
         "AuroraCluster('db', AuroraClusterArgs(vpc_id=net.vpc_id, subnet_ids=net.isolated_subnet_ids,\n"
         "              availability_zones=AZS, deletion_protection=False))\n")
     chk = check("dev", mode="preview", program_dir=tmp_path, policy_config=None, waivers=None,
@@ -121,5 +137,6 @@ def test_library_program_gets_component_arguments(tmp_path):
     assert advice["rds-aurora-mysql-backtrack"].kind == "argument"
     assert advice["rds-aurora-mysql-backtrack"].argument == "AuroraClusterArgs.backtrack_hours"
     assert advice["rds-deletion-protection"].text == "set `AuroraClusterArgs.deletion_protection`: True"
-    assert "NetworkArgs.protect" in {f.advice.argument for f in chk.findings
-                                     if f.policy == "stack-deletion-safety" and f.resource_name.startswith("net-")}
+    assert advice["stack-deletion-safety"].argument == "AuroraClusterArgs.protect"
+    # the Network's flow-log group keeps 3 days, below the pack's default 7: NetworkArgs' field
+    assert advice["cloudwatch-log-group-retention"].argument == "NetworkArgs.flow_log_retention_days"

@@ -67,6 +67,22 @@ def dev():
     return run("dev", pack_dir=PACK, policy_config=None)
 
 
+@pytest.fixture(scope="module")
+def dev_update():
+    return run("dev", pack_dir=PACK, policy_config=None, preview=False)
+
+
+def _row(src: str, tier: str) -> str:
+    """The HTML table of one tier row of the stack's VPC."""
+    text = src[src.index(f"\trow_{tier}_n_aurorakit_index_Network_aws_ec2_vpc_Vpc__network_vpc ["):]
+    return text[:text.index("</TABLE>>")]
+
+
+def _cells(row: str) -> list[str]:
+    """A tier row's AZ cells, in AZ order."""
+    return row.split('<TD WIDTH="170"')[1:]
+
+
 def _node(nodes, suffix):
     found = [n for n in nodes if n.endswith(suffix)]
     assert len(found) == 1, (suffix, found)
@@ -103,10 +119,12 @@ def test_prod_alb_in_the_public_tier_and_one_edge_per_link(prod):
     egress = [r.name for r in prod.registrations if r.type.endswith("SecurityGroupEgressRule")]
     assert {"app-to-db-egress", "app-alb-to-host-egress"} <= set(egress)
     # ... yet each is one labelled edge, plus the listener's world-open ingress from the Internet
+    # (the fleet's hosts carry the launch template's security group; edges meet its first AZ's box)
+    fleet = "Group_app_fleet__network_private_0"
     sg = sorted((short(t), short(h), label(a)) for t, h, a in drawn(edges, SG))
-    assert sg == [("Instance_app_instance", "db_cluster", "tcp 3306"),
-                  ("app_alb", "Instance_app_instance", "tcp 80 (HTTP :80 target)"),
-                  ("internet", "app_alb", "tcp 80")]
+    assert sg == [(fleet, "db_cluster", "tcp 3306"),
+                  ("app_alb", fleet, "tcp 80 (HTTPS :80 target)"),
+                  ("internet", "app_alb", "tcp 443, tcp 80")]
     # replication: the cluster to each of its instances, in the isolated row
     rep = drawn(edges, 'color="#34a853"')
     assert sorted(port(h) for _, h, _ in rep) == ["ClusterInstance_db_reader_1", "ClusterInstance_db_reader_2",
@@ -138,17 +156,47 @@ def test_prod_az_columns_tiers_and_routes(prod):
     assert len(igw) == 1 and "ltail=cluster_tier_public_" + vpc in igw[0]  # the whole tier routes there
 
 
+def test_prod_fleet_is_drawn_in_every_private_subnet_with_its_sizes(prod):
+    """Issue 9: the Auto Scaling group in each AZ's private subnet it spans (vpcZoneIdentifiers),
+    with its launch template's instance type and desired/min/max; not in the other tiers."""
+    src = build(prod).source
+    cells = _cells(_row(src, "private"))
+    assert len(cells) == 3
+    for i, (az, cell) in enumerate(zip("abc", cells)):
+        assert f"eu-west-1{az} · " in cell and f'PORT="Group_app_fleet__network_private_{i}"' in cell
+        assert "Auto Scaling group app-fleet<BR/>t3.small · desired 2, min 2, max 4<BR/>across 3 subnet(s)" in cell
+    assert "Group_app_fleet" not in _row(src, "public") + _row(src, "isolated")
+    assert "public IP" not in "".join(cells)
+
+
+def test_fleet_sizes_and_type_come_from_the_stack(tmp_path):
+    result = run("prod", pack_dir=PACK, policy_config=None, config_overrides={
+        "aurorakit:hostMinCount": "3", "aurorakit:hostDesiredCount": "3", "aurorakit:hostMaxCount": "9",
+        "aurorakit:hostInstanceType": "m7g.large"})
+    assert "m7g.large · desired 3, min 3, max 9" in _row(build(result).source, "private")
+
+
 def test_dev_two_azs_public_host_no_alb_no_nat(dev):
     src = build(dev).source
     nodes, edges = parse(src)
     assert not [n for n in nodes if "LoadBalancer" in n] and "NatGateway" not in src
-    vpc = "n_aurorakit_index_Network_aws_ec2_vpc_Vpc__network_vpc"
-    public = src[src.index(f"\trow_public_{vpc} ["):]
-    public = public[:public.index("</TABLE>>")]
-    assert public.count('<TD WIDTH="170"') == 2 and 'PORT="Instance_app_instance"' in public
-    assert "public IP" in public
+    assert len(_cells(_row(src, "public"))) == 2 and "Group_" not in src
+    # in a preview its subnet id is unknown and computed from both public subnets: the tier holds it
+    host = _node(nodes, "_ec2_instance_Instance__app_instance")
+    assert nodes[host][-1] == "cluster_tier_public_n_aurorakit_index_Network_aws_ec2_vpc_Vpc__network_vpc"
+    assert "EC2 app-instance\nt3.micro\npublic IP\nin one of 2 subnets" in src  # type and IP: the template's
     assert not [e for e in drawn(edges, ROUTING) if "NatGateway" in e[1]]
     assert set(TIER_COLOURS) >= {"public", "private", "isolated"}
+
+
+def test_dev_host_sits_in_its_subnet_once_its_id_is_known(dev_update):
+    src = build(dev_update).source
+    first, second = _cells(_row(src, "public"))
+    assert "eu-west-1a · " in first and 'PORT="Instance_app_instance"' in first
+    assert "EC2 app-instance<BR/>t3.micro<BR/>public IP" in first and "app-instance" not in second
+    sg = sorted((short(t), short(h), label(a)) for t, h, a in drawn(parse(src)[1], SG))
+    assert sg == [("Instance_app_instance", "db_cluster", "tcp 3306"),
+                  ("cidr_203_0_113_10_32", "Instance_app_instance", "tcp 80")]
 
 
 def test_writes_svg_and_dot(fixture_result, tmp_path):

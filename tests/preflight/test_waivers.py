@@ -155,5 +155,13 @@ def test_the_dev_waivers_match_exactly_what_dev_expects(project_checks):
     dev = project_checks["dev"]
     assert dev.waiver_file == "policy/waivers/dev.yaml"
     assert [s.state for s in dev.waivers] == ["active"] * len(dev.waivers)
-    assert len(dev.acknowledged) == len(dev.waivers) == 6 and dev.violations("advisory") == []
+    assert len(dev.acknowledged) == len(dev.waivers) == 11 and dev.violations("advisory") == []
+    assert all(len(s.waiver.reason) > 20 for s in dev.waivers)
+    # dev's explicit opt-outs (Pulumi.dev.yaml), one finding each
+    assert {(s.waiver.rule, s.waiver.resource) for s in dev.waivers} == {
+        ("rds-deletion-protection", "db-cluster"), ("stack-deletion-safety", "db-cluster"),
+        ("stack-deletion-safety", "db-key"), ("rds-final-snapshot", "db-cluster"),
+        ("kms-key-deletion-window", "db-key"), ("rds-backup-plan-coverage", "db-cluster"),
+        ("rds-multi-az", "db-cluster"), ("rds-aurora-mysql-backtrack", "db-cluster"),
+        *{("dynamodb-deletion-protection", f"forum-{t}") for t in ("Forum", "Thread", "Comment")}}
     assert project_checks["prod"].waivers == []   # prod acknowledges nothing
