@@ -515,9 +515,14 @@ class AppFleet(pulumi.ComponentResource):
                 device_name="/dev/xvda", ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
                     encrypted="true", kms_key_id=args.kms_key_arn, volume_type="gp3",
                     volume_size=args.root_volume_gb, delete_on_termination="true"))],
-            network_interfaces=[aws.ec2.LaunchTemplateNetworkInterfaceArgs(
-                device_index=0, associate_public_ip_address="true" if public else "false",
-                security_groups=[sg.id], delete_on_termination="true")],
+            # Fleet hosts: one interface that never asks for a public IP. The public (dev) host
+            # takes its public IP from its public subnet (auto-assign): EC2 refuses a launch
+            # template's network interfaces together with the instance's own subnet
+            # ("InvalidParameterCombination"), so there the groups are set without an interface.
+            network_interfaces=None if public else [aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+                device_index=0, associate_public_ip_address="false", security_groups=[sg.id],
+                delete_on_termination="true")],
+            vpc_security_group_ids=[sg.id] if public else None,
             monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
             user_data=user_data, update_default_version=True,
             tag_specifications=[aws.ec2.LaunchTemplateTagSpecificationArgs(

@@ -92,13 +92,18 @@ class _Graph:
         return own if own is not None or template is None else self.known(template, key, default)
 
     def public_ip(self, r) -> bool:
-        """Whether a host asks for a public IP itself or through its template's interface."""
+        """Whether a host gets a public IP: asked for itself or through its template's interface,
+        else by its subnet's auto-assign (every subnet it may be in)."""
         own = self.known(r, "associatePublicIpAddress")
         template = self.template(r)
-        if own is not None or template is None:
+        if own is not None:
             return str(own).lower() == "true"
-        return any(str(n.get("associatePublicIpAddress")).lower() == "true"
-                   for n in self.known(template, "networkInterfaces", []) or [] if isinstance(n, dict))
+        nics = [n for n in (self.known(template, "networkInterfaces", []) if template else []) or []
+                if isinstance(n, dict) and n.get("associatePublicIpAddress") is not None]
+        if nics:
+            return any(str(n.get("associatePublicIpAddress")).lower() == "true" for n in nics)
+        subnets = [s for s in self.deps(r, "subnetId", "vpcZoneIdentifiers") if s.type == T["subnet"]]
+        return bool(subnets) and all(self.known(s, "mapPublicIpOnLaunch") is True for s in subnets)
 
     def security_groups(self, r) -> list:
         """The security groups a resource attaches (a host launched from a template: the template's)."""

@@ -29,6 +29,9 @@ def _vpc(m, seed, name, i):
 
 def _subnet(m, seed, name, i):
     sid = _ec2_id("subnet", seed)
+    if i.get("mapPublicIpOnLaunch"):
+        with m._lock:
+            m._public_subnets.add(sid)
     az = i.get("availabilityZone") or f"{m.region}a"
     return {"__id": sid, "arn": m._arn("ec2", f"subnet/{sid}"), "ownerId": m.account_id,
             "availabilityZone": az,
@@ -112,7 +115,10 @@ def _instance(m, seed, name, i):
            "primaryNetworkInterfaceId": _ec2_id("eni", seed), "publicIp": "", "publicDns": "",
            "availabilityZone": i.get("availabilityZone") or f"{m.region}a"}
     template = (i.get("launchTemplate") or {}).get("id")
-    if i.get("associatePublicIpAddress") or template in m._public_templates:
+    public = i.get("associatePublicIpAddress")
+    if public is None:  # not said on the instance: its template's interface, else its subnet's auto-assign
+        public = template in m._public_templates or i.get("subnetId") in m._public_subnets
+    if public:
         ip = _public_ip(seed)
         out["publicIp"] = ip
         out["publicDns"] = f"ec2-{ip.replace('.', '-')}.{m.region}.compute.amazonaws.com"

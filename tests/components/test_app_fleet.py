@@ -169,11 +169,23 @@ def test_tier_alarms_go_to_the_topic(mocks):
 
 
 def test_public_host_is_one_instance_from_the_same_template(mocks):
-    host = build(placement="public", ingress_cidrs=("198.51.100.10/32",))
+    import pulumi_aws as aws
+
+    def program():
+        subnets = [aws.ec2.Subnet(f"public-{i}", vpc_id="vpc-0a", cidr_block=f"10.0.{i}.0/24",
+                                  map_public_ip_on_launch=True) for i in range(2)]
+        return subnets, AppFleet("app", AppFleetArgs(
+            vpc_id="vpc-0a", database=DB, kms_key_arn=KEY, placement="public",
+            subnet_ids=[s.id for s in subnets], ingress_cidrs=("198.51.100.10/32",)))
+    subnets, host = settle(program)
     lt = mocks.only(LT)
-    assert lt.inputs["networkInterfaces"][0]["associatePublicIpAddress"] == "true"
+    # EC2 refuses a template's network interfaces with the instance's own subnet
+    # (InvalidParameterCombination): the groups are set on the template, the public IP comes from
+    # the public subnet's auto-assign
+    assert "networkInterfaces" not in lt.inputs and lt.inputs["vpcSecurityGroupIds"] == [mocks.by_name("app-sg").id]
     inst = mocks.only(E + "instance:Instance").inputs
-    assert inst["launchTemplate"] == {"id": lt.outputs["id"], "version": "1"} and inst["subnetId"] == PUBLIC[0]
+    assert inst["launchTemplate"] == {"id": lt.outputs["id"], "version": "1"}
+    assert inst["subnetId"] == resolve(subnets[0].id) and "associatePublicIpAddress" not in inst
     assert mocks.resources_of(ASG) == [] and mocks.resources_of("aws:lb/loadBalancer:LoadBalancer") == []
     rule = mocks.only(ING).inputs
     assert (rule["cidrIpv4"], rule["fromPort"], rule["toPort"]) == ("198.51.100.10/32", 80, 80)
