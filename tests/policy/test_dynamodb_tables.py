@@ -12,7 +12,6 @@ from pulumi_policy import ResourceValidationPolicy
 
 from components.dynamodb import Capacity, DynamoTables, DynamoTablesArgs, forum_table_specs
 from policy.rules import REGISTRY
-from preflight.analyzer import PolicyPack
 from preflight.mocks import install_mocks
 from preflight.policyconfig import load_policy_config
 from preflight.run import REPO, run_with_pack
@@ -82,20 +81,6 @@ def test_one_variant_per_rule_fails_that_rule_on_every_table(rule, kwargs, messa
 
 
 # ----- the whole project with the forum wired in, through the real pack -----------------------
-@pytest.fixture(scope="module")
-def packs():
-    started: dict = {}
-    try:
-        for stack in ("dev", "prod"):
-            cfg = load_stack_config(stack, REPO)
-            started[stack] = PolicyPack(str(REPO / "policy"), project=cfg.project, stack=stack, dry_run=True,
-                                        config=cfg, secret_keys=cfg.secret_keys)
-        yield started
-    finally:
-        for pack in started.values():
-            pack.close()
-
-
 def _run(pack, stack: str, preview: bool = False, defect: dict | None = None):
     """The project's program; with `defect`, the broken-variant program changing those inputs."""
     variants.ACTIVE = variants.Variant("forum-defect", "", "", changes=defect) if defect else None

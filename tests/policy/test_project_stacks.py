@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from preflight.analyzer import PolicyPack
 from preflight.policyconfig import load_policy_config
 from preflight.run import REPO, run_with_pack
 from preflight.stackconfig import load_stack_config
@@ -44,21 +43,6 @@ def test_dev_relaxes_only_what_it_may():
                           "iam-no-wildcard-actions", "app-role-least-privilege",
                           "db-iam-auth-guardrails"):
         assert never_relaxed not in dev or dev[never_relaxed].enforcement_level == "mandatory"
-
-
-@pytest.fixture(scope="module")
-def packs():
-    """One pack process per stack for the whole module, started as the engine starts it."""
-    started: dict = {}
-    try:
-        for stack in ("dev", "prod"):
-            cfg = load_stack_config(stack, REPO)
-            started[stack] = PolicyPack(str(REPO / "policy"), project=cfg.project, stack=stack,
-                                        dry_run=True, config=cfg, secret_keys=cfg.secret_keys)
-        yield started
-    finally:
-        for pack in started.values():
-            pack.close()
 
 
 @pytest.fixture(scope="module")
