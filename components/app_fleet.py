@@ -1,9 +1,9 @@
 """AppFleet: the EC2 hosts running the web app, reached via SSM (no SSH by default).
 
 One hardened launch template (Amazon Linux 2023 from the public SSM parameter, resolved at
-create and rolled only when asked; IMDSv2 required with hop limit 1; the role may only `rds-db:connect` as the app user (the app
-signs IAM tokens; it reads no secret); root volume encrypted with
-the CMK; no key pair unless the SSH opt-in; instance profile; cloud-init user data from
+create and rolled only when asked; IMDSv2 required with hop limit 1; the role may only
+`rds-db:connect` as the app user (the app signs IAM tokens; it reads no secret); root volume
+encrypted with the CMK; no key pair unless the SSH opt-in; instance profile; cloud-init user data from
 `app.cloud_init.render_user_data`: the hosts boot from verified artifacts in the fleet's S3
 bucket, components/artifact_store.py) and, by placement:
 
@@ -111,7 +111,8 @@ class ScalingMetric(StrEnum):
 
 FORBIDDEN_APP_PORTS = (22, 3306, 3389, 5432)
 SCALING_TARGET_DEFAULTS = {ScalingMetric.CPU: 50.0, ScalingMetric.REQUESTS: 1000.0}
-_PUBLIC = (lambda a: a.placement == Placement.PUBLIC, "with {placement} public; a private fleet is reached through the ALB")
+_PUBLIC = (lambda a: a.placement == Placement.PUBLIC,
+           "with {placement} public; a private fleet is reached through the ALB")
 _PRIVATE = (lambda a: a.placement == Placement.PRIVATE, "with {placement} private (there is no ALB)")
 _FLEET = (lambda a: a.placement == Placement.PRIVATE, "with {placement} private (a public host is a single instance)")
 
@@ -253,8 +254,9 @@ class AppFleetArgs:
     """CIDRs allowed to the ALB listeners (private placement). Default: ("0.0.0.0/0",)."""
     load_balancer_deletion_protection: bool = knob(False)
     """AWS deletion protection on the ALB (the stack's `protect` sets it). Default: False."""
-    load_balancer_access_logs_bucket: Optional[str] = knob(None, key="albAccessLogsBucket", only=_PRIVATE, check=matches(
-        r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name (3-63 lowercase letters, digits, . -)"))
+    load_balancer_access_logs_bucket: Optional[str] = knob(
+        None, key="albAccessLogsBucket", only=_PRIVATE, check=matches(
+            r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name (3-63 lowercase letters, digits, . -)"))
     """S3 bucket for ALB access logs under the prefix `<name>-alb` (its policy must let ELB log
     delivery write; SSE-S3, not KMS). Default: None (no access logs)."""
     domain_name: Optional[str] = knob(None, key="appDomainName", check=domain_problem, only=(
@@ -374,7 +376,8 @@ class AppFleet(pulumi.ComponentResource):
         if public:
             instance = aws.ec2.Instance(
                 f"{name}-instance",
-                launch_template=aws.ec2.InstanceLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
+                launch_template=aws.ec2.InstanceLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)),
                 subnet_id=pulumi.Output.all(args.subnet_ids, args.egress_ready).apply(lambda a: a[0][0]),
                 tags={**tags, "Name": f"{name}-instance"},
                 # A new template version (app or AMI change) replaces the instance (provider

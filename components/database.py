@@ -117,7 +117,9 @@ def _autoscaling_max(a) -> Optional[str]:
 
 
 def _backtrack(a) -> Optional[str]:
-    return "backtrack exists only for aurora-mysql; use 0" if a.backtrack_hours and a.engine != Engine.AURORA_MYSQL else None
+    if a.backtrack_hours and a.engine != Engine.AURORA_MYSQL:
+        return "backtrack exists only for aurora-mysql; use 0"
+    return None
 
 
 def _upgrade(a) -> Optional[str]:
@@ -285,7 +287,7 @@ class AuroraClusterArgs:
         "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"))
     """An existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs (log
     groups /aws/rds/cluster/<name>-* and /aws/lambda/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create
-    one)."""
+    one)."""  # noqa: E501 (rewrapping it changes provider/schema.json's description)
     aws_backup: bool = knob(True, key="dbAwsBackup")
     """A daily AWS Backup plan for the cluster into a vault encrypted with the CMK, beyond RDS's
     automated backups. Default: True."""
@@ -528,7 +530,8 @@ class AuroraCluster(pulumi.ComponentResource):
         # logs), so RDS never creates them itself without KMS and retention. keep_on_destroy keeps
         # them (with their events, which expire after log_retention_days) when the cluster goes.
         log_groups = [aws.cloudwatch.LogGroup(
-            f"{name}-log-{log}", name=cluster.cluster_identifier.apply(lambda i, log=log: f"/aws/rds/cluster/{i}/{log}"),
+            f"{name}-log-{log}",
+            name=cluster.cluster_identifier.apply(lambda i, log=log: f"/aws/rds/cluster/{i}/{log}"),
             retention_in_days=args.log_retention_days, kms_key_id=key_arn, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=keep))
             for log in engine["logs"]]

@@ -328,7 +328,7 @@ def app_access_statements(tables: DynamoTables) -> pulumi.Output[list[dict]]:
     def build(values: list) -> list[dict]:
         key, via, arns = values[0], values[1], values[2:]
         by_actions: dict[tuple[str, ...], list[str]] = {}
-        for (actions, _), arn in zip(grants, arns):
+        for (actions, _), arn in zip(grants, arns, strict=True):
             by_actions.setdefault(tuple(sorted(actions)), []).append(arn)
         statements = [{"Sid": "DynamoDb" + "".join(a.split(":", 1)[1] for a in actions), "Effect": "Allow",
                        "Action": list(actions), "Resource": sorted(resources)}

@@ -249,7 +249,7 @@ class Network(pulumi.ComponentResource):
     def _associate(self, name, tier, subnets, tables, child) -> list[aws.ec2.RouteTableAssociation]:
         return [aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{i}", subnet_id=subnet.id,
                                               route_table_id=table.id, opts=child)
-                for i, (subnet, table) in enumerate(zip(subnets, tables))]
+                for i, (subnet, table) in enumerate(zip(subnets, tables, strict=True))]
 
     def _interface_endpoints(self, name, vpc, cidr, subnets, ctx, tagged, child):
         sg = aws.ec2.SecurityGroup(

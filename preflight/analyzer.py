@@ -20,6 +20,7 @@ Which engine behaviour each step mirrors is noted where it happens (pulumi/pulum
 `pkg/resource/deploy/step_generator.go`).
 """
 from __future__ import annotations
+
 import collections
 import json
 import os
@@ -28,16 +29,28 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Optional
 
 import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from . import policyconfig
-from .analyzer_messages import (_LEVEL_ENUM, _LEVEL_NAMES, _SEVERITY_NAMES, Diagnostic, PackInfo,
-                                Resource, _attribute, _diagnostics, analyze_request, classify,
-                                marshal_properties, stack_resource)
+from .analyzer_messages import (
+    _LEVEL_ENUM,
+    _LEVEL_NAMES,
+    _SEVERITY_NAMES,
+    Diagnostic,
+    PackInfo,
+    Resource,
+    _attribute,
+    _diagnostics,
+    analyze_request,
+    classify,
+    marshal_properties,
+    stack_resource,
+)
 from .policyconfig import PolicyConfig, PolicyConfigError, PolicyInfo
 
 __all__ = ["Diagnostic", "ENGINE_ADDRESS", "MAX_IN_FLIGHT", "PackInfo", "PolicyPack",
@@ -187,7 +200,7 @@ class PolicyPack:
             self._stderr.close()
             self._stderr = None
 
-    def __enter__(self) -> "PolicyPack":
+    def __enter__(self) -> PolicyPack:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -298,7 +311,7 @@ class PolicyPack:
         analyzed resource (the step generator reports them with `OnPolicyViolation(new.URN, d)`)."""
         return _attribute(_diagnostics(self._rpc("Analyze", analyze_request(r)), self._version()), r.urn)
 
-    def analyze_async(self, r: Resource) -> "_Pending":
+    def analyze_async(self, r: Resource) -> _Pending:
         """Analyze without waiting: the RPC is in flight on return; `.result()` gives diagnostics.
         Blocks while MAX_IN_FLIGHT calls are outstanding."""
         if self._stub is None:

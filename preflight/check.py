@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 from .advice import Advice, advise, component_of
 from .analyzer_messages import NOT_CHECKED, VIOLATION

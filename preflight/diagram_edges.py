@@ -39,20 +39,25 @@ def _routing_edges(dot, g: _Graph) -> None:
                      **EDGE_KINDS["routing"][1])
 
 
+def _listeners_to(g: _Graph, tg) -> list:
+    """The listeners whose default actions name the target group `tg`."""
+    return [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]
+
+
 def _forwards(g: _Graph) -> dict:
     """(load balancer node, target node) -> "HTTP :80", from listeners → target groups → attachments
     (or the Auto Scaling groups that register their hosts, `targetGroupArns`)."""
     out = {}
     for asg in g.by_type[T["asg"]]:
         for tg in g.deps(asg, "targetGroupArns"):
-            for lst in [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]:
+            for lst in _listeners_to(g, tg):
                 for lb in g.deps(lst, "loadBalancerArn"):
                     if lb.urn in g.node_of and asg.urn in g.node_of:
                         out[(g.node_of[lb.urn], g.node_of[asg.urn])] = \
                             f"{g.known(lst, 'protocol', 'HTTP')} :{_num(g.known(tg, 'port'))}".rstrip(" :")
     for tga in g.by_type[T["tga"]]:
         for tg in g.deps(tga, "targetGroupArn"):
-            for lst in [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]:
+            for lst in _listeners_to(g, tg):
                 for lb in g.deps(lst, "loadBalancerArn"):
                     for target in g.deps(tga, "targetId"):
                         if lb.urn in g.node_of and target.urn in g.node_of:

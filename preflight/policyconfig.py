@@ -16,8 +16,9 @@ Mirrors pulumi/pulumi `pkg/resource/analyzer/config.go`:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 

@@ -25,9 +25,10 @@ import runpy
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 from .analyzer import Diagnostic, PolicyPack, PolicyPackError
 from .policyconfig import PolicyConfig, PolicyConfigError, load_policy_config
@@ -281,7 +282,7 @@ def run_with_pack(pack: PolicyPack, cfg, main: Path, program_dir: Path, file_con
 
 
 def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Result:
-    from .mocks import install_mocks, RecordingMocks
+    from .mocks import RecordingMocks, install_mocks
     from .recorder import RecordingMonitor
 
     t0 = time.perf_counter() if t0 is None else t0

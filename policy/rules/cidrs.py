@@ -18,7 +18,8 @@ and 0.0.0.0/1 + 128.0.0.0/1 is the whole internet. Work is O(n log n) in the num
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable, Optional, Union
+from collections.abc import Iterable
+from typing import Optional, Union
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 WIDEST_PUBLIC_PREFIX = {4: 16, 6: 32}  # the one default: a union wider than this is "the internet"

@@ -7,7 +7,8 @@ Absent means the provider default: `loadBalancerType` application, `dropInvalidH
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pulumi_policy import Severity
 
@@ -130,7 +131,7 @@ def _plain_http(view: StackView, config: dict):
         protocols = [view.get(x, "protocol") for x in listeners]
         if "HTTPS" in protocols:
             continue  # an HTTP listener beside HTTPS must redirect: alb-http-redirects-to-https
-        for listener, protocol in zip(listeners, protocols):
+        for listener, protocol in zip(listeners, protocols, strict=True):
             if view.is_unknown(protocol, listener, "protocol") or protocol not in (None, "HTTP"):
                 continue
             actions = view.get(listener, "defaultActions")

@@ -2,8 +2,9 @@
 `aws.vpc.SecurityGroupIngressRule`/`EgressRule`), IPv4 and IPv6."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from pulumi_policy import Severity
 
