@@ -53,7 +53,7 @@ class SecurityGroupLinkArgs:
     """The side that connects: egress rules are written on its security groups. Required."""
     target: Connections = knob()
     """The side that is reached: ingress rules are written on its security groups. Required."""
-    port: Optional[int] = knob(None, check=lambda v: between(1, 65535)(v) and "port must be an int 1..65535")
+    port: Optional[int] = knob(default=None, check=lambda v: between(1, 65535)(v) and "port must be an int 1..65535")
     """TCP port to open, 1..65535. Default: None (the target's default_port)."""
 
 

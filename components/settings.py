@@ -19,7 +19,7 @@ import re
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
@@ -264,13 +264,23 @@ def _cidr_values(r: _Resolved, key: str) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
+def _subnet_of(net: ipaddress.IPv4Network | ipaddress.IPv6Network,
+               of: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """`net.subnet_of(of)` for networks of either version (False across versions)."""
+    if isinstance(net, ipaddress.IPv4Network) and isinstance(of, ipaddress.IPv4Network):
+        return net.subnet_of(of)
+    if isinstance(net, ipaddress.IPv6Network) and isinstance(of, ipaddress.IPv6Network):
+        return net.subnet_of(of)
+    return False
+
+
 def _placeholder_ranges(r: _Resolved, region: str) -> Iterable[Line]:
     for key in _CIDR_KEYS:
         if r.raw.get(key) is None:
             continue
         for cidr in _cidr_values(r, key):
             net = ipaddress.ip_network(cidr, strict=False)
-            doc = next((d for d in _DOCUMENTATION_RANGES if net.version == d.version and net.subnet_of(d)), None)
+            doc = next((d for d in _DOCUMENTATION_RANGES if _subnet_of(net, d)), None)
             if doc is not None:
                 yield (key, cidr, f"is in the documentation range {doc} (RFC 5737/3849): no client has that "
                        "address, so nobody can connect; replace it with your own address")
@@ -289,7 +299,17 @@ STACK_WARNINGS: tuple[StackRule, ...] = (_placeholder_ranges, _world_open_public
 
 
 class _Resolved:
-    def __init__(self, values: dict[str, dict[str, Any]], raw: Mapping[str, str]):
+    """The stack file's valid values per spec (`r.host.placement`) and its raw config text."""
+
+    # one per SPECS entry, set in __init__ (annotations only: what the stack rules may read)
+    stack: _Namespace
+    network: _Namespace
+    database: _Namespace
+    host: _Namespace
+    forum: _Namespace
+    forum_capacity: _Namespace
+
+    def __init__(self, values: dict[str, dict[str, Any]], raw: Mapping[str, Optional[str]]):
         for spec, fields in values.items():
             setattr(self, spec, _Namespace(fields))
         self.raw = raw
@@ -299,13 +319,16 @@ class _Namespace:
     def __init__(self, values: Mapping[str, Any]):
         self.__dict__.update(values)
 
+    if TYPE_CHECKING:  # its attributes are the spec's Args fields, set above
+        def __getattr__(self, name: str) -> Any: ...
+
     def __repr__(self) -> str:
         return f"Namespace({self.__dict__})"
 
 
 # --- loading --------------------------------------------------------------------------------
 
-def _config() -> dict[str, str]:
+def _config() -> dict[str, Optional[str]]:
     """aurorakit:* keys of the engine's config map (and PULUMI_CONFIG), without the namespace."""
     keys = set(CONFIG.get()) | set(get_config_env() or {})
     cfg = pulumi.Config(NAMESPACE)
@@ -331,11 +354,12 @@ def load_settings() -> Settings:
     given: dict[str, dict[str, Any]] = {spec: {} for spec, _ in SPECS}
     failed: dict[str, set[str]] = {spec: set() for spec, _ in SPECS}
     for key, setting in SETTINGS.items():
-        if key in raw and raw[key] is not None:
+        text = raw.get(key)
+        if text is not None:
             try:
-                given[setting.spec][setting.field] = convert(setting.hint, raw[key])
+                given[setting.spec][setting.field] = convert(setting.hint, text)
             except _ConvertError as exc:
-                lines.append((key, raw[key], str(exc)))
+                lines.append((key, text, str(exc)))
                 failed[setting.spec].add(setting.field)
     keyed = {spec: {f.name: k.key for f, k in knob_fields(cls) if k.key} for spec, cls in SPECS}
     resolved = {spec: {name: given[spec].get(name, default_of(cls, name)) for name in keyed[spec]}
