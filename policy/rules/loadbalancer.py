@@ -183,8 +183,9 @@ def _listener_ports(view: StackView, lb: Any) -> Any:
         port = view.get(listener, "port")
         if view.is_unknown(port, listener, "port"):
             return UNKNOWN
-        if number(port) is not None:
-            ports.add(int(number(port)))
+        numbered = number(port)
+        if numbered is not None:
+            ports.add(int(numbered))
     return ports
 
 
@@ -195,7 +196,7 @@ def _exposed_ports(view: StackView, config: dict):
             continue
         groups = view.deps(lb, "securityGroups", SECURITY_GROUP)
         ports = _listener_ports(view, lb) if groups else UNKNOWN
-        if ports is UNKNOWN:
+        if not isinstance(ports, set):  # UNKNOWN
             continue
         shown = ", ".join(map(str, sorted(ports))) or "no port"
         for sg in groups:

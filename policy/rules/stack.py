@@ -42,8 +42,9 @@ def engine_port(view: StackView, db: Any) -> Optional[int]:
     port = view.get(db, "port")
     if view.is_unknown(port, db, "port"):
         return None
-    if number(port) is not None:
-        return int(number(port))
+    numbered = number(port)
+    if numbered is not None:
+        return int(numbered)
     engine = view.get(db, "engine") or "aurora"
     return 5432 if engine in POSTGRES_ENGINES else 3306 if engine in MYSQL_ENGINES else None
 
