@@ -126,7 +126,7 @@ def marshal_properties(props: Union[struct_pb2.Struct, Mapping[str, Any], None])
                 out.CopyFrom(props)
             if key.startswith("__"):
                 del out.fields[key]
-            else:
+            elif repl is not None:
                 out.fields[key].CopyFrom(repl)
     return out if out is not None else props
 

@@ -141,9 +141,10 @@ class Check:
     def setting_location(self, finding: Finding) -> tuple[str, Optional[int]]:
         """(file, line): the stack file line of the setting the advice names, else the program."""
         setting = finding.advice.setting if finding.advice else None
-        line = self.config.lines.get(setting) if setting and self.stack_file else None
-        if line:
-            return self.stack_file, line
+        if setting and self.stack_file:
+            line = self.config.lines.get(setting)
+            if line:
+                return self.stack_file, line
         return self.program_file, None
 
 
@@ -278,7 +279,7 @@ def build(runs: dict, setup, *, mode: str, fail_on: str = "mandatory", waivers: 
     if with_cost:
         from .cost import estimate as cost_estimate
         estimate = cost_estimate(first.registrations, cfg.get("aws:region", "eu-west-1"))
-    timings = {p: dict(r.timings) for p, r in runs.items()}
+    timings: dict[str, Any] = {p: dict(r.timings) for p, r in runs.items()}
     if total is not None:
         timings["total"] = round(total, 3)
     return Check(cfg.project, cfg.stack, mode, fail_on, runs, _sort(findings), statuses, waiver_file,

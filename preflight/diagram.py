@@ -124,10 +124,10 @@ def build(result):
     for row in rows:
         with dot.subgraph() as same:
             same.attr(rank="same")
-            for n in row:
-                same.node(n)
-    for upper, lower in itertools.pairwise(rows):
-        dot.edge(upper[0], lower[0], style="invis")
+            for node in row:
+                same.node(node)
+    for above, below in itertools.pairwise(rows):
+        dot.edge(above[0], below[0], style="invis")
     g.row = {n: i for i, row in enumerate(rows) for n in row}
     _routing_edges(dot, g)
     for e in g.by_type[T["endpoint"]]:  # a gateway endpoint to DynamoDB routes the tier to the tables

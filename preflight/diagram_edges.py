@@ -21,14 +21,14 @@ def _routing_edges(dot, g: _Graph) -> None:
     route table holds it: from the whole tier band when every subnet of that tier uses it."""
     rt_subnets = {rt: [s for s in subs if s.urn in g.tier_of and s.urn in g.node_of]
                   for rt, subs in g.route_table_subnets().items()}
-    users = defaultdict(dict)  # gateway node -> {subnet urn: subnet}
+    users: defaultdict[str, dict] = defaultdict(dict)  # gateway node -> {subnet urn: subnet}
     for route in g.by_type[T["route"]]:
         for gw in g.deps(route, "natGatewayId", "gatewayId"):
             if gw.urn in g.node_of:
                 for rt in g.deps(route, "routeTableId"):
                     users[g.node_of[gw.urn]].update({s.urn: s for s in rt_subnets.get(rt.urn, [])})
     for gw, subnets in sorted(users.items()):
-        done = set()
+        done: set[str] = set()
         for s in sorted(subnets.values(), key=lambda s: s.name):
             band, members, _ = g.tier_of[s.urn]
             if s.urn in done:

@@ -71,7 +71,7 @@ class _Graph:
 
     def route_table_subnets(self) -> dict:
         """route table urn -> the subnets associated with it."""
-        out = defaultdict(list)
+        out: defaultdict[str, list] = defaultdict(list)
         for a in self.by_type[T["rta"]]:
             for rt in self.deps(a, "routeTableId"):
                 out[rt.urn] += self.deps(a, "subnetId")

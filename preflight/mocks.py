@@ -156,7 +156,8 @@ def install_mocks(config: Optional[Mapping[str, str]] = None, *, project: str = 
     if monitor is not None and getattr(monitor, "mocks", mocks) is not mocks:
         raise ValueError("install_mocks: monitor must be built on the same RecordingMocks")
     pulumi.runtime.set_all_config(config, secret_keys or [])
-    pulumi.runtime.settings.set_root_resource(None)
+    # None resets it (the SDK's ROOT context variable is Optional; the setter is typed too narrowly)
+    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
                              monitor=monitor, logger=logger)
     return mocks

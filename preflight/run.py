@@ -134,7 +134,10 @@ def _run_program(main: Path, program_dir: Path) -> None:
     os.chdir(program_dir)
     sys.path.insert(0, str(main.parent))
     try:
-        _sync_await(pstack.run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+        def program() -> None:
+            runpy.run_path(str(main), run_name="__main__")
+
+        _sync_await(pstack.run_pulumi_func(program))
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path

@@ -101,7 +101,7 @@ def load_waivers(path: Path, label: Optional[str] = None) -> list[Waiver]:
         raise WaiverError(f"{label}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise WaiverError(f"{label}: not valid YAML: {' '.join(str(exc).split())}") from None
-    if data is None:
+    if data is None or root is None:  # an empty file (both parse the same text)
         return []
     if not isinstance(data, dict) or set(data) != {"waivers"} or not isinstance(data["waivers"], list):
         raise WaiverError(f"{label}: expected a mapping with one key, waivers: a list of "
