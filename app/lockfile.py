@@ -78,7 +78,7 @@ def parse(text: str) -> dict[str, Locked]:
         name = canonical(m.group(1))
         if name in entries:
             raise ValueError(f"requirements.lock line {number}: {name} is locked twice")
-        entries[name] = Locked(name, m.group(2), [h.group(1) for h in hashes], files)
+        entries[name] = Locked(name, m.group(2), [h.group(1) for h in hashes if h], files)
         files = {}
     return entries
 
