@@ -87,7 +87,7 @@ $D/venv/bin/python -m compileall -q $D/app
 chown -R root:root $D && chmod -R u=rwX,go=rX $D
 systemctl daemon-reload
 systemctl enable --now aurorakit.service
-"""
+"""  # noqa: E501 (the pip line of the script: one shell command)
 
 
 INSTALL_SCRIPT = install_script()

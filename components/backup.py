@@ -52,7 +52,8 @@ def backup_plan(name: str, parent: pulumi.Resource, cluster: aws.rds.Cluster, ke
                         assume_role_policy=assume_role_policy("backup.amazonaws.com"), tags=tags, opts=child)
     attachment = aws.iam.RolePolicyAttachment(
         f"{name}-backup-policy", role=role.name,
-        policy_arn=ctx.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"),
+        policy_arn=ctx.partition.apply(
+            lambda p: f"arn:{p}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"),
         opts=child)
 
     lifecycle = aws.backup.PlanRuleLifecycleArgs(delete_after=args.backup_days)

@@ -37,15 +37,15 @@ def _azs(value: Sequence[str]) -> Optional[str]:
 class StackArgs:
     """Stack-wide settings that are no single component's argument."""
 
-    availability_zones: Optional[Sequence[str]] = knob(None, key="availabilityZones", check=_azs)
+    availability_zones: Optional[Sequence[str]] = knob(default=None, key="availabilityZones", check=_azs)
     """2 or 3 AZ names in aws:region. Default: None (the first az_count AZs of the region, an
     AWS call at preview)."""
-    az_count: int = knob(3, key="azCount", check=one_of(2, 3), only=(
+    az_count: int = knob(default=3, key="azCount", check=one_of(2, 3), only=(
         lambda a: a.availability_zones is None, "without {availability_zones} (which already lists the AZs)"))
     """Number of AZs when availability_zones is absent: 2 or 3. Default: 3."""
     tags: Mapping[str, str] = knob(default_factory=dict, key="tags")
     """Extra tags (string -> string) on every taggable resource. Default: {}."""
-    forum: bool = knob(False, key="forum")
+    forum: bool = knob(default=False, key="forum")
     """The forum on DynamoDB (components/dynamodb.py): its tables under the stack's CMK, the
     gateway endpoint's path for the hosts, the app's routes and exactly the IAM it needs.
     Default: False."""

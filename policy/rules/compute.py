@@ -2,7 +2,8 @@
 instances are made of): IMDSv2, encrypted volumes, user data, instance profile, exposure."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from pulumi_policy import Severity
 

@@ -10,7 +10,8 @@ one (`networkInterface` / `networkInterfaceId`).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .base import UNKNOWN, false, is_set, items, text, true
 from .stackview import StackView, label

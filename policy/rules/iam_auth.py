@@ -17,7 +17,8 @@ passwords are not the app's way in.
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from pulumi_policy import Severity
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from .base import items
 

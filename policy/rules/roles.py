@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from pulumi_policy import Severity
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pulumi_policy import Severity
 

@@ -29,7 +29,8 @@ import io
 import re
 import tarfile
 import zlib
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 MAX_EXPANDED = 1 << 20      # bytes of decoded content scanned per user data, all layers together
 MAX_DEPTH = 6               # base64 in gzip in base64 in ...
