@@ -43,6 +43,7 @@ from .engines import (
     DEFAULT_ENGINE_VERSIONS,
     ENGINES,
     MYSQL_AUDIT,
+    SYSTEM_DATABASES,
     VERSION_PATTERNS,
     Engine,
     apply_method,
@@ -161,6 +162,13 @@ def _vault_lock(a) -> Optional[str]:
     if a.backup_vault_lock != VaultLock.OFF and not a.keep_on_destroy:
         return ("needs {keep_on_destroy} true: locked recovery points cannot be deleted before they expire, "
                 "so the vault cannot be destroyed with the stack")
+    return None
+
+
+def _system_database(a) -> Optional[str]:
+    if a.db_name.lower() in SYSTEM_DATABASES[a.engine]:
+        return (f"is a system database of {a.engine}; choose another name (not "
+                f"{', '.join(SYSTEM_DATABASES[a.engine])})")
     return None
 
 
@@ -323,6 +331,7 @@ class AuroraClusterArgs:
               Rule("insights_mode", _insights, requires=("engine", "mode", "instance_class",
                                                          "performance_insights_retention_days")),
               Rule("backup_vault_lock", _vault_lock, requires=("keep_on_destroy",)),
+              Rule("db_name", _system_database, requires=("engine",)),
               Rule("app_db_user", _app_user, requires=("master_username", "db_name", "engine", "engine_version")),
               Rule("proxy", _proxy, requires=("app_db_user",)))
 
