@@ -116,6 +116,19 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("prod", {"dbServerlessMaxAcu": 4}, "dbServerlessMaxAcu", "only with dbMode serverless"),
     ("dev", {"dbReaderAutoscalingCpuTarget": 50}, "dbReaderAutoscalingCpuTarget", "only with dbReaderAutoscalingMax"),
     ("dev", {"azCount": 2}, "azCount", "only without availabilityZones"),
+    ("dev", {"dbBackupWindow": "2:00-03:00"}, "dbBackupWindow", "must be hh24:mi-hh24:mi in UTC"),
+    ("dev", {"dbBackupWindow": "02:00-24:00"}, "dbBackupWindow", "must be hh24:mi-hh24:mi in UTC"),
+    ("dev", {"dbBackupWindow": "23:50-00:10"}, "dbBackupWindow", "at least 30 minutes"),
+    ("dev", {"dbMaintenanceWindow": "Sun:04:00-Sun:05:00"}, "dbMaintenanceWindow", "mon/tue/wed/thu/fri/sat/sun"),
+    ("dev", {"dbMaintenanceWindow": "sun:04:00"}, "dbMaintenanceWindow", "ddd:hh24:mi-ddd:hh24:mi in UTC"),
+    ("dev", {"dbMaintenanceWindow": "sun:23:50-mon:00:10"}, "dbMaintenanceWindow", "at least 30 minutes"),
+    ("prod", {"dbBackupWindow": "04:30-05:30"}, "dbBackupWindow", "overlaps dbMaintenanceWindow"),
+    # a daily window that wraps midnight meets a weekly one on the next day
+    ("dev", {"dbBackupWindow": "23:45-00:30", "dbMaintenanceWindow": "wed:00:15-wed:01:00"}, "dbBackupWindow",
+     "overlaps dbMaintenanceWindow (wed:00:15-wed:01:00)"),
+    # a weekly window that wraps Sunday night
+    ("dev", {"dbBackupWindow": "00:30-01:00", "dbMaintenanceWindow": "sun:23:00-mon:01:00"}, "dbBackupWindow",
+     "overlaps dbMaintenanceWindow"),
 ]
 
 
