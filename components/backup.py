@@ -16,7 +16,9 @@ import pulumi_aws as aws
 
 from .policies import AccountContext, assume_role_policy
 
-# After the automated backup window (02:00-03:00) and the maintenance window (Sun 04:00-05:00 UTC).
+# After the default automated backup and maintenance windows (dbBackupWindow 02:00-03:00, dbMaintenanceWindow
+# Sun 04:00-05:00 UTC). Other windows need no change here: AWS Backup's rule against starting within an
+# hour of a maintenance window does not apply to Aurora.
 SCHEDULE = "cron(0 5 * * ? *)"
 COMPLIANCE_COOLING_OFF_DAYS = 3  # AWS's minimum grace period before a compliance lock is final
 
