@@ -17,8 +17,8 @@ import pulumi_aws as aws
 from .policies import AccountContext, assume_role_policy
 
 # After the default automated backup and maintenance windows (dbBackupWindow 02:00-03:00, dbMaintenanceWindow
-# Sun 04:00-05:00 UTC). Other windows need no change here: AWS Backup's rule against starting within an
-# hour of a maintenance window does not apply to Aurora.
+# Sun 04:00-05:00 UTC). With other windows the daily job may fall inside one; whether AWS Backup then
+# waits is not verified here (a secondary source says Aurora is exempt from its one-hour rule).
 SCHEDULE = "cron(0 5 * * ? *)"
 COMPLIANCE_COOLING_OFF_DAYS = 3  # AWS's minimum grace period before a compliance lock is final
 
