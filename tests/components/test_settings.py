@@ -313,6 +313,15 @@ def test_a_pinned_ami_must_match_the_instance_types_architecture(itype, arch, ok
     assert call.args["filters"] == [{"name": "image-id", "values": [ami]}]
 
 
+@pytest.mark.parametrize("itype", ["t4g.small", "t3.small"])
+def test_a_pinned_ami_the_mocks_cannot_look_up_is_not_refused_but_said_unchecked(itype):
+    """preflight cannot know a pinned image's architecture: neither architecture is refused."""
+    ami = "ami-0fedcba9876543210"
+    found = _warnings("dev", {"hostInstanceType": itype, "hostAmiId": ami})
+    assert f"hostAmiId {ami}: its architecture could not be looked up here, so whether it runs on {itype}" in \
+        " ".join(found), found
+
+
 def _warnings(stack, overrides):
     import logging
 
