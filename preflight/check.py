@@ -284,12 +284,26 @@ def check(stack: str, *, mode: str = "full", program_dir: Union[str, Path] = REP
                  total=time.perf_counter() - t0)
 
 
+def _own_program(program_dir: Path, project: str) -> bool:
+    """This project's program (its stack settings are what advice names): this checkout, or any
+    copy of it (same project name in Pulumi.yaml); a program of one's own gets argument names."""
+    if program_dir.resolve() == REPO:
+        return True
+    import yaml
+
+    try:
+        ours = yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8")).get("name")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return False
+    return bool(ours) and project == ours
+
+
 def build(runs: dict, setup, *, mode: str, fail_on: str = "mandatory", waivers: Optional[list] = None,
           waiver_file: Optional[str] = None, today: Optional[datetime.date] = None,
           with_cost: bool = True, total: Optional[float] = None) -> Check:
     """Findings, waivers and cost from already finished runs (phase -> Result)."""
     cfg = setup.config
-    own = Path(setup.program_dir).resolve() == REPO
+    own = _own_program(Path(setup.program_dir), cfg.project)
     stack_file = _display(cfg.path)
     label = stack_file or f"Pulumi.{cfg.stack}.yaml"
     per_phase = {p: _findings(r, p, own, label, cfg) for p, r in runs.items()}
