@@ -123,7 +123,9 @@ def main(argv=None) -> int:
     try:
         from .check import check, env_today
         from .run import REPO, PreflightError
+        from .stackconfig import plain_stack_name
 
+        args.stack = plain_stack_name(args.stack, args.program or REPO)
         if args.no_preview and args.mode not in (None, "update"):
             raise PreflightError(f"--no-preview contradicts --mode {args.mode}")
         if args.diagram and Path(args.diagram).suffix.lower() not in (".svg", ".png", ".dot"):

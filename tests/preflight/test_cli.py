@@ -41,6 +41,8 @@ def runs(tmp_path_factory):
         "bad-diagram": [*FIXTURE, "--stack", "dev", "--diagram", str(tmp / "d.gif")],
         "help": ["--help"],
         "bad-flag": [*FIXTURE, "--stack", "dev", "--fail-on", "bogus", *reports(tmp, "usage")],
+        "empty-stack": [*FIXTURE, "--stack", ""],
+        "other-project": [*FIXTURE, "--stack", "acme/someone-else/dev"],
     }
     procs = {k: subprocess.Popen([sys.executable, "-m", "preflight", *a], cwd=ROOT, text=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k, a in argv.items()}
@@ -145,3 +147,17 @@ def test_a_usage_error_still_writes_the_reports_it_names(runs):
     assert doc["stack"] == "dev" and "invalid choice: 'bogus'" in doc["error"]["message"]
     assert json.loads((tmp / "usage.sarif").read_text())["runs"][0]["invocations"][0]["exitCode"] == 2
     assert ET.parse(tmp / "usage.xml").getroot().get("errors") == "1"
+
+
+def test_a_stack_name_is_checked_and_a_qualified_one_is_accepted(runs, tmp_path):
+    from preflight.stackconfig import StackConfigError, plain_stack_name
+
+    code, _, stderr = runs["empty-stack"]
+    assert code == 2 and "--stack '': a stack name is letters, digits" in stderr
+    code, _, stderr = runs["other-project"]
+    assert code == 2 and "project 'someone-else' is not this program's" in stderr
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\nruntime: python\n")
+    assert [plain_stack_name(s, tmp_path) for s in ("dev", "acme/dev", "acme/shop/prod")] == ["dev", "dev", "prod"]
+    for bad in ("a/b/c/d", "dev stack", "../dev"):
+        with pytest.raises(StackConfigError):
+            plain_stack_name(bad, tmp_path)
