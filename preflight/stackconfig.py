@@ -270,21 +270,26 @@ def _provider_installed(namespace: str) -> bool:
         return False
 
 
+COMPONENTS_NAMESPACE = "aurorakit"  # what the components' stack settings read, whatever the project
+
+
 def check_namespace(key: str, project: str, source: str) -> None:
-    """A key under a namespace that is neither the project's, the engine's nor an installed
-    provider's is ignored by every reader (a typo such as `aurorakt:dbReaders` silently keeps
-    the default): raise, naming the key and the closest known namespace."""
+    """A key under a namespace that reads like a known one but is not (`aurorakt:dbReaders`,
+    `awz:region`, the project's name misspelt) is ignored by every reader and silently keeps the
+    default: raise, naming the key and the namespace meant. Any other namespace may be the
+    program's own (`pulumi.Config("platform")`), so it passes."""
     import difflib
 
     namespace, _, name = key.partition(":")
-    if namespace == project or namespace in _ENGINE_NAMESPACES or _provider_installed(namespace):
+    known = [project, COMPONENTS_NAMESPACE, *_ENGINE_NAMESPACES, "aws"]
+    if namespace in known or _provider_installed(namespace):
         return
-    known = [project, *_ENGINE_NAMESPACES, "aws"]
-    close = difflib.get_close_matches(namespace, known, n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]}:{name}? " if close else ""
-    raise StackConfigError(f"{source}: config key {key!r} has namespace {namespace!r}, which no "
-                           f"reader uses (not the project {project!r}, not pulumi, not an installed "
-                           f"provider): {hint}Use {project}:<key> for the project's settings")
+    close = difflib.get_close_matches(namespace.lower(), known, n=1, cutoff=0.65) or \
+        [k for k in known if namespace.lower().replace("-", "").replace("_", "") == k.replace("-", "")]
+    if close:
+        raise StackConfigError(f"{source}: config key {key!r} has namespace {namespace!r}, which no "
+                               f"reader uses (not the project {project!r}, not {COMPONENTS_NAMESPACE}, not "
+                               f"pulumi, not an installed provider): did you mean {close[0]}:{name}?")
 
 
 def _encode(value: Any) -> str:

@@ -47,3 +47,25 @@ def test_pack_ab_documents_itself():
     out = subprocess.run([sys.executable, str(REPO / "bench" / "pack_ab.py"), "--help"],
                          cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--rounds" in out.stdout, out.stderr
+
+
+def test_the_platform_stacks_pass_the_stack_config_and_the_settings():
+    """A stack-config or settings change that breaks `make bench` fails here (the project is
+    aurorakit-platform, the settings are aurorakit:..., the size platform:apps); the program
+    itself runs in `make bench`, too slow for the suite."""
+    import pulumi
+
+    from components.settings import load_settings
+    from preflight.mocks import install_mocks
+    from preflight.stackconfig import load_stack_config
+
+    program = REPO / "bench" / "platform"
+    for stack in ("s500", "s2000", "s5000"):
+        config = load_stack_config(stack, program)
+        assert int(config["platform:apps"]) > 0
+        install_mocks(config, project=config.project, stack=stack)
+
+        @pulumi.runtime.test
+        def settings():
+            assert load_settings().database.readers == 2
+        settings()
