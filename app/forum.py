@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
+from . import security
 from .forum_store import ForumError, ForumStore, make_client
 from .settings import Settings
 
@@ -36,18 +37,25 @@ def _text(field: str, value, limit: int, multiline: bool = False, key_part: bool
 
 def _args(*moments: str) -> dict:
     """limit, page and the given date-time query parameters (no offset = UTC)."""
-    limit = request.args.get("limit", str(PAGE_SIZE))
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
-        raise Invalid("limit", f"'limit' must be an integer 1..{MAX_LIMIT}")
-    out = {"limit": int(limit), "page": request.args.get("page") or None}
+    limit = security.parse_positive_int(request.args.get("limit", str(PAGE_SIZE)), MAX_LIMIT)
+    if limit is None:
+        raise Invalid("limit", f"'limit' must be an integer 1..{MAX_LIMIT} (decimal digits only)")
+    out: dict = {"limit": limit, "page": request.args.get("page") or None}
     for name in moments:
         raw = request.args.get(name)
-        try:
-            value = datetime.fromisoformat(raw) if raw is not None else None
-        except ValueError:
-            raise Invalid(name, f"'{name}' must be an ISO-8601 date-time, e.g. 2026-11-30T12:00:00Z") from None
-        out[name] = value.replace(tzinfo=value.tzinfo or timezone.utc) if value else None
+        out[name] = None if raw is None else _moment(name, raw)
     return out
+
+
+def _moment(name: str, raw: str) -> datetime:
+    """An ISO-8601 date-time in UTC (no offset = UTC). One that exists only in its own offset
+    (0001-01-01T00:00+01:00, 9999-12-31T23:59-01:00) has no UTC instant: 400, not 500."""
+    try:
+        value = datetime.fromisoformat(raw)
+        return value.replace(tzinfo=value.tzinfo or timezone.utc).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise Invalid(name, f"'{name}' must be an ISO-8601 date-time between years 1 and 9999 in UTC, "
+                            "e.g. 2026-11-30T12:00:00Z") from None
 
 
 def _thread(forum: str, subject: str) -> tuple[str, str]:
@@ -83,7 +91,7 @@ def list_comments(forum: str, subject: str):
 @bp.post("/forums/<forum>/threads/<subject>/comments")
 def post_comment(forum: str, subject: str):
     forum, subject = _thread(forum, subject)
-    data = request.get_json(silent=True)
+    data = security.json_body()
     if not isinstance(data, dict):
         raise Invalid("body", "body must be a JSON object with 'posted_by' and 'message'")
     unknown = sorted(set(data) - {"posted_by", "message"})

@@ -21,9 +21,10 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Optional
 
 from botocore.exceptions import BotoCoreError, ClientError
 

@@ -78,7 +78,7 @@ def parse(text: str) -> dict[str, Locked]:
         name = canonical(m.group(1))
         if name in entries:
             raise ValueError(f"requirements.lock line {number}: {name} is locked twice")
-        entries[name] = Locked(name, m.group(2), [h.group(1) for h in hashes], files)
+        entries[name] = Locked(name, m.group(2), [h.group(1) for h in hashes if h], files)
         files = {}
     return entries
 
@@ -96,8 +96,8 @@ def _resolve(arch: str) -> dict[str, dict]:
                *[a for p in platforms(arch) for a in ("--platform", p)], "-r", str(REQUIREMENTS)]
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise SystemExit(f"lock: no complete set of binary wheels for {arch}: "
-                             f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode}")
+            why = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else result.returncode
+            raise SystemExit(f"lock: no complete set of binary wheels for {arch}: {why}")
         items = json.loads(report.read_text())["install"]
     return {canonical(i["metadata"]["name"]): i for i in items}
 
@@ -146,7 +146,8 @@ def main() -> None:
     LOCK.write_text(text)
     for entry in parse(text).values():
         print(f"{entry.name:20} {entry.version:12} " + "  ".join(f"{a}: {f}" for a, f in entry.files.items()))
-    print(f"wrote {LOCK.relative_to(APP_DIR.parent)}: {len(parse(text))} packages, binary wheels for {', '.join(ARCHS)}")
+    print(f"wrote {LOCK.relative_to(APP_DIR.parent)}: {len(parse(text))} packages, "
+          f"binary wheels for {', '.join(ARCHS)}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,16 @@ def parse_positive_int(raw: str | None, maximum: int) -> int | None:
     return value if value <= maximum else None
 
 
+def json_body(req=request):
+    """The request's JSON body, or None when it is missing or is not JSON. A document nested
+    deeper than Python's parser recurses (16 KiB of '[' fits MAX_CONTENT_LENGTH) raises
+    RecursionError, not ValueError, past `silent=True`: it is not JSON we accept either."""
+    try:
+        return req.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def is_https(req=request) -> bool:
     """The client's connection was HTTPS: directly, or at the ALB (its X-Forwarded-Proto; the
     last value is the one the nearest proxy appended)."""

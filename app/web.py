@@ -161,7 +161,7 @@ def create_app(settings: Settings | None = None, *,
     @app.post("/api/entries")
     def api_add():
         try:
-            clean = validate(request.get_json(silent=True))
+            clean = validate(security.json_body())
         except ValidationError as exc:
             return jsonify(error=str(exc), field=exc.field), 400
         return jsonify(_json(db.add_entry(svc.writer, **clean))), 201

@@ -1,9 +1,9 @@
 """AppFleet: the EC2 hosts running the web app, reached via SSM (no SSH by default).
 
 One hardened launch template (Amazon Linux 2023 from the public SSM parameter, resolved at
-create and rolled only when asked; IMDSv2 required with hop limit 1; the role may only `rds-db:connect` as the app user (the app
-signs IAM tokens; it reads no secret); root volume encrypted with
-the CMK; no key pair unless the SSH opt-in; instance profile; cloud-init user data from
+create and rolled only when asked; IMDSv2 required with hop limit 1; the role may only
+`rds-db:connect` as the app user (the app signs IAM tokens; it reads no secret); root volume
+encrypted with the CMK; no key pair unless the SSH opt-in; instance profile; cloud-init user data from
 `app.cloud_init.render_user_data`: the hosts boot from verified artifacts in the fleet's S3
 bucket, components/artifact_store.py) and, by placement:
 
@@ -25,7 +25,6 @@ it and returns at once.) The public instance is replaced the same way (a new pub
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .artifact_store import artifact_store
+from .cidrs import admin_cidr_problem
 from .connections import Connections
 from .database_ops import db_user_arn
 from .domain import domain_problem, placeholder_problem, zone_id_problem
@@ -111,18 +111,10 @@ class ScalingMetric(StrEnum):
 
 FORBIDDEN_APP_PORTS = (22, 3306, 3389, 5432)
 SCALING_TARGET_DEFAULTS = {ScalingMetric.CPU: 50.0, ScalingMetric.REQUESTS: 1000.0}
-_PUBLIC = (lambda a: a.placement == Placement.PUBLIC, "with {placement} public; a private fleet is reached through the ALB")
+_PUBLIC = (lambda a: a.placement == Placement.PUBLIC,
+           "with {placement} public; a private fleet is reached through the ALB")
 _PRIVATE = (lambda a: a.placement == Placement.PRIVATE, "with {placement} private (there is no ALB)")
 _FLEET = (lambda a: a.placement == Placement.PRIVATE, "with {placement} private (a public host is a single instance)")
-
-
-def _cidrs(world_ok: bool):
-    def check(v) -> Optional[str]:
-        text = each(ipv4_cidr, "IPv4 CIDRs")(v)
-        if text is None and not world_ok and any(ipaddress.IPv4Network(c).prefixlen == 0 for c in v):
-            return "0.0.0.0/0 is not allowed here; list specific CIDRs"
-        return text
-    return check
 
 
 def _app_port(v: int) -> Optional[str]:
@@ -199,7 +191,7 @@ class AppFleetArgs:
 
     vpc_id: pulumi.Input[str]
     """VPC of the hosts (and the ALB). Required."""
-    subnet_ids: pulumi.Input[Sequence[str]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Subnets of the hosts: the private subnets of every AZ (placement private), or public
     subnets (placement public: the instance goes in the first). Required."""
     database: DatabaseEndpoint
@@ -216,7 +208,7 @@ class AppFleetArgs:
     alarm_topic_arn: Optional[pulumi.Input[str]] = None
     """SNS topic for the tier's alarms (unhealthy hosts, 5xx answers). Default: None (alarms
     without actions)."""
-    forum_tables: Optional[pulumi.Input[Mapping[str, str]]] = None
+    forum_tables: Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]] = None
     """The forum's DynamoDB tables, logical name (Forum, Thread, Comment) -> physical name
     (`DynamoTables.table_names`): the app serves the forum API with them. Default: None (off)."""
     extra_statements: Optional[pulumi.Input[Sequence[Mapping[str, Any]]]] = None
@@ -226,77 +218,79 @@ class AppFleetArgs:
     """`Network.s3_endpoint_id`: the VPC's S3 gateway endpoint (on the hosts' route tables). The
     boot artifacts may then be read only through it (or by the principal running `pulumi up`),
     and hosts launch once it exists. Default: None (no endpoint condition on the bucket)."""
-    placement: Placement = knob(Placement.PRIVATE, key="hostPlacement")
+    placement: Placement = knob(default=Placement.PRIVATE, key="hostPlacement")
     """private (an Auto Scaling group behind an ALB) or public (one instance in a public subnet
     with a public IP: explicit opt-in). Default: "private"."""
-    min_size: int = knob(2, key="hostMinCount", check=between(1, 100), only=_FLEET)
+    min_size: int = knob(default=2, key="hostMinCount", check=between(1, 100), only=_FLEET)
     """Fewest hosts in the Auto Scaling group; ≥ 2 keeps serving through the loss of a host or
     an AZ. Default: 2."""
-    desired_size: int = knob(2, key="hostDesiredCount", check=between(1, 100), only=_FLEET)
+    desired_size: int = knob(default=2, key="hostDesiredCount", check=between(1, 100), only=_FLEET)
     """Hosts a new group starts with (target tracking moves it between min and max; `up` leaves
     the live value alone). Default: 2."""
-    max_size: int = knob(4, key="hostMaxCount", check=between(1, 100), only=_FLEET)
+    max_size: int = knob(default=4, key="hostMaxCount", check=between(1, 100), only=_FLEET)
     """Most hosts target tracking may run. Default: 4."""
-    scaling_metric: ScalingMetric = knob(ScalingMetric.CPU, key="hostScalingMetric", only=_FLEET)
+    scaling_metric: ScalingMetric = knob(default=ScalingMetric.CPU, key="hostScalingMetric", only=_FLEET)
     """Target tracking on cpu (average %) or requests (ALB requests per host per minute).
     Default: "cpu"."""
-    scaling_target: Optional[float] = knob(None, key="hostScalingTarget", only=_FLEET)
+    scaling_target: Optional[float] = knob(default=None, key="hostScalingTarget", only=_FLEET)
     """Target value of the scaling metric: 10..90 (cpu %) or 1..100000 (requests). Default: None
     (50 for cpu, 1000 for requests)."""
-    ingress_cidrs: Sequence[str] = knob((), key="hostIngressCidrs", check=_cidrs(world_ok=True), only=_PUBLIC)
+    ingress_cidrs: Sequence[str] = knob(default=(), key="hostIngressCidrs", check=each(ipv4_cidr, "IPv4 CIDRs"),
+                                        only=_PUBLIC)
     """CIDRs allowed to the app port of a public host. Default: () (none)."""
-    load_balancer_subnet_ids: Optional[pulumi.Input[Sequence[str]]] = None
+    load_balancer_subnet_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None
     """Public subnets of the internet-facing ALB in front of a private fleet. Default: None
     (required with placement private)."""
-    load_balancer_ingress_cidrs: Sequence[str] = knob(("0.0.0.0/0",), key="albIngressCidrs",
-                                                      check=_cidrs(world_ok=True), only=_PRIVATE)
+    load_balancer_ingress_cidrs: Sequence[str] = knob(default=("0.0.0.0/0",), key="albIngressCidrs",
+                                                      check=each(ipv4_cidr, "IPv4 CIDRs"), only=_PRIVATE)
     """CIDRs allowed to the ALB listeners (private placement). Default: ("0.0.0.0/0",)."""
-    load_balancer_deletion_protection: bool = knob(False)
+    load_balancer_deletion_protection: bool = knob(default=False)
     """AWS deletion protection on the ALB (the stack's `protect` sets it). Default: False."""
-    load_balancer_access_logs_bucket: Optional[str] = knob(None, key="albAccessLogsBucket", only=_PRIVATE, check=matches(
-        r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name (3-63 lowercase letters, digits, . -)"))
+    load_balancer_access_logs_bucket: Optional[str] = knob(
+        default=None, key="albAccessLogsBucket", only=_PRIVATE, check=matches(
+            r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be an S3 bucket name (3-63 lowercase letters, digits, . -)"))
     """S3 bucket for ALB access logs under the prefix `<name>-alb` (its policy must let ELB log
     delivery write; SSE-S3, not KMS). Default: None (no access logs)."""
-    domain_name: Optional[str] = knob(None, key="appDomainName", check=domain_problem, only=(
+    domain_name: Optional[str] = knob(default=None, key="appDomainName", check=domain_problem, only=(
         lambda a: a.placement == Placement.PRIVATE, "with {placement} private (the ALB terminates TLS)"))
     """The app's host name, e.g. app.example.org: the stack requests an ACM certificate for it,
     validates it through DNS in hosted_zone_id, serves HTTPS with it on the ALB (TLS 1.2+, HTTP
     redirected) and points the name at the ALB; the app's URL is then https://<name>. Default:
     None."""
-    hosted_zone_id: Optional[str] = knob(None, key="appHostedZoneId", check=zone_id_problem, only=(
+    hosted_zone_id: Optional[str] = knob(default=None, key="appHostedZoneId", check=zone_id_problem, only=(
         lambda a: a.domain_name is not None, "with {domain_name}"))
     """Id of the Route 53 public hosted zone that serves domain_name (its validation and alias
     records go there). Default: None."""
-    certificate_arn: Optional[str] = knob(None, key="albCertificateArn", check=matches(
+    certificate_arn: Optional[str] = knob(default=None, key="albCertificateArn", check=matches(
         r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", "must be an ACM certificate ARN"),
         only=(lambda a: a.placement == Placement.PRIVATE, "with {placement} private (the ALB terminates TLS)"))
     """An existing ACM certificate ARN in the stack's region, instead of domain_name: HTTPS
     listener + HTTP→HTTPS redirect on the ALB, whose DNS name is then the app's URL. Default:
     None."""
-    load_balancer_allow_http: bool = knob(False, key="albAllowHttp", only=(
+    load_balancer_allow_http: bool = knob(default=False, key="albAllowHttp", only=(
         lambda a: a.placement == Placement.PRIVATE and not a.certificate_arn and not a.domain_name,
         "with {placement} private without {domain_name} or {certificate_arn} (the opt-in to plain HTTP)"))
     """Explicit opt-in: the ALB serves plain HTTP because there is no certificate yet.
     Default: False."""
-    instance_type: str = knob("t3.micro", key="hostInstanceType", check=instance_type_problem)
+    instance_type: str = knob(default="t3.micro", key="hostInstanceType", check=instance_type_problem)
     """EC2 instance type, e.g. t3.micro or t4g.small (Graviton types get the arm64 AMI).
     Default: "t3.micro"."""
-    ami_id: Optional[str] = knob(None, key="hostAmiId", check=matches(
+    ami_id: Optional[str] = knob(default=None, key="hostAmiId", check=matches(
         r"ami-[0-9a-f]{8}([0-9a-f]{9})?", "must be an AMI id like ami-0123456789abcdef0"))
     """AMI override (changing it rolls the hosts); when absent, the latest Amazon Linux 2023
     from the public SSM parameter at create time (later releases are ignored so they never roll
     the hosts by surprise). Default: None."""
-    root_volume_gb: int = knob(16, key="hostRootVolumeGb", check=between(8, 1024))
+    root_volume_gb: int = knob(default=16, key="hostRootVolumeGb", check=between(8, 1024))
     """Root volume size in GiB, 8..1024 (gp3, encrypted with the CMK). Default: 16."""
-    app_port: int = knob(80, key="appPort", check=_app_port)
+    app_port: int = knob(default=80, key="appPort", check=_app_port)
     """Port the app serves HTTP on, 1..65535 (not 22/3306/3389/5432). Default: 80."""
     app_db_user: str = "app"
     """The database user the app connects as with IAM tokens (rds-db:connect). Default: "app"."""
-    key_pair_name: Optional[str] = knob(None, key="hostKeyPairName")
+    key_pair_name: Optional[str] = knob(default=None, key="hostKeyPairName")
     """EC2 key pair: the SSH opt-in (needs admin_cidr). Default: None."""
-    admin_cidr: Optional[str] = knob(None, key="hostAdminCidr",
-                                     check=lambda v: _cidrs(world_ok=False)([v]))
-    """CIDR allowed to port 22 when a key pair is set (not 0.0.0.0/0). Default: None."""
+    admin_cidr: Optional[str] = knob(default=None, key="hostAdminCidr", check=admin_cidr_problem)
+    """CIDR allowed to port 22 when a key pair is set: at most a /24 of public addresses (private
+    ranges of any size). Default: None."""
     tags: Mapping[str, str] = knob(default_factory=dict)
     """Tags on every taggable child. Default: {}."""
 
@@ -374,7 +368,8 @@ class AppFleet(pulumi.ComponentResource):
         if public:
             instance = aws.ec2.Instance(
                 f"{name}-instance",
-                launch_template=aws.ec2.InstanceLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
+                launch_template=aws.ec2.InstanceLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)),
                 subnet_id=pulumi.Output.all(args.subnet_ids, args.egress_ready).apply(lambda a: a[0][0]),
                 tags={**tags, "Name": f"{name}-instance"},
                 # A new template version (app or AMI change) replaces the instance (provider
@@ -387,7 +382,7 @@ class AppFleet(pulumi.ComponentResource):
         else:
             lb = internet_facing_alb(name, args, self._connections, tags, self)
             self._load_balancer_connections = lb.connections
-            self.load_balancer_security_group_id = lb.connections.security_group_ids[0]
+            self.load_balancer_security_group_id = lb.security_group_id
             group = self._auto_scaling_group(name, args, template, lb, permissions, tags)
             self._scaling_policy(name, args, group, lb)
             fleet_alarms(name, lb, args.alarm_topic_arn, tags, self)
@@ -453,7 +448,7 @@ class AppFleet(pulumi.ComponentResource):
             ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id, db.proxy_resource_id
         ).apply(lambda a: document([
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                 "Resource": [db_user_arn(*a[:3], rid, args.app_db_user) for rid in a[3:] if rid]},
+                 "Resource": [db_user_arn(a[0], a[1], a[2], rid, args.app_db_user) for rid in a[3:] if rid]},
                 # PutMetricData has no resource-level permissions (AWS: Resource "*"); the
                 # condition keeps it to the app's own namespace (app/metric_names.py).
                 {"Sid": "PublishTheAppsDbHealthMetrics", "Effect": "Allow",
@@ -548,8 +543,9 @@ class AppFleet(pulumi.ComponentResource):
             instance_maintenance_policy=aws.autoscaling.GroupInstanceMaintenancePolicyArgs(
                 min_healthy_percentage=100, max_healthy_percentage=200),
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
-            enabled_metrics=["GroupInServiceInstances", "GroupDesiredCapacity", "GroupMinSize",
-                             "GroupMaxSize", "GroupPendingInstances", "GroupTerminatingInstances"],
+            enabled_metrics=[aws.autoscaling.Metric(m) for m in (
+                "GroupInServiceInstances", "GroupDesiredCapacity", "GroupMinSize",
+                "GroupMaxSize", "GroupPendingInstances", "GroupTerminatingInstances")],
             tags=[aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=False)
                   for k, v in sorted({**tags, "Name": f"{name}-fleet"}.items())],
             opts=pulumi.ResourceOptions(

@@ -12,9 +12,9 @@ component's `securityGroupId` output and its `port`.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -34,13 +34,13 @@ class Connections:
     label: str = field(default="component")
     """Human-readable name used in rule descriptions. Default: "component"."""
 
-    def allow_from(self, name: str, other: "Connections", port: Optional[int] = None,
-                   opts: Optional[pulumi.ResourceOptions] = None) -> "SecurityGroupLink":
+    def allow_from(self, name: str, other: Connections, port: Optional[int] = None,
+                   opts: Optional[pulumi.ResourceOptions] = None) -> SecurityGroupLink:
         """Allow `other` to reach this component on `port` (ingress here, egress there)."""
         return SecurityGroupLink(name, source=other, target=self, port=port, opts=opts)
 
-    def allow_default_port_from(self, name: str, other: "Connections",
-                                opts: Optional[pulumi.ResourceOptions] = None) -> "SecurityGroupLink":
+    def allow_default_port_from(self, name: str, other: Connections,
+                                opts: Optional[pulumi.ResourceOptions] = None) -> SecurityGroupLink:
         """Allow `other` to reach this component on its default port (error when it has none)."""
         return SecurityGroupLink(name, source=other, target=self, opts=opts)
 
@@ -53,7 +53,7 @@ class SecurityGroupLinkArgs:
     """The side that connects: egress rules are written on its security groups. Required."""
     target: Connections = knob()
     """The side that is reached: ingress rules are written on its security groups. Required."""
-    port: Optional[int] = knob(None, check=lambda v: between(1, 65535)(v) and "port must be an int 1..65535")
+    port: Optional[int] = knob(default=None, check=lambda v: between(1, 65535)(v) and "port must be an int 1..65535")
     """TCP port to open, 1..65535. Default: None (the target's default_port)."""
 
 

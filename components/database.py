@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Optional
+from typing import Any, Optional, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -43,6 +43,7 @@ from .engines import (
     DEFAULT_ENGINE_VERSIONS,
     ENGINES,
     MYSQL_AUDIT,
+    SYSTEM_DATABASES,
     VERSION_PATTERNS,
     Engine,
     apply_method,
@@ -117,7 +118,9 @@ def _autoscaling_max(a) -> Optional[str]:
 
 
 def _backtrack(a) -> Optional[str]:
-    return "backtrack exists only for aurora-mysql; use 0" if a.backtrack_hours and a.engine != Engine.AURORA_MYSQL else None
+    if a.backtrack_hours and a.engine != Engine.AURORA_MYSQL:
+        return "backtrack exists only for aurora-mysql; use 0"
+    return None
 
 
 def _upgrade(a) -> Optional[str]:
@@ -129,6 +132,11 @@ def _upgrade(a) -> Optional[str]:
         return ("needs {apply_immediately} true for the upgrade: the old-family parameter groups are deleted at "
                 "the end of the same update, which RDS refuses while a deferred upgrade still uses them")
     return None
+
+
+def _log_group_name(cluster_identifier: pulumi.Output[str], log: str) -> pulumi.Output[str]:
+    """The log group RDS writes the cluster's `log` export to."""
+    return cluster_identifier.apply(lambda i: f"/aws/rds/cluster/{i}/{log}")
 
 
 def _pause_with_proxy(a) -> Optional[str]:
@@ -157,6 +165,13 @@ def _vault_lock(a) -> Optional[str]:
     return None
 
 
+def _system_database(a) -> Optional[str]:
+    if a.db_name.lower() in SYSTEM_DATABASES[a.engine]:
+        return (f"is a system database of {a.engine}; choose another name (not "
+                f"{', '.join(SYSTEM_DATABASES[a.engine])})")
+    return None
+
+
 def _app_user(a) -> Optional[str]:
     if a.app_db_user is None:
         return None
@@ -173,6 +188,46 @@ def _app_user(a) -> Optional[str]:
     return None
 
 
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = 7 * 1440
+
+
+def _minutes(spec: str, weekly: bool) -> Optional[tuple[int, int]]:
+    """`hh24:mi-hh24:mi` (daily) or `ddd:hh24:mi-ddd:hh24:mi` (weekly) as (start, length) in
+    minutes of the day / week; None if malformed. A window may wrap past midnight / Sunday."""
+    part = rf"({'|'.join(_DAYS)}):" if weekly else "()"
+    m = re.fullmatch(rf"{part}([01]\d|2[0-3]):([0-5]\d)-{part}([01]\d|2[0-3]):([0-5]\d)", spec)
+    if not m:
+        return None
+    d1, h1, m1, d2, h2, m2 = m.groups()
+    day = (lambda d: _DAYS.index(d) * 1440) if weekly else (lambda d: 0)
+    start, end = day(d1) + int(h1) * 60 + int(m1), day(d2) + int(h2) * 60 + int(m2)
+    return start, (end - start) % (_WEEK if weekly else 1440)
+
+
+def _window(weekly: bool, example: str):
+    def check(v: Any) -> Optional[str]:
+        parsed = _minutes(v, weekly) if isinstance(v, str) else None
+        if parsed is None:
+            day, days = ("ddd:", f"ddd one of {'/'.join(_DAYS)}, ") if weekly else ("", "")
+            return f"must be {day}hh24:mi-{day}hh24:mi in UTC ({days}e.g. {example})"
+        return None if parsed[1] >= 30 else "must be at least 30 minutes long"
+    return check
+
+
+def _windows_apart(a) -> Optional[str]:
+    daily, weekly = _minutes(a.backup_window, False), _minutes(a.maintenance_window, True)
+    if daily is None or weekly is None:
+        return None  # each window's own check names it
+    (b, blen), (w, wlen) = daily, weekly
+    for day in range(7):  # the daily window on each day of the week, against the weekly one
+        start = day * 1440 + b
+        if (start - w) % _WEEK < wlen or (w - start) % _WEEK < blen:
+            return (f"overlaps {{maintenance_window}} ({a.maintenance_window}); RDS refuses a backup window that "
+                    f"overlaps the maintenance window")
+    return None
+
+
 def _proxy(a) -> Optional[str]:
     return "needs {app_db_user} (the proxy authenticates that user with IAM end to end)" \
         if a.proxy and not a.app_db_user else None
@@ -184,122 +239,132 @@ class AuroraClusterArgs:
 
     vpc_id: pulumi.Input[str]
     """VPC of the cluster's security group. Required."""
-    subnet_ids: pulumi.Input[Sequence[str]]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Isolated-tier subnet ids for the DB subnet group (≥ 2 AZs). Required."""
     availability_zones: Sequence[str] = knob(check=lambda v: None if len(set(v)) >= 2 else "need ≥ 2 distinct AZs")
     """AZs for the instances: the writer in the first; readers round-robin over the others, so no
     reader shares the writer's AZ (with more readers than other AZs, readers share those AZs).
     Required."""
-    engine: Engine = knob(Engine.AURORA_MYSQL, key="dbEngine")
+    engine: Engine = knob(default=Engine.AURORA_MYSQL, key="dbEngine")
     """The engine: aurora-mysql or aurora-postgresql. Default: "aurora-mysql"."""
-    engine_version: Optional[str] = knob(None, key="dbEngineVersion")
+    engine_version: Optional[str] = knob(default=None, key="dbEngineVersion")
     """Engine version at creation; quote it in YAML ('16.10', not 16.10: other YAML readers see
     the number 16.1). AWS then applies minor upgrades (auto minor version upgrade is on) and they
     are kept, never reverted (RDS cannot downgrade). Its major version names the parameter-group
     family; a change of major version needs allow_major_version_upgrade. Default: None
     (8.0.mysql_aurora.3.08.2 / 16.6)."""
-    allow_major_version_upgrade: bool = knob(False, key="dbAllowMajorVersionUpgrade")
+    allow_major_version_upgrade: bool = knob(default=False, key="dbAllowMajorVersionUpgrade")
     """Apply engine_version to the running cluster (major upgrades included) together with the
     parameter groups of its family; keep it on until RDS has applied the upgrade, then turn it off
     so that AWS's minor upgrades never show as drift (docs/DATABASE_RUNBOOK.md). Default: False."""
-    mode: DbMode = knob(DbMode.PROVISIONED, key="dbMode")
+    mode: DbMode = knob(default=DbMode.PROVISIONED, key="dbMode")
     """provisioned, or serverless (Aurora Serverless v2, instance class db.serverless).
     Default: "provisioned"."""
-    instance_class: str = knob("db.t4g.medium", key="dbInstanceClass", only=_PROVISIONED, check=matches(
+    instance_class: str = knob(default="db.t4g.medium", key="dbInstanceClass", only=_PROVISIONED, check=matches(
         r"db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(medium|large|\d*xlarge)",
         "must be an Aurora instance class like db.r7g.large or db.t4g.medium (no micro/small)"))
     """Instance class of every instance, e.g. db.r7g.large (provisioned only). Default: "db.t4g.medium"."""
-    serverless_min_acu: float = knob(0.5, key="dbServerlessMinAcu", only=_SERVERLESS, check=_acu(0))
+    serverless_min_acu: float = knob(default=0.5, key="dbServerlessMinAcu", only=_SERVERLESS, check=_acu(0))
     """Serverless v2 minimum capacity, 0..256 in steps of 0.5. Default: 0.5."""
-    serverless_max_acu: float = knob(4, key="dbServerlessMaxAcu", only=_SERVERLESS, check=_acu(1))
+    serverless_max_acu: float = knob(default=4, key="dbServerlessMaxAcu", only=_SERVERLESS, check=_acu(1))
     """Serverless v2 maximum capacity, 1..256 in steps of 0.5, ≥ the minimum. Default: 4."""
-    serverless_auto_pause_seconds: int = knob(300, key="dbServerlessAutoPauseSeconds", check=between(300, 86400), only=(
-        lambda a: a.mode == DbMode.SERVERLESS and a.serverless_min_acu == 0,
-        "with {mode} serverless and {serverless_min_acu} 0 (scale to zero)"))
+    serverless_auto_pause_seconds: int = knob(
+        default=300, key="dbServerlessAutoPauseSeconds", check=between(300, 86400), only=(
+            lambda a: a.mode == DbMode.SERVERLESS and a.serverless_min_acu == 0,
+            "with {mode} serverless and {serverless_min_acu} 0 (scale to zero)"))
     """Seconds without connections before a Serverless v2 instance at 0 ACU pauses, 300..86400.
     Default: 300."""
-    readers: int = knob(0, key="dbReaders", check=between(0, 15))
+    readers: int = knob(default=0, key="dbReaders", check=between(0, 15))
     """Reader instances, 0..15; the writer is in the first AZ, readers round-robin over the other
     AZs (never in the writer's). Default: 0."""
-    apply_immediately: bool = knob(False, key="dbApplyImmediately")
+    apply_immediately: bool = knob(default=False, key="dbApplyImmediately")
     """Apply changes that RDS otherwise defers to the weekly maintenance window (instance class,
     engine version, port) at the next `up`, with their restart or failover. False: they wait for
     the window and `up` shows the same diff until then; other changes (monitoring, Performance
     Insights, log exports, backups, capacity, deletion protection) apply at once either way.
     Default: False."""
-    db_name: str = knob("app", key="dbName", check=matches(
+    db_name: str = knob(default="app", key="dbName", check=matches(
         r"[A-Za-z][A-Za-z0-9_]{0,62}", "must start with a letter; letters, digits, _; ≤ 63 chars"))
     """Initial database name. Default: "app"."""
-    master_username: str = knob("dbadmin", key="dbMasterUsername", check=lambda v: None if re.fullmatch(
+    master_username: str = knob(default="dbadmin", key="dbMasterUsername", check=lambda v: None if re.fullmatch(
         r"[A-Za-z][A-Za-z0-9_]{0,15}", v) and v.lower() not in RESERVED_USERS else
         "1-16 letters/digits/_ starting with a letter, not one of " + ", ".join(sorted(RESERVED_USERS)))
     """Master user name (not admin/root/postgres/rdsadmin …). Default: "dbadmin"."""
-    app_db_user: Optional[str] = knob("app", key="appDbUser", check=matches(
+    app_db_user: Optional[str] = knob(default="app", key="appDbUser", check=matches(
         r"[a-z][a-z0-9_]{0,15}", "1-16 lowercase letters/digits/_ starting with a letter"))
     """The app's database user, created at deploy time (IAM authentication, DML on the database's
     tables only) by a Lambda through the RDS Data API, which this enables on the cluster; None =
     no bootstrap and no Data API. Default: "app"."""
-    managed_password: bool = knob(True, key="dbManagedPassword")
+    managed_password: bool = knob(default=True, key="dbManagedPassword")
     """RDS manages the master password in Secrets Manager under the CMK (False = a
     RandomPassword stored in a secret). Default: True."""
-    backup_retention_days: int = knob(7, key="dbBackupRetentionDays", check=between(1, 35))
+    backup_retention_days: int = knob(default=7, key="dbBackupRetentionDays", check=between(1, 35))
     """Automated backup retention in days, 1..35. Default: 7."""
-    deletion_protection: bool = knob(True, key="dbDeletionProtection")
+    backup_window: str = knob(default="02:00-03:00", key="dbBackupWindow", check=_window(False, "02:00-03:00"))
+    """Daily window for the automated backup, `hh24:mi-hh24:mi` UTC, at least 30 minutes, clear of
+    the maintenance window. Default: "02:00-03:00"."""
+    maintenance_window: str = knob(default="sun:04:00-sun:05:00", key="dbMaintenanceWindow",
+                                   check=_window(True, "sun:04:00-sun:05:00"))
+    """Weekly window for the cluster's and every instance's maintenance (patches, deferred
+    changes), `ddd:hh24:mi-ddd:hh24:mi` UTC with lowercase days, at least 30 minutes. Default:
+    "sun:04:00-sun:05:00"."""
+    deletion_protection: bool = knob(default=True, key="dbDeletionProtection")
     """RDS deletion protection (False is an explicit opt-out). Default: True."""
-    keep_on_destroy: bool = knob(True, key="dbKeepOnDestroy")
+    keep_on_destroy: bool = knob(default=True, key="dbKeepOnDestroy")
     """What deleting the cluster (destroy or replacement) leaves behind: a final snapshot, the
     automated backups, the CMK (deletion scheduled by hand), the exported log groups and the
     AWS Backup vault. False (explicit opt-out, for throwaway stacks): no final snapshot,
     automated backups deleted, the CMK scheduled for deletion after 7 days, a non-managed secret
     deleted without recovery window, log groups and vault (recovery points) deleted. Default: True."""
-    backtrack_hours: int = knob(0, key="dbBacktrackHours", check=between(0, 72))
+    backtrack_hours: int = knob(default=0, key="dbBacktrackHours", check=between(0, 72))
     """Aurora MySQL backtrack window in hours, 0..72; RDS enables backtrack only when the cluster
     is created (turning it on later needs a restore into a new cluster). Default: 0."""
-    monitoring_interval: int = knob(60, key="dbMonitoringInterval", check=one_of(*MONITORING_INTERVALS))
+    monitoring_interval: int = knob(default=60, key="dbMonitoringInterval", check=one_of(*MONITORING_INTERVALS))
     """Enhanced monitoring interval in seconds: 0 (off), 1, 5, 10, 15, 30 or 60. Default: 60."""
-    performance_insights_retention_days: int = knob(7, key="dbPerformanceInsightsRetentionDays",
+    performance_insights_retention_days: int = knob(default=7, key="dbPerformanceInsightsRetentionDays",
                                                     check=_pi_retention)
     """Performance Insights retention: 7, a multiple of 31 up to 713 (23 months), or 731 days.
     Default: 7."""
-    insights_mode: InsightsMode = knob(InsightsMode.STANDARD, key="dbInsightsMode")
+    insights_mode: InsightsMode = knob(default=InsightsMode.STANDARD, key="dbInsightsMode")
     """CloudWatch Database Insights: standard, or advanced (charged; needs Performance Insights
     on the instance class and performance_insights_retention_days ≥ 465). Default: "standard"."""
-    reader_autoscaling_max: int = knob(0, key="dbReaderAutoscalingMax")
+    reader_autoscaling_max: int = knob(default=0, key="dbReaderAutoscalingMax")
     """0 = off; else the maximum number of readers under Application Auto Scaling (≥ readers,
     ≤ 15). Default: 0."""
-    reader_autoscaling_cpu_target: int = knob(70, key="dbReaderAutoscalingCpuTarget", check=between(10, 90),
+    reader_autoscaling_cpu_target: int = knob(default=70, key="dbReaderAutoscalingCpuTarget", check=between(10, 90),
                                               only=(lambda a: bool(a.reader_autoscaling_max),
                                                     "with {reader_autoscaling_max} (autoscaling is off)"))
     """Reader autoscaling target average CPU %, 10..90. Default: 70."""
-    log_retention_days: int = knob(30, check=one_of(*FLOW_LOG_RETENTION_DAYS))
+    log_retention_days: int = knob(default=30, check=one_of(*FLOW_LOG_RETENTION_DAYS))
     """Retention of the exported DB log groups (created here, encrypted with the CMK). Default: 30."""
-    alarm_emails: Sequence[str] = knob((), key="dbAlarmEmails", check=each(matches(
+    alarm_emails: Sequence[str] = knob(default=(), key="dbAlarmEmails", check=each(matches(
         r"[^@\s]+@[^@\s]+\.[^@\s]+", "not an e-mail address"), "e-mail addresses like ops@example.com"))
     """E-mail addresses subscribed to the alarm topic (CPU, memory, connections, replica lag);
     each confirms by mail. Default: () (none)."""
-    proxy: bool = knob(False, key="dbProxy")
+    proxy: bool = knob(default=False, key="dbProxy")
     """Create an RDS Proxy in front of the cluster: TLS and end-to-end IAM authentication (no
     secret), a read-only endpoint when the cluster has readers. Default: False."""
-    kms_key_arn: Optional[str] = knob(None, key="dbKmsKeyArn", check=matches(
+    kms_key_arn: Optional[str] = knob(default=None, key="dbKmsKeyArn", check=matches(
         r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})",
         "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"))
     """An existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs (log
     groups /aws/rds/cluster/<name>-* and /aws/lambda/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create
-    one)."""
-    aws_backup: bool = knob(True, key="dbAwsBackup")
+    one)."""  # noqa: E501 (rewrapping it changes provider/schema.json's description)
+    aws_backup: bool = knob(default=True, key="dbAwsBackup")
     """A daily AWS Backup plan for the cluster into a vault encrypted with the CMK, beyond RDS's
     automated backups. Default: True."""
-    backup_days: int = knob(35, key="dbAwsBackupRetentionDays", check=between(1, 36500), only=_BACKUP)
+    backup_days: int = knob(default=35, key="dbAwsBackupRetentionDays", check=between(1, 36500), only=_BACKUP)
     """Days AWS Backup keeps each daily recovery point (and its copy), 1..36500. Default: 35."""
-    backup_vault_lock: VaultLock = knob(VaultLock.OFF, key="dbAwsBackupVaultLock", only=_BACKUP)
+    backup_vault_lock: VaultLock = knob(default=VaultLock.OFF, key="dbAwsBackupVaultLock", only=_BACKUP)
     """Vault Lock: off, governance (removable by principals allowed to) or compliance (final after
     3 days: recovery points cannot be deleted before backup_days by anyone). Default: "off"."""
-    backup_copy_vault_arn: Optional[str] = knob(None, key="dbAwsBackupCopyVaultArn", only=_BACKUP, check=matches(
-        r"arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[A-Za-z0-9_.-]{2,50}",
-        "must be a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>)"))
+    backup_copy_vault_arn: Optional[str] = knob(
+        default=None, key="dbAwsBackupCopyVaultArn", only=_BACKUP, check=matches(
+            r"arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[A-Za-z0-9_.-]{2,50}",
+            "must be a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>)"))
     """Copy every recovery point to this vault (another Region or account; its key policy and
     vault access policy must let this account copy in). Default: None (no copy)."""
-    protect: bool = knob(False, key="protect")
+    protect: bool = knob(default=False, key="protect")
     """pulumi `protect` on the cluster, its key and secret (the stack setting also protects the
     flow-log key and turns on the ALB's deletion protection). Default: False."""
     tags: Mapping[str, str] = knob(default_factory=dict)
@@ -314,8 +379,10 @@ class AuroraClusterArgs:
               Rule("insights_mode", _insights, requires=("engine", "mode", "instance_class",
                                                          "performance_insights_retention_days")),
               Rule("backup_vault_lock", _vault_lock, requires=("keep_on_destroy",)),
+              Rule("db_name", _system_database, requires=("engine",)),
               Rule("app_db_user", _app_user, requires=("master_username", "db_name", "engine", "engine_version")),
-              Rule("proxy", _proxy, requires=("app_db_user",)))
+              Rule("proxy", _proxy, requires=("app_db_user",)),
+              Rule("backup_window", _windows_apart, requires=("maintenance_window",)))
 
 
 def alias_name(project: str, stack: str, name: str) -> str:
@@ -466,7 +533,7 @@ class AuroraCluster(pulumi.ComponentResource):
                 description=f"{name}: Aurora master credentials", tags=tags, opts=pulumi.ResourceOptions(
                     parent=self, protect=args.protect))
 
-        identity = dict(cluster_identifier_prefix=prefix, engine=args.engine, engine_mode="provisioned",
+        identity: dict[str, Any] = dict(cluster_identifier_prefix=prefix, engine=args.engine, engine_mode="provisioned",
                         database_name=args.db_name, master_username=args.master_username, storage_encrypted=True,
                         kms_key_id=key_arn, db_subnet_group_name=subnet_group.name)
         assert set(identity) == set(CLUSTER_IDENTITY)
@@ -494,8 +561,8 @@ class AuroraCluster(pulumi.ComponentResource):
             db_cluster_parameter_group_name=param_group.name,
             iam_database_authentication_enabled=True,
             enable_http_endpoint=True if args.app_db_user else None,  # the Data API, for the bootstrap
-            backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",
-            preferred_maintenance_window="sun:04:00-sun:05:00", copy_tags_to_snapshot=True,
+            backup_retention_period=args.backup_retention_days, preferred_backup_window=args.backup_window,
+            preferred_maintenance_window=args.maintenance_window, copy_tags_to_snapshot=True,
             skip_final_snapshot=not keep, delete_automated_backups=not keep,
             final_snapshot_identifier=snapshot_name,
             deletion_protection=args.deletion_protection,
@@ -528,24 +595,27 @@ class AuroraCluster(pulumi.ComponentResource):
         # logs), so RDS never creates them itself without KMS and retention. keep_on_destroy keeps
         # them (with their events, which expire after log_retention_days) when the cluster goes.
         log_groups = [aws.cloudwatch.LogGroup(
-            f"{name}-log-{log}", name=cluster.cluster_identifier.apply(lambda i, log=log: f"/aws/rds/cluster/{i}/{log}"),
+            f"{name}-log-{log}",
+            name=_log_group_name(cluster.cluster_identifier, log),
             retention_in_days=args.log_retention_days, kms_key_id=key_arn, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=keep))
             for log in engine["logs"]]
 
         secret_value = None
-        if secret is not None:
+        if secret is not None and password is not None:  # both or neither (managed_password)
             secret_value = aws.secretsmanager.SecretVersion(
                 f"{name}-master-secret-value", secret_id=secret.id,
-                secret_string=pulumi.Output.secret(pulumi.Output.all(
+                # mypy cannot solve Input[U] (a Union that includes Output[U]) for an Output argument
+                secret_string=pulumi.Output.secret(pulumi.Output.all(  # type: ignore[arg-type]
                     password.result, cluster.endpoint, cluster.port).apply(lambda a: json.dumps({
                         "username": args.master_username, "password": a[0], "engine": args.engine,
                         "host": a[1], "port": a[2], "dbname": args.db_name}))),
                 opts=child)
             secret_arn = secret.arn
         else:
-            secret_arn = cluster.master_user_secrets.apply(
-                lambda s: s[0].secret_arn if s else None)
+            # RDS lists its managed secret once the cluster exists (None only while it does not)
+            secret_arn = cast(pulumi.Output[str], cluster.master_user_secrets.apply(
+                lambda s: s[0].secret_arn if s else None))
 
         monitoring_role = monitoring_policy = None
         if args.monitoring_interval:
@@ -570,7 +640,8 @@ class AuroraCluster(pulumi.ComponentResource):
             instances.append(aws.rds.ClusterInstance(
                 # No engine_version: instances run the cluster's version (a version set here
                 # is never applied and leaves a permanent diff after a cluster upgrade).
-                f"{name}-{role}", cluster_identifier=cluster.id, engine=args.engine, instance_class=klass,
+                f"{name}-{role}", cluster_identifier=cluster.id, engine=aws.rds.EngineType(args.engine),
+                instance_class=klass,
                 availability_zone=instance_az(azs, i), promotion_tier=promotion_tier(azs, i),
                 publicly_accessible=False, db_subnet_group_name=subnet_group.name,
                 db_parameter_group_name=instance_params.name, apply_immediately=args.apply_immediately,
@@ -582,6 +653,7 @@ class AuroraCluster(pulumi.ComponentResource):
                 monitoring_interval=args.monitoring_interval,
                 monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                 auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
+                preferred_maintenance_window=args.maintenance_window,
                 ca_cert_identifier="rds-ca-rsa2048-g1", tags={**tags, "Role": role},
                 # RDS validates the monitoring role's permissions at create time: wait for the policy.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[
@@ -618,7 +690,9 @@ class AuroraCluster(pulumi.ComponentResource):
             (self.proxy_endpoint, self.proxy_read_only_endpoint, self.proxy_resource_id,
              self._proxy_connections) = proxy(name, self, args, cluster, self._connections, ctx, tags,
                                               instances, child)
-            self.proxy_security_group_id = self._proxy_connections.security_group_ids[0]
+            # proxy() builds its Connections from its security group's id (an Output)
+            self.proxy_security_group_id = cast(pulumi.Output[str],
+                                                       self._proxy_connections.security_group_ids[0])
 
         self.cluster_identifier = cluster.cluster_identifier
         self.cluster_arn = cluster.arn

@@ -67,7 +67,7 @@ def proxy(name: str, parent: pulumi.Resource, args, cluster: aws.rds.Cluster, db
     connect = aws.iam.RolePolicy(f"{name}-proxy-connect", role=role.id, policy=pulumi.Output.all(
         ctx.partition, ctx.region, ctx.account_id, cluster.cluster_resource_id).apply(lambda a: document([
             {"Sid": "IamDbAuthToTheClusterAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-             "Resource": [db_user_arn(*a, args.app_db_user)]}])),
+             "Resource": [db_user_arn(a[0], a[1], a[2], a[3], args.app_db_user)]}])),
         opts=child)
     sg = aws.ec2.SecurityGroup(f"{name}-proxy-sg", vpc_id=args.vpc_id,
                                description=f"{name}: RDS Proxy (ingress only via SecurityGroupLink)",

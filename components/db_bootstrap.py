@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -49,7 +50,7 @@ def data_api_supported(engine: str, version: str) -> bool:
         if re.fullmatch(r"8\.4\.mysql_aurora\.\d+\.\d+\.\d+", version):
             return True
         found = re.fullmatch(r"8\.0\.mysql_aurora\.(\d+)\.(\d+)(?:\.\d+)?", version)
-        return bool(found) and (int(found[1]), int(found[2])) >= (3, 7)
+        return found is not None and (int(found[1]), int(found[2])) >= (3, 7)
     found = re.fullmatch(r"(\d+)(?:\.(\d+))?", version)
     if not found:
         return False

@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -105,16 +105,16 @@ def _autoscaling_max(a) -> Optional[str]:
 class Capacity:
     """Billing and throughput of a table and its indexes."""
 
-    mode: BillingMode = knob(BillingMode.PAY_PER_REQUEST, key="forumBillingMode")
+    mode: BillingMode = knob(default=BillingMode.PAY_PER_REQUEST, key="forumBillingMode")
     """PAY_PER_REQUEST (on-demand) or PROVISIONED. Default: "PAY_PER_REQUEST"."""
-    read: int = knob(5, key="forumReadCapacity", check=between(1, MAX_CAPACITY), only=_PROVISIONED)
+    read: int = knob(default=5, key="forumReadCapacity", check=between(1, MAX_CAPACITY), only=_PROVISIONED)
     """Provisioned read capacity units (the minimum when auto scaling), 1..40000. Default: 5."""
-    write: int = knob(5, key="forumWriteCapacity", check=between(1, MAX_CAPACITY), only=_PROVISIONED)
+    write: int = knob(default=5, key="forumWriteCapacity", check=between(1, MAX_CAPACITY), only=_PROVISIONED)
     """Provisioned write capacity units (the minimum when auto scaling), 1..40000. Default: 5."""
-    autoscaling_max: int = knob(0, key="forumAutoscalingMax", only=_PROVISIONED)
+    autoscaling_max: int = knob(default=0, key="forumAutoscalingMax", only=_PROVISIONED)
     """0 = auto scaling off; else the maximum read and write units for target tracking
     (≥ read and write, ≤ 40000). Default: 0."""
-    autoscaling_target: int = knob(70, key="forumAutoscalingTarget", check=between(20, 90), only=(
+    autoscaling_target: int = knob(default=70, key="forumAutoscalingTarget", check=between(20, 90), only=(
         lambda a: bool(a.autoscaling_max), "with {autoscaling_max} (auto scaling is off)"))
     """Target consumed/provisioned utilization % for auto scaling, 20..90. Default: 70."""
 
@@ -182,11 +182,11 @@ class DynamoTablesArgs:
     """Customer-managed KMS key for server-side encryption of every table. Required."""
     capacity: Capacity = knob(default_factory=Capacity)
     """Billing and throughput of every table without its own. Default: Capacity() (on-demand)."""
-    point_in_time_recovery: bool = knob(True, key="forumPointInTimeRecovery")
+    point_in_time_recovery: bool = knob(default=True, key="forumPointInTimeRecovery")
     """Continuous backups with point-in-time restore (35 days). Default: True."""
-    deletion_protection: bool = knob(True, key="forumDeletionProtection")
+    deletion_protection: bool = knob(default=True, key="forumDeletionProtection")
     """DynamoDB deletion protection (False is an explicit opt-out, e.g. dev). Default: True."""
-    protect: bool = knob(False)
+    protect: bool = knob(default=False)
     """pulumi `protect` on every table (the stack's `protect` sets it). Default: False."""
     name_prefix: Optional[str] = None
     """Prefix of the physical table names. Default: None (`<project>-<stack>-<component name>-`)."""
@@ -248,8 +248,7 @@ class DynamoTables(pulumi.ComponentResource):
                 lambda a: f"arn:{a[0]}:dynamodb:{a[1]}:{a[2]}:table/{a[3]}")
             self.table_names[spec.name] = table.name
             self.table_arns[spec.name] = arn
-            self.index_arns[spec.name] = {i.name: arn.apply(lambda a, i=i.name: f"{a}/index/{i}")
-                                          for i in spec.indexes}
+            self.index_arns[spec.name] = {i.name: _index_path(arn, i.name) for i in spec.indexes}
         self.kms_key_arn = pulumi.Output.from_input(args.kms_key_arn)
         self.kms_via_service = ctx.service_host("dynamodb")
         self.register_outputs({"table_names": self.table_names, "table_arns": self.table_arns,
@@ -258,7 +257,7 @@ class DynamoTables(pulumi.ComponentResource):
 
     def _table(self, name: str, spec: TableSpec, physical: str, cap: Capacity,
                args: DynamoTablesArgs, tags: dict) -> aws.dynamodb.Table:
-        units = {"read_capacity": cap.read, "write_capacity": cap.write} if cap.provisioned else {}
+        units: dict[str, Any] = {"read_capacity": cap.read, "write_capacity": cap.write} if cap.provisioned else {}
         indexes = [aws.dynamodb.TableGlobalSecondaryIndexArgs(
             name=i.name, projection_type=i.projection,
             key_schemas=[aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=k.name, key_type=kind)
@@ -283,7 +282,7 @@ class DynamoTables(pulumi.ComponentResource):
         if cap.autoscaling_max:
             resources = [(f"{name}-{spec.name}", "table", table.name.apply(lambda n: f"table/{n}"))]
             resources += [(f"{name}-{spec.name}-{i.name}", "index",
-                           table.name.apply(lambda n, i=i.name: f"table/{n}/index/{i}")) for i in spec.indexes]
+                           _index_path(table.name, i.name, "table/")) for i in spec.indexes]
             for prefix, kind, resource_id in resources:
                 self._autoscaling(prefix, kind, resource_id, cap)
         return table
@@ -307,6 +306,11 @@ class DynamoTables(pulumi.ComponentResource):
                 opts=child)
 
 
+def _index_path(table: pulumi.Output[str], index: str, prefix: str = "") -> pulumi.Output[str]:
+    """`<prefix><table>/index/<index>`: an index's ARN from its table's, or its scaling resource id."""
+    return table.apply(lambda t: f"{prefix}{t}/index/{index}")
+
+
 def app_access_statements(tables: DynamoTables) -> pulumi.Output[list[dict]]:
     """The app role's statements for the forum model: exactly the actions of
     `app.forum_schema.TABLE_ACTIONS`/`INDEX_ACTIONS` on exactly these tables and index (one
@@ -328,11 +332,12 @@ def app_access_statements(tables: DynamoTables) -> pulumi.Output[list[dict]]:
     def build(values: list) -> list[dict]:
         key, via, arns = values[0], values[1], values[2:]
         by_actions: dict[tuple[str, ...], list[str]] = {}
-        for (actions, _), arn in zip(grants, arns):
+        for (actions, _), arn in zip(grants, arns, strict=True):
             by_actions.setdefault(tuple(sorted(actions)), []).append(arn)
-        statements = [{"Sid": "DynamoDb" + "".join(a.split(":", 1)[1] for a in actions), "Effect": "Allow",
-                       "Action": list(actions), "Resource": sorted(resources)}
-                      for actions, resources in by_actions.items()]
+        statements: list[dict[str, Any]] = [
+            {"Sid": "DynamoDb" + "".join(a.split(":", 1)[1] for a in actions), "Effect": "Allow",
+             "Action": list(actions), "Resource": sorted(resources)}
+            for actions, resources in by_actions.items()]
         statements.append({"Sid": "DynamoDbTableKey", "Effect": "Allow", "Action": list(ENCRYPT_ACTIONS),
                            "Resource": [key], "Condition": {"StringEquals": {"kms:ViaService": via}}})
         return statements

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import TypedDict
 
 
 class Engine(StrEnum):
@@ -16,10 +17,21 @@ class Engine(StrEnum):
     """Aurora PostgreSQL (port 5432)."""
 
 
-ENGINES = {"aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"], "proxy": "MYSQL",
-                            "tls": {"require_secure_transport": "ON"}},
-           "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
-                                 "tls": {"rds.force_ssl": "1"}}}
+class EngineFacts(TypedDict):
+    port: int
+    logs: list[str]  # CloudWatch log exports
+    proxy: str  # RDS Proxy engine family
+    tls: dict[str, str]  # cluster parameters that enforce TLS
+
+
+ENGINES: dict[str, EngineFacts] = {
+    "aurora-mysql": {"port": 3306, "logs": ["audit", "error", "slowquery"], "proxy": "MYSQL",
+                     "tls": {"require_secure_transport": "ON"}},
+    "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
+                          "tls": {"rds.force_ssl": "1"}}}
+# The engines' own databases: the cluster's initial database (dbName) must be another one.
+SYSTEM_DATABASES = {"aurora-mysql": ("information_schema", "mysql", "performance_schema", "sys"),
+                    "aurora-postgresql": ("postgres", "rdsadmin", "template0", "template1")}
 DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
 # Aurora MySQL 2 / 3 / 8.4: 5.7.mysql_aurora.2.12.4, 8.0.mysql_aurora.3.08.2, 8.4.mysql_aurora.8.4.7
 # (RDS API engine versions; 8.4 numbers its releases 8.4.<minor>, the part after "mysql_aurora.").
@@ -53,7 +65,10 @@ def major_version(engine: str, version: str) -> str:
     """"5.7" / "8.0" / "8.4" for aurora-mysql, "16" for aurora-postgresql 16.x."""
     if engine == "aurora-mysql":
         return version[:3]
-    return re.match(r"\d+", version).group(0)
+    found = re.match(r"\d+", version)
+    if found is None:
+        raise ValueError(f"not an {engine} version: {version!r}")
+    return found.group(0)
 
 
 def parameter_group_family(engine: str, version: str) -> str:
@@ -104,7 +119,7 @@ def supports_zero_acu(engine: str, version: str) -> bool:
         if re.fullmatch(r"8\.4\.mysql_aurora\.\d+\.\d+\.\d+", version):
             return True
         found = re.fullmatch(r"8\.0\.mysql_aurora\.(\d+)\.(\d+)\.\d+", version)
-        return bool(found) and (int(found[1]), int(found[2])) >= (3, 8)
+        return found is not None and (int(found[1]), int(found[2])) >= (3, 8)
     found = re.fullmatch(r"(\d+)\.(\d+)", version)
     if not found:
         return False  # a bare major resolves to a minor we cannot check here

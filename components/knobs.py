@@ -3,7 +3,7 @@ its checks where it is typed and documented.
 
     @args_class
     class AuroraClusterArgs:
-        readers: int = knob(0, key="dbReaders", check=between(0, 15))
+        readers: int = knob(default=0, key="dbReaders", check=between(0, 15))
         \"\"\"Reader instances, 0..15. Default: 0.\"\"\"
         _rules = (Rule("serverless_min_acu", lambda a: ..., requires=("serverless_max_acu",)),)
 
@@ -15,6 +15,11 @@ and checks; it reports every invalid key of a stack file at once, named by its c
 
 A rule's text may name other fields as `{field}`: it is rendered as `Class.field` for library
 users and as `aurorakit:key` for stack files.
+
+`args_class` is a `typing.dataclass_transform` with `knob` as a field specifier, so type checkers
+see each Args class's generated `__init__` (its keywords, their types, which are required); they
+read a field's default only from the keyword `default=` (PEP 681), which is why `knob` takes
+nothing positionally.
 """
 from __future__ import annotations
 
@@ -23,16 +28,18 @@ import dataclasses
 import enum
 import inspect
 import ipaddress
+import itertools
 import re
 import textwrap
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 import pulumi
 
 KNOB = "aurorakit.knob"
+C = TypeVar("C", bound=type[Any])  # an Args or schema class: its attributes are set here
 Check = Callable[[Any], Optional[str]]
 
 
@@ -50,7 +57,7 @@ class Knob:
     """When it has an effect, e.g. "with {mode} provisioned"."""
 
 
-def knob(default: Any = dataclasses.MISSING, *, key: Optional[str] = None, check: Optional[Check] = None,
+def knob(*, default: Any = dataclasses.MISSING, key: Optional[str] = None, check: Optional[Check] = None,
          only: Optional[tuple[Callable[[Any], bool], str]] = None,
          default_factory: Any = dataclasses.MISSING) -> Any:
     """A dataclass field with a `Knob` (see the module docstring)."""
@@ -99,7 +106,8 @@ class ArgsError(ValueError):
 
 # --- the decorator --------------------------------------------------------------------------
 
-def args_class(cls: type) -> type:
+@typing.dataclass_transform(frozen_default=True, field_specifiers=(knob, dataclasses.field))
+def args_class(cls: C) -> C:
     """A frozen dataclass whose construction converts (enums, nested Args from dicts) and
     validates every field and rule. Fields with a default are published as optional
     (`Optional[...]` in `__annotations__`) so Pulumi's component schema analyzer marks them
@@ -117,7 +125,7 @@ def args_class(cls: type) -> type:
             raise ArgsError(cls, problems)
 
     cls.__post_init__ = __post_init__  # before dataclass(): it calls only what exists then
-    cls = dataclass(frozen=True)(cls)
+    cls = typing.cast(C, dataclass(frozen=True)(cls))  # the same class, made a dataclass
     cls.__knob_hints__ = {f.name: _hints(cls)[f.name] for f in dataclasses.fields(cls)}
     return published(cls)
 
@@ -132,7 +140,7 @@ def _hints(obj: Any) -> dict[str, Any]:
     return typing.get_type_hints(obj, localns={"Output": pulumi.Output, "T": pulumi.output.T})
 
 
-def published(cls: type) -> type:
+def published(cls: C) -> C:
     """Publishes the class's own annotations evaluated, for Pulumi's component schema analyzer
     (pulumi.provider.experimental), which reads `__annotations__` as they are: under `from
     __future__ import annotations` they are strings it cannot follow. A field with a default
@@ -159,11 +167,11 @@ def published(cls: type) -> type:
     return cls
 
 
-def knob_fields(cls: type) -> list[tuple[dataclasses.Field, Knob]]:
+def knob_fields(cls: type[Any]) -> list[tuple[dataclasses.Field, Knob]]:
     return [(f, f.metadata.get(KNOB, Knob())) for f in dataclasses.fields(cls)]
 
 
-def default_of(cls: type, name: str) -> Any:
+def default_of(cls: type[Any], name: str) -> Any:
     """A field's default (a fresh copy for default_factory); MISSING when required."""
     f = cls.__dataclass_fields__[name]
     if f.default_factory is not dataclasses.MISSING:
@@ -171,7 +179,7 @@ def default_of(cls: type, name: str) -> Any:
     return f.default
 
 
-def hint_of(cls: type, name: str) -> Any:
+def hint_of(cls: type[Any], name: str) -> Any:
     return cls.__knob_hints__[name]
 
 
@@ -283,7 +291,7 @@ def _coerce(hint: Any, value: Any) -> Any:
             return base(value)
         except ValueError:
             return value  # reported by the enum check below
-    if dataclasses.is_dataclass(base) and isinstance(value, Mapping):
+    if isinstance(base, type) and dataclasses.is_dataclass(base) and isinstance(value, Mapping):
         hints = _hints(base)  # nested plain dataclasses (TableSpec -> Key) get converted too
         return base(**{k: _coerce(hints[k], v) if k in hints else v for k, v in value.items()})
     item = _item_type(base)
@@ -328,7 +336,7 @@ def field_docs(cls: type) -> dict[str, str]:
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs = {}
-    for node, after in zip(body, body[1:]):
+    for node, after in itertools.pairwise(body):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) \
                 and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant) \
                 and isinstance(after.value.value, str):

@@ -35,6 +35,7 @@ class LoadBalancer:
     target_group: aws.lb.TargetGroup
     load_balancer: aws.lb.LoadBalancer
     connections: Connections
+    security_group_id: pulumi.Output[str]  # the ALB's own (connections' only one)
 
 
 def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
@@ -91,7 +92,7 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
         aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
                         default_actions=[forward], tags={**tags, PLAIN_HTTP_OPT_IN_TAG: "true"}, opts=child)
         url = lb.dns_name.apply(lambda d: f"http://{d}")
-    return LoadBalancer(url, group, lb, connections)
+    return LoadBalancer(url, group, lb, connections, sg.id)
 
 
 def fleet_alarms(name: str, lb: LoadBalancer, topic_arn: Optional[pulumi.Input[str]], tags: dict,

@@ -83,22 +83,22 @@ class NetworkArgs:
 
     availability_zones: Sequence[str] = knob(check=_azs)
     """2 or 3 AZ names; subnets of every tier are created in each. Required."""
-    cidr_block: str = knob("10.0.0.0/16", key="vpcCidr", check=_vpc_cidr)
+    cidr_block: str = knob(default="10.0.0.0/16", key="vpcCidr", check=_vpc_cidr)
     """IPv4 CIDR of the VPC: a private (RFC 1918) range, /16../24. Default: "10.0.0.0/16"."""
-    subnet_prefix_length: int = knob(24, key="subnetPrefixLength", check=_at_most_28)
+    subnet_prefix_length: int = knob(default=24, key="subnetPrefixLength", check=_at_most_28)
     """Prefix length of every subnet (3 tiers x AZs carved in order from the VPC CIDR), ≤ 28.
     Default: 24."""
-    nat_mode: NatMode = knob(NatMode.SINGLE, key="natMode")
+    nat_mode: NatMode = knob(default=NatMode.SINGLE, key="natMode")
     """Internet egress of the private tier: none, single (one NAT gateway) or per-az.
     Default: "single"."""
-    interface_endpoints: bool = knob(False, key="interfaceEndpoints")
+    interface_endpoints: bool = knob(default=False, key="interfaceEndpoints")
     """Interface endpoints for ssm, ssmmessages, ec2messages, secretsmanager, kms and monitoring
     (CloudWatch metrics), so that
     traffic stays in the VPC. Default: False."""
-    flow_log_retention_days: int = knob(30, key="logRetentionDays", check=one_of(*FLOW_LOG_RETENTION_DAYS))
+    flow_log_retention_days: int = knob(default=30, key="logRetentionDays", check=one_of(*FLOW_LOG_RETENTION_DAYS))
     """CloudWatch retention in days of the VPC flow logs (the stack setting also sets the
     exported DB logs' retention); a value CloudWatch accepts. Default: 30."""
-    protect: bool = knob(False)
+    protect: bool = knob(default=False)
     """pulumi `protect` on the flow-log KMS key. Default: False."""
     tags: Mapping[str, str] = knob(default_factory=dict)
     """Tags on every taggable child. Default: {}."""
@@ -177,8 +177,9 @@ class Network(pulumi.ComponentResource):
                 tags={**tagged(f"{tier}-{az}"), "Tier": tier}, opts=child) for i, az in enumerate(azs)]
 
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags=tagged("public-rt"), opts=child)
-        routes = [aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id,
-                                destination_cidr_block="0.0.0.0/0", gateway_id=igw.id, opts=child)]
+        routes: list[pulumi.CustomResource] = [aws.ec2.Route(
+            f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id, opts=child)]
         routes += self._associate(name, "public", subnets["public"], [public_rt] * len(azs), child)
         internet = list(routes)  # the public tier's internet route and its associations
 
@@ -249,7 +250,7 @@ class Network(pulumi.ComponentResource):
     def _associate(self, name, tier, subnets, tables, child) -> list[aws.ec2.RouteTableAssociation]:
         return [aws.ec2.RouteTableAssociation(f"{name}-{tier}-rta-{i}", subnet_id=subnet.id,
                                               route_table_id=table.id, opts=child)
-                for i, (subnet, table) in enumerate(zip(subnets, tables))]
+                for i, (subnet, table) in enumerate(zip(subnets, tables, strict=True))]
 
     def _interface_endpoints(self, name, vpc, cidr, subnets, ctx, tagged, child):
         sg = aws.ec2.SecurityGroup(

@@ -31,7 +31,10 @@ def schema() -> dict[str, Any]:
     """The package schema exactly as the provider serves it (GetSchema)."""
     from pulumi.provider.experimental.component import ComponentProvider
 
-    return json.loads(ComponentProvider(list(COMPONENTS), NAME, version=__version__).schema)
+    text = ComponentProvider(list(COMPONENTS), NAME, version=__version__).schema
+    if text is None:  # typed Optional on the SDK's base Provider; the component provider always has one
+        raise RuntimeError("the component provider built no schema")
+    return json.loads(text)
 
 
 def schema_text() -> str:

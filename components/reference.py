@@ -9,7 +9,8 @@ import enum
 import json
 import re
 import sys
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .knobs import type_name
 from .settings import NAMESPACE, SETTINGS

@@ -12,20 +12,21 @@ an Args field; `components/stack.py::compose` passes the stack file's values thr
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import enum
+import importlib.util
+import ipaddress
 import json
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pulumi
-from pulumi.runtime.config import (CONFIG, get_config_env, get_config_secret_keys_env,
-                                   is_config_secret)
+from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
 from .app_fleet import AppFleetArgs, Placement, is_graviton
+from .cidrs import whole_internet
 from .database import AuroraClusterArgs
 from .dynamodb import Capacity, DynamoTablesArgs
 from .engines import BACKTRACK_UNAVAILABLE_REGIONS
@@ -192,13 +193,13 @@ Line = tuple[str, Any, str]  # (key, value, what is allowed)
 StackRule = Callable[["_Resolved", str], Iterable[Line]]
 
 
-def _azs_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
+def _azs_in_region(r: _Resolved, region: str) -> Iterable[Line]:
     azs = r.stack.availability_zones
     if azs and not all(re.fullmatch(re.escape(region) + r"[a-z]", az) for az in azs):
         yield "availabilityZones", azs, f"every AZ must be in aws:region {region} (e.g. {region}a)"
 
 
-def _private_host_needs_egress(r: "_Resolved", region: str) -> Iterable[Line]:
+def _private_host_needs_egress(r: _Resolved, region: str) -> Iterable[Line]:
     """Without NAT a private host still boots and serves (artifacts, packages and DynamoDB through
     the gateway endpoints; IAM credentials from IMDS, database tokens signed locally), but Session
     Manager, the only way onto it, needs the ssm, ssmmessages and ec2messages endpoints."""
@@ -209,27 +210,34 @@ def _private_host_needs_egress(r: "_Resolved", region: str) -> Iterable[Line]:
                "ssm, ssmmessages and ec2messages endpoints (or set natMode single or per-az)")
 
 
-def _certificate_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
+def _certificate_in_region(r: _Resolved, region: str) -> Iterable[Line]:
     arn = r.host.certificate_arn
     if arn and arn.split(":")[3] != region:
         yield ("albCertificateArn", arn, f"must be a certificate in aws:region {region}: an ALB serves only "
                "certificates of its own region (request or import it there)")
 
 
-def _forum_keys_need_the_forum(r: "_Resolved", region: str) -> Iterable[Line]:
+def _key_in_region(r: _Resolved, region: str) -> Iterable[Line]:
+    arn = r.database.kms_key_arn
+    if arn and arn.split(":")[3] != region:
+        yield ("dbKmsKeyArn", arn, f"must be a key in aws:region {region}: the cluster, its snapshots, log groups and "
+               "hosts' volumes use the key of their own region (for a multi-Region key, its replica there)")
+
+
+def _forum_keys_need_the_forum(r: _Resolved, region: str) -> Iterable[Line]:
     if not r.stack.forum:
         for key, setting in SETTINGS.items():
             if setting.spec in FORUM_SPECS and r.raw.get(key) is not None:
                 yield key, r.raw[key], "only with forum: true (there are no forum tables); remove it"
 
 
-def _backtrack_in_region(r: "_Resolved", region: str) -> Iterable[Line]:
+def _backtrack_in_region(r: _Resolved, region: str) -> Iterable[Line]:
     if r.database.backtrack_hours and region in BACKTRACK_UNAVAILABLE_REGIONS:
         yield ("dbBacktrackHours", r.database.backtrack_hours, f"Backtrack is not available in {region} "
                "(RDS would refuse the cluster at creation); use 0")
 
 
-def _ami_matches_the_instance_type(r: "_Resolved", region: str) -> Iterable[Line]:
+def _ami_matches_the_instance_type(r: _Resolved, region: str) -> Iterable[Line]:
     """A pinned AMI must be built for the instance type's architecture (the SSM parameter path
     picks it from the type; a pinned id cannot): an x86_64 image does not boot on Graviton."""
     ami = r.host.ami_id
@@ -250,6 +258,7 @@ STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
     (("availabilityZones",), _azs_in_region),
     (("hostPlacement", "natMode", "interfaceEndpoints"), _private_host_needs_egress),
     (("albCertificateArn",), _certificate_in_region),
+    (("dbKmsKeyArn",), _key_in_region),
     (("dbBacktrackHours",), _backtrack_in_region),
     (("hostAmiId", "hostInstanceType"), _ami_matches_the_instance_type))
 
@@ -260,28 +269,37 @@ _DOCUMENTATION_RANGES = tuple(ipaddress.ip_network(n) for n in (
 _CIDR_KEYS = ("hostIngressCidrs", "albIngressCidrs", "hostAdminCidr")
 
 
-def _cidr_values(r: "_Resolved", key: str) -> list[str]:
+def _cidr_values(r: _Resolved, key: str) -> list[str]:
     value = getattr(getattr(r, SETTINGS[key].spec), SETTINGS[key].field)
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
-def _placeholder_ranges(r: "_Resolved", region: str) -> Iterable[Line]:
+def _subnet_of(net: ipaddress.IPv4Network | ipaddress.IPv6Network,
+               of: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    """`net.subnet_of(of)` for networks of either version (False across versions)."""
+    if isinstance(net, ipaddress.IPv4Network) and isinstance(of, ipaddress.IPv4Network):
+        return net.subnet_of(of)
+    if isinstance(net, ipaddress.IPv6Network) and isinstance(of, ipaddress.IPv6Network):
+        return net.subnet_of(of)
+    return False
+
+
+def _placeholder_ranges(r: _Resolved, region: str) -> Iterable[Line]:
     for key in _CIDR_KEYS:
         if r.raw.get(key) is None:
             continue
         for cidr in _cidr_values(r, key):
             net = ipaddress.ip_network(cidr, strict=False)
-            doc = next((d for d in _DOCUMENTATION_RANGES if net.version == d.version and net.subnet_of(d)), None)
+            doc = next((d for d in _DOCUMENTATION_RANGES if _subnet_of(net, d)), None)
             if doc is not None:
                 yield (key, cidr, f"is in the documentation range {doc} (RFC 5737/3849): no client has that "
                        "address, so nobody can connect; replace it with your own address")
 
 
-def _world_open_public_host(r: "_Resolved", region: str) -> Iterable[Line]:
+def _world_open_public_host(r: _Resolved, region: str) -> Iterable[Line]:
     if r.host.placement != Placement.PUBLIC:
         return
-    nets = list(ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in r.host.ingress_cidrs))
-    if nets and nets[0].prefixlen == 0:
+    if whole_internet(r.host.ingress_cidrs):
         yield ("hostIngressCidrs", list(r.host.ingress_cidrs), "opens the public host's app port to the whole "
                "internet (plain HTTP, no load balancer in front); list the addresses that need it")
 
@@ -290,7 +308,17 @@ STACK_WARNINGS: tuple[StackRule, ...] = (_placeholder_ranges, _world_open_public
 
 
 class _Resolved:
-    def __init__(self, values: dict[str, dict[str, Any]], raw: Mapping[str, str]):
+    """The stack file's valid values per spec (`r.host.placement`) and its raw config text."""
+
+    # one per SPECS entry, set in __init__ (annotations only: what the stack rules may read)
+    stack: _Namespace
+    network: _Namespace
+    database: _Namespace
+    host: _Namespace
+    forum: _Namespace
+    forum_capacity: _Namespace
+
+    def __init__(self, values: dict[str, dict[str, Any]], raw: Mapping[str, Optional[str]]):
         for spec, fields in values.items():
             setattr(self, spec, _Namespace(fields))
         self.raw = raw
@@ -300,18 +328,66 @@ class _Namespace:
     def __init__(self, values: Mapping[str, Any]):
         self.__dict__.update(values)
 
+    if TYPE_CHECKING:  # its attributes are the spec's Args fields, set above
+        def __getattr__(self, name: str) -> Any: ...
+
     def __repr__(self) -> str:
         return f"Namespace({self.__dict__})"
 
 
 # --- loading --------------------------------------------------------------------------------
 
-def _config() -> dict[str, str]:
+def _config() -> dict[str, Optional[str]]:
     """aurorakit:* keys of the engine's config map (and PULUMI_CONFIG), without the namespace."""
     keys = set(CONFIG.get()) | set(get_config_env() or {})
     cfg = pulumi.Config(NAMESPACE)
     return {full.partition(":")[2]: cfg.get(full.partition(":")[2])
             for full in sorted(keys) if full.partition(":")[0] == NAMESPACE}
+
+
+def _region_problem(region: Optional[str]) -> Optional[str]:
+    """aws:region must be a region the AWS provider knows (it refuses others unless
+    aws:skipRegionValidation is true, the opt-in for a region newer than the provider)."""
+    import pulumi_aws as aws
+    known = sorted(r.value for r in aws.Region if r.value)
+    if not region:
+        return "must be set to an AWS region like eu-west-1"
+    if region in known:
+        return None
+    shape = bool(region) and re.fullmatch(r"[a-z]{2,4}(-[a-z]+)+-\d", region or "") is not None
+    if shape and pulumi.Config("aws").get_bool("skipRegionValidation"):
+        return None
+    close = difflib.get_close_matches(region or "", known, n=1, cutoff=0.8)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return (f"must be an AWS region: {hint}regions are " + ", ".join(known) +
+            " (a newer one with aws:skipRegionValidation true)")
+
+
+_ENGINE_NAMESPACES = ("pulumi", "config")
+
+
+def _misspelled_namespaces() -> list[tuple[str, Any, str]]:
+    """Keys whose namespace reads like aurorakit but is not (`AuroraKit:dbReaders`,
+    `aurorakti:tags`): Pulumi accepts any namespace, so the setting would be silently ignored."""
+    keys = set(CONFIG.get()) | set(get_config_env() or {})
+    lines = []
+    for full in sorted(keys):
+        namespace, _, name = full.partition(":")
+        if namespace == NAMESPACE or namespace in _ENGINE_NAMESPACES or not name or _provider(namespace):
+            continue
+        if namespace.lower().replace("-", "").replace("_", "") == NAMESPACE or difflib.get_close_matches(
+                namespace.lower(), [NAMESPACE], n=1, cutoff=0.75):
+            lines.append((full, "(set)", f"namespace {namespace!r} is not {NAMESPACE!r}, so nothing reads it; "
+                                         f"did you mean {NAMESPACE}:{name}?"))
+    return lines
+
+
+def _provider(namespace: str) -> bool:
+    """A provider package's config namespace (aws, random, ...): its SDK is importable."""
+    try:
+        return importlib.util.find_spec("pulumi_" + namespace.replace("-", "_")) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _unknown(key: str) -> tuple[str, Any, str]:
@@ -325,18 +401,22 @@ def _unknown(key: str) -> tuple[str, Any, str]:
 def load_settings() -> Settings:
     """Read and validate the whole stack config; raise one SettingsError listing every problem."""
     region = pulumi.Config("aws").get("region")
-    if not region or not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d", region):
-        raise SettingsError([("aws:region", region, "must be set to an AWS region like eu-west-1")])
+    problem = _region_problem(region)
+    if problem:
+        raise SettingsError([("aws:region", region, problem)])
+    assert region is not None
     raw = _config()
     lines: list[tuple[str, Any, str]] = [_unknown(k) for k in raw if k not in SETTINGS]
+    lines += _misspelled_namespaces()
     given: dict[str, dict[str, Any]] = {spec: {} for spec, _ in SPECS}
     failed: dict[str, set[str]] = {spec: set() for spec, _ in SPECS}
     for key, setting in SETTINGS.items():
-        if key in raw and raw[key] is not None:
+        text = raw.get(key)
+        if text is not None:
             try:
-                given[setting.spec][setting.field] = convert(setting.hint, raw[key])
+                given[setting.spec][setting.field] = convert(setting.hint, text)
             except _ConvertError as exc:
-                lines.append((key, raw[key], str(exc)))
+                lines.append((key, text, str(exc)))
                 failed[setting.spec].add(setting.field)
     keyed = {spec: {f.name: k.key for f, k in knob_fields(cls) if k.key} for spec, cls in SPECS}
     resolved = {spec: {name: given[spec].get(name, default_of(cls, name)) for name in keyed[spec]}
@@ -358,7 +438,8 @@ def load_settings() -> Settings:
     if lines:
         raise SettingsError(sorted(lines, key=_order))
     for key, value, text in sorted((w for rule in STACK_WARNINGS for w in rule(view, region)), key=_order):
-        pulumi.log.warn(f"stack config {NAMESPACE}:{key} = {_show(value)}: {text}")
+        shown = _SECRET if _is_secret(f"{NAMESPACE}:{key}") else value
+        pulumi.log.warn(f"stack config {NAMESPACE}:{key} = {_show(shown)}: {text}")
     base = {"Project": pulumi.get_project(), "Stack": pulumi.get_stack(), "ManagedBy": "pulumi"}
     return Settings(pulumi.get_project(), pulumi.get_stack(), region, given,
                     {spec: _Namespace(values) for spec, values in resolved.items()},

@@ -32,7 +32,9 @@ def _short(type_token: str) -> str:
 
 
 def options(rule, config: dict) -> str:
-    entry = config.get(rule.name) if isinstance(config.get(rule.name), dict) else {}
+    entry = config.get(rule.name)
+    if not isinstance(entry, dict):
+        entry = {}
     parts = []
     for key, schema in rule.config_schema.items():
         value = entry.get(key, schema.get("default"))

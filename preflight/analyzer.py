@@ -20,6 +20,7 @@ Which engine behaviour each step mirrors is noted where it happens (pulumi/pulum
 `pkg/resource/deploy/step_generator.go`).
 """
 from __future__ import annotations
+
 import collections
 import json
 import os
@@ -28,16 +29,28 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import IO, Optional
 
 import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from . import policyconfig
-from .analyzer_messages import (_LEVEL_ENUM, _LEVEL_NAMES, _SEVERITY_NAMES, Diagnostic, PackInfo,
-                                Resource, _attribute, _diagnostics, analyze_request, classify,
-                                marshal_properties, stack_resource)
+from .analyzer_messages import (
+    _LEVEL_ENUM,
+    _LEVEL_NAMES,
+    _SEVERITY_NAMES,
+    Diagnostic,
+    PackInfo,
+    Resource,
+    _attribute,
+    _diagnostics,
+    analyze_request,
+    classify,
+    marshal_properties,
+    stack_resource,
+)
 from .policyconfig import PolicyConfig, PolicyConfigError, PolicyInfo
 
 __all__ = ["Diagnostic", "ENGINE_ADDRESS", "MAX_IN_FLIGHT", "PackInfo", "PolicyPack",
@@ -94,10 +107,10 @@ class PolicyPack:
         self.info: Optional[PackInfo] = None
         self.policy_config: dict[str, PolicyConfig] = {}
         self.start_seconds = 0.0
-        self._proc: Optional[subprocess.Popen] = None
+        self._proc: Optional[subprocess.Popen[bytes]] = None
         self._channel: Optional[grpc.Channel] = None
-        self._stub = None
-        self._stderr = None
+        self._stub: Optional[analyzer_pb2_grpc.AnalyzerStub] = None
+        self._stderr: Optional[IO[bytes]] = None
         self._lock = threading.Lock()
         self._window = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         self._yaml_version = str(_pack_project(self.pack_dir).get("version") or "")
@@ -131,6 +144,7 @@ class PolicyPack:
         return self._proc.poll() if self._proc else None
 
     def _stderr_tail(self) -> str:
+        assert self._stderr is not None, "read before close()"
         self._stderr.seek(0)
         lines = [ln for ln in self._stderr.read().decode(errors="replace").splitlines() if ln.strip()]
         return lines[-1].strip() if lines else "no output"
@@ -140,9 +154,10 @@ class PolicyPack:
         with self._lock:
             if self._stub is not None:
                 return
+            assert self._proc is not None and self._proc.stdout is not None  # _start(): stdout=PIPE
+            stdout = self._proc.stdout
             result: list = []
-            reader = threading.Thread(target=lambda: result.append(self._proc.stdout.readline()),
-                                      daemon=True)
+            reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
             reader.start()
             reader.join(timeout)
             line = result[0].decode().strip() if result else ""
@@ -162,6 +177,8 @@ class PolicyPack:
             self._rpc("Handshake", req, tolerate_unimplemented=True)
 
     def _drain(self) -> None:
+        if self._proc is None or self._proc.stdout is None:
+            return
         try:
             for _ in self._proc.stdout:
                 pass
@@ -187,18 +204,23 @@ class PolicyPack:
             self._stderr.close()
             self._stderr = None
 
-    def __enter__(self) -> "PolicyPack":
+    def __enter__(self) -> PolicyPack:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     # ----- RPCs -------------------------------------------------------------------------------
-    def _rpc(self, name: str, request, tolerate_unimplemented: bool = False):
+    def _connected(self) -> analyzer_pb2_grpc.AnalyzerStub:
         if self._stub is None:
             self.connect()
+        assert self._stub is not None  # connect() sets it or raises
+        return self._stub
+
+    def _rpc(self, name: str, request, tolerate_unimplemented: bool = False):
+        stub = self._connected()
         try:
-            return getattr(self._stub, name)(request)
+            return getattr(stub, name)(request)
         except grpc.RpcError as exc:
             if tolerate_unimplemented and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
                 return None
@@ -299,15 +321,14 @@ class PolicyPack:
         analyzed resource (the step generator reports them with `OnPolicyViolation(new.URN, d)`)."""
         return _attribute(_diagnostics(self._rpc("Analyze", analyze_request(r)), self._version()), r.urn)
 
-    def analyze_async(self, r: Resource) -> "_Pending":
+    def analyze_async(self, r: Resource) -> _Pending:
         """Analyze without waiting: the RPC is in flight on return; `.result()` gives diagnostics.
         Blocks while MAX_IN_FLIGHT calls are outstanding."""
-        if self._stub is None:
-            self.connect()
+        stub = self._connected()
         request = analyze_request(r)
         self._window.acquire()
         try:
-            future = self._stub.Analyze.future(request)
+            future = stub.Analyze.future(request)
         except BaseException:
             self._window.release()
             raise

@@ -8,8 +8,9 @@ Which engine behaviour each conversion mirrors is noted where it happens (pulumi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
@@ -62,7 +63,7 @@ class Resource:
     custom_timeouts: tuple = ("", "", "")  # create, update, delete
     dependencies: list = field(default_factory=list)
     property_dependencies: dict = field(default_factory=dict)
-    provider: Optional["Resource"] = None
+    provider: Optional[Resource] = None
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _downgrade_refs(value: struct_pb2.Value) -> Optional[struct_pb2.Value]:
         if all(r is None for r in repl):
             return None
         out = struct_pb2.Value()
-        out.list_value.values.extend([r if r is not None else v for v, r in zip(items, repl)])
+        out.list_value.values.extend([r if r is not None else v for v, r in zip(items, repl, strict=True)])
         return out
     return None
 
@@ -125,7 +126,7 @@ def marshal_properties(props: Union[struct_pb2.Struct, Mapping[str, Any], None])
                 out.CopyFrom(props)
             if key.startswith("__"):
                 del out.fields[key]
-            else:
+            elif repl is not None:
                 out.fields[key].CopyFrom(repl)
     return out if out is not None else props
 

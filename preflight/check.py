@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 from .advice import Advice, advise, component_of
 from .analyzer_messages import NOT_CHECKED, VIOLATION
@@ -140,9 +141,10 @@ class Check:
     def setting_location(self, finding: Finding) -> tuple[str, Optional[int]]:
         """(file, line): the stack file line of the setting the advice names, else the program."""
         setting = finding.advice.setting if finding.advice else None
-        line = self.config.lines.get(setting) if setting and self.stack_file else None
-        if line:
-            return self.stack_file, line
+        if setting and self.stack_file:
+            line = self.config.lines.get(setting)
+            if line:
+                return self.stack_file, line
         return self.program_file, None
 
 
@@ -277,7 +279,7 @@ def build(runs: dict, setup, *, mode: str, fail_on: str = "mandatory", waivers: 
     if with_cost:
         from .cost import estimate as cost_estimate
         estimate = cost_estimate(first.registrations, cfg.get("aws:region", "eu-west-1"))
-    timings = {p: dict(r.timings) for p, r in runs.items()}
+    timings: dict[str, Any] = {p: dict(r.timings) for p, r in runs.items()}
     if total is not None:
         timings["total"] = round(total, 3)
     return Check(cfg.project, cfg.stack, mode, fail_on, runs, _sort(findings), statuses, waiver_file,

@@ -168,7 +168,8 @@ def estimate(registrations: list, region: str, table: Optional[dict] = None) -> 
 def _dynamodb(b: _Builder, by_type, props) -> None:
     """Provisioned read/write capacity units of the tables and their indexes (the minimum when
     auto scaling; on-demand tables are usage-based, excluded)."""
-    units = {"read": [0.0, []], "write": [0.0, []]}
+    units = {"read": 0.0, "write": 0.0}
+    tables: dict[str, list[str]] = {"read": [], "write": []}  # the tables counted in each
     for r in by_type["aws:dynamodb/table:Table"]:
         p = props[r.urn]
         if p.get("billingMode") != "PROVISIONED":
@@ -177,12 +178,12 @@ def _dynamodb(b: _Builder, by_type, props) -> None:
             for kind in units:
                 value = _num(index.get(f"{kind}Capacity"))
                 if value:
-                    units[kind][0] += value
-                    units[kind][1].append(r.name)
-    for kind, (count, names) in units.items():
+                    units[kind] += value
+                    tables[kind].append(r.name)
+    for kind, count in units.items():
         if count:
             b.hourly(f"DynamoDB provisioned {kind} capacity units", f"dynamodb_{kind[0]}cu_hour", count,
-                     sorted(set(names)))
+                     sorted(set(tables[kind])))
 
 
 def _database(b: _Builder, by_type, props, by_urn) -> None:

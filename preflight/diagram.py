@@ -19,13 +19,22 @@ VPC endpoints note when a DynamoDB gateway endpoint exists.
 """
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from pathlib import Path
 
 from .diagram_edges import EDGE_KINDS, _forwards, _routing_edges, _sg_edges
-from .diagram_model import T, _Graph, _az, _id, _slug, _subnets_of, _tier, _tier_key
-from .diagram_nodes import (_OTHER_TIER, TIER_COLOURS, _dynamodb_node, _endpoints_node, _label, _legend,
-                            _subnet_cell, _table)
+from .diagram_model import T, _az, _Graph, _id, _slug, _subnets_of, _tier, _tier_key
+from .diagram_nodes import (
+    _OTHER_TIER,
+    TIER_COLOURS,
+    _dynamodb_node,
+    _endpoints_node,
+    _label,
+    _legend,
+    _subnet_cell,
+    _table,
+)
 
 __all__ = ["EDGE_KINDS", "T", "TIER_COLOURS", "build", "write_diagram"]
 
@@ -100,7 +109,7 @@ def build(result):
                     band.node(row_id, _table(cells, border=0), shape="plain", style="")
                     rows.append([row_id])
                     column.append(row_id)
-            for upper, lower in zip(column, column[1:]):  # the tier rows stacked, AZ columns aligned
+            for upper, lower in itertools.pairwise(column):  # the tier rows stacked, AZ columns aligned
                 dot.edge(upper, lower, style="invis", weight="20")
             if endpoints and not ep_tiers:
                 _endpoints_node(g, v, vpc, endpoints)
@@ -115,10 +124,10 @@ def build(result):
     for row in rows:
         with dot.subgraph() as same:
             same.attr(rank="same")
-            for n in row:
-                same.node(n)
-    for upper, lower in zip(rows, rows[1:]):
-        dot.edge(upper[0], lower[0], style="invis")
+            for node in row:
+                same.node(node)
+    for above, below in itertools.pairwise(rows):
+        dot.edge(above[0], below[0], style="invis")
     g.row = {n: i for i, row in enumerate(rows) for n in row}
     _routing_edges(dot, g)
     for e in g.by_type[T["endpoint"]]:  # a gateway endpoint to DynamoDB routes the tier to the tables

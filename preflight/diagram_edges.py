@@ -21,14 +21,14 @@ def _routing_edges(dot, g: _Graph) -> None:
     route table holds it: from the whole tier band when every subnet of that tier uses it."""
     rt_subnets = {rt: [s for s in subs if s.urn in g.tier_of and s.urn in g.node_of]
                   for rt, subs in g.route_table_subnets().items()}
-    users = defaultdict(dict)  # gateway node -> {subnet urn: subnet}
+    users: defaultdict[str, dict] = defaultdict(dict)  # gateway node -> {subnet urn: subnet}
     for route in g.by_type[T["route"]]:
         for gw in g.deps(route, "natGatewayId", "gatewayId"):
             if gw.urn in g.node_of:
                 for rt in g.deps(route, "routeTableId"):
                     users[g.node_of[gw.urn]].update({s.urn: s for s in rt_subnets.get(rt.urn, [])})
     for gw, subnets in sorted(users.items()):
-        done = set()
+        done: set[str] = set()
         for s in sorted(subnets.values(), key=lambda s: s.name):
             band, members, _ = g.tier_of[s.urn]
             if s.urn in done:
@@ -39,20 +39,25 @@ def _routing_edges(dot, g: _Graph) -> None:
                      **EDGE_KINDS["routing"][1])
 
 
+def _listeners_to(g: _Graph, tg) -> list:
+    """The listeners whose default actions name the target group `tg`."""
+    return [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]
+
+
 def _forwards(g: _Graph) -> dict:
     """(load balancer node, target node) -> "HTTP :80", from listeners → target groups → attachments
     (or the Auto Scaling groups that register their hosts, `targetGroupArns`)."""
     out = {}
     for asg in g.by_type[T["asg"]]:
         for tg in g.deps(asg, "targetGroupArns"):
-            for lst in [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]:
+            for lst in _listeners_to(g, tg):
                 for lb in g.deps(lst, "loadBalancerArn"):
                     if lb.urn in g.node_of and asg.urn in g.node_of:
                         out[(g.node_of[lb.urn], g.node_of[asg.urn])] = \
                             f"{g.known(lst, 'protocol', 'HTTP')} :{_num(g.known(tg, 'port'))}".rstrip(" :")
     for tga in g.by_type[T["tga"]]:
         for tg in g.deps(tga, "targetGroupArn"):
-            for lst in [x for x in g.by_type[T["listener"]] if tg.urn in x.property_dependencies.get("defaultActions", [])]:
+            for lst in _listeners_to(g, tg):
                 for lb in g.deps(lst, "loadBalancerArn"):
                     for target in g.deps(tga, "targetId"):
                         if lb.urn in g.node_of and target.urn in g.node_of:

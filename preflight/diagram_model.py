@@ -71,7 +71,7 @@ class _Graph:
 
     def route_table_subnets(self) -> dict:
         """route table urn -> the subnets associated with it."""
-        out = defaultdict(list)
+        out: defaultdict[str, list] = defaultdict(list)
         for a in self.by_type[T["rta"]]:
             for rt in self.deps(a, "routeTableId"):
                 out[rt.urn] += self.deps(a, "subnetId")
@@ -125,7 +125,9 @@ def _id(r) -> str:
 
 def _num(value) -> str:
     """3306.0 -> "3306" (numbers arrive as floats)."""
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value if value is not None else "")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value if value is not None else "")
 
 
 def _tier(g: _Graph, subnet) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from .diagram_edges import EDGE_KINDS
-from .diagram_model import T, _Graph, _az, _id, _num, _slug
+from .diagram_model import T, _az, _Graph, _id, _num, _slug
 
 TIER_COLOURS = {"public": "#e8f5e9", "private": "#e3f2fd", "app": "#e3f2fd", "isolated": "#fff3e0",
                 "db": "#fff3e0", "data": "#fff3e0"}

@@ -1,7 +1,8 @@
 """The invokes `RecordingMocks.call` answers (availability zones, AMI lookups, caller identity...)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .awsids import _alnum_upper, _ec2_id, _zone_id_prefix
 

@@ -6,10 +6,10 @@ stable per (type, name).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
-from .awsids import (_alnum_upper, _ec2_id, _hex, _physical_name, _private_ip, _public_ip,
-                     _uuid, _zone_id_prefix)
+from .awsids import _alnum_upper, _ec2_id, _hex, _physical_name, _private_ip, _public_ip, _uuid, _zone_id_prefix
 from .mock_outputs_web import WEB_OUTPUTS
 
 _ENGINE_PORTS = {"aurora-mysql": 3306, "mysql": 3306, "mariadb": 3306,
@@ -265,7 +265,8 @@ def _proxy(m, seed, name, i):
 
 def _proxy_endpoint(m, seed, name, i):
     n = i.get("dbProxyEndpointName") or _physical_name(name, i, seed=seed)
-    return {"__id": f"{i.get('dbProxyName', '')}/{n}", "arn": m._arn("rds", f"db-proxy-endpoint:prx-endpoint-{_hex(seed, 17)}"),
+    return {"__id": f"{i.get('dbProxyName', '')}/{n}",
+            "arn": m._arn("rds", f"db-proxy-endpoint:prx-endpoint-{_hex(seed, 17)}"),
             "endpoint": f"{n}.endpoint.proxy-{_hex(seed, 12)}.{m.region}.rds.amazonaws.com",
             "isDefault": False, "vpcId": _ec2_id("vpc", seed)}
 

@@ -2,7 +2,8 @@
 Route 53 records, S3 buckets, their settings and objects (merged into mock_outputs._COMPUTE)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .awsids import _hex, _physical_name, _uuid
 

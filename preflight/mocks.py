@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import pulumi
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
@@ -155,7 +156,8 @@ def install_mocks(config: Optional[Mapping[str, str]] = None, *, project: str = 
     if monitor is not None and getattr(monitor, "mocks", mocks) is not mocks:
         raise ValueError("install_mocks: monitor must be built on the same RecordingMocks")
     pulumi.runtime.set_all_config(config, secret_keys or [])
-    pulumi.runtime.settings.set_root_resource(None)
+    # None resets it (the SDK's ROOT context variable is Optional; the setter is typed too narrowly)
+    pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview,
                              monitor=monitor, logger=logger)
     return mocks

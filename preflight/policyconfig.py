@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
@@ -127,8 +128,8 @@ def _apply(result: dict[str, PolicyConfig], given: Mapping[str, PolicyConfig]) -
     """`applyConfig`: ``all`` first (levels only), then every given key (including ``all``)."""
     all_cfg = given.get("all")
     if all_cfg is not None and all_cfg.enforcement_level in LEVELS:
-        for name, cur in list(result.items()):
-            result[name] = PolicyConfig(all_cfg.enforcement_level, cur.properties)
+        for name, was in list(result.items()):
+            result[name] = PolicyConfig(all_cfg.enforcement_level, was.properties)
     for name, cfg in given.items():
         cur = result.get(name)
         level = cur.enforcement_level if cur else ""

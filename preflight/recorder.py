@@ -18,15 +18,16 @@ that package's namespace (``aws:region`` -> ``region``) plus ``version``; it is 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
-from pulumi.runtime.sync_await import _ensure_event_loop
 from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from .analyzer import Resource
 

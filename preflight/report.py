@@ -172,7 +172,7 @@ def _tree(check):
 
     regs = check.registrations
     children: dict[str, list] = {}
-    roots = []
+    roots: list = []
     for r in regs:
         (children.setdefault(r.parent, []) if r.parent else roots).append(r)
     marks = _marks(check)

@@ -25,9 +25,10 @@ import runpy
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 from .analyzer import Diagnostic, PolicyPack, PolicyPackError
 from .policyconfig import PolicyConfig, PolicyConfigError, load_policy_config
@@ -133,7 +134,10 @@ def _run_program(main: Path, program_dir: Path) -> None:
     os.chdir(program_dir)
     sys.path.insert(0, str(main.parent))
     try:
-        _sync_await(pstack.run_pulumi_func(lambda: runpy.run_path(str(main), run_name="__main__")))
+        def program() -> None:
+            runpy.run_path(str(main), run_name="__main__")
+
+        _sync_await(pstack.run_pulumi_func(program))
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path
@@ -281,7 +285,7 @@ def run_with_pack(pack: PolicyPack, cfg, main: Path, program_dir: Path, file_con
 
 
 def _run_with_pack(pack, cfg, main, program_dir, file_config, preview, t0) -> Result:
-    from .mocks import install_mocks, RecordingMocks
+    from .mocks import RecordingMocks, install_mocks
     from .recorder import RecordingMonitor
 
     t0 = time.perf_counter() if t0 is None else t0

@@ -23,9 +23,10 @@ import datetime
 import json
 import math
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import yaml
 
@@ -52,7 +53,7 @@ class StackConfig(dict):
         self.path = path
         self.lines = dict(lines or {})
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> "StackConfig":
+    def with_overrides(self, overrides: Mapping[str, Any]) -> StackConfig:
         """A copy with keys replaced (None removes a key); same rules as the stack file."""
         return with_overrides(self, overrides)
 

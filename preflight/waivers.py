@@ -22,9 +22,10 @@ Rules (checked, never silent):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 _KEYS = ("rule", "resource", "reason", "expires")
 
@@ -100,7 +101,7 @@ def load_waivers(path: Path, label: Optional[str] = None) -> list[Waiver]:
         raise WaiverError(f"{label}: cannot read: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise WaiverError(f"{label}: not valid YAML: {' '.join(str(exc).split())}") from None
-    if data is None:
+    if data is None or root is None:  # an empty file (both parse the same text)
         return []
     if not isinstance(data, dict) or set(data) != {"waivers"} or not isinstance(data["waivers"], list):
         raise WaiverError(f"{label}: expected a mapping with one key, waivers: a list of "
@@ -108,7 +109,7 @@ def load_waivers(path: Path, label: Optional[str] = None) -> list[Waiver]:
     nodes = next(v for k, v in root.value if k.value == "waivers").value
     out: list[Waiver] = []
     seen: dict[tuple[str, str], int] = {}
-    for item, node in zip(data["waivers"], nodes):
+    for item, node in zip(data["waivers"], nodes, strict=True):
         line = node.start_mark.line + 1
         where = f"{label}:{line}"
         if not isinstance(item, dict):

@@ -18,12 +18,13 @@ and 0.0.0.0/1 + 128.0.0.0/1 is the whole internet. Work is O(n log n) in the num
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable, Optional, Union
+from collections.abc import Iterable
+from typing import Any, Optional, Union
 
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 WIDEST_PUBLIC_PREFIX = {4: 16, 6: 32}  # the one default: a union wider than this is "the internet"
 WORLD = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
-_NOT_PUBLIC_V4 = tuple(ipaddress.collapse_addresses(ipaddress.ip_network(c) for c in (
+_NOT_PUBLIC_V4 = tuple(ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
     "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
     "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4")))
@@ -61,15 +62,18 @@ def public_addresses(net: Network) -> int:
 
 def union(cidrs: Iterable[object]) -> dict[int, list[Network]]:
     """The collapsed union per IP version (unparseable entries are ignored)."""
-    by_version: dict[int, list[Network]] = {4: [], 6: []}
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
     for value in cidrs:
         net = parse(value)
-        if net is not None:
-            by_version[net.version].append(net)
-    return {v: list(ipaddress.collapse_addresses(nets)) for v, nets in by_version.items()}
+        if isinstance(net, ipaddress.IPv4Network):
+            v4.append(net)
+        elif isinstance(net, ipaddress.IPv6Network):
+            v6.append(net)
+    return {4: list(ipaddress.collapse_addresses(v4)), 6: list(ipaddress.collapse_addresses(v6))}
 
 
-def _prefix(value: object, default: int) -> int:
+def _prefix(value: Any, default: int) -> int:
     try:
         return int(value) if value is not None and not isinstance(value, bool) else default
     except (TypeError, ValueError, OverflowError):

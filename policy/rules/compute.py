@@ -4,7 +4,8 @@ specifications (a Spot Fleet's inline hosts): IMDSv2 and its hop limit, encrypte
 user data, instance profile, exposure."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from pulumi_policy import Severity
 

@@ -5,7 +5,8 @@ Absent means the provider default: absent `storageEncrypted` / `deletionProtecti
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from pulumi_policy import Severity
 

@@ -1,7 +1,7 @@
 """DynamoDB tables (AWSGuard's dynamodb-table-encryption-enabled and its siblings)."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pulumi_policy import Severity
 

@@ -12,7 +12,8 @@ unknown in preview, when the input depends on such a resource.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pulumi_policy import Severity
 

@@ -13,7 +13,8 @@ EipAssociation) or an interface attached to one (`networkInterface` / `networkIn
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .base import UNKNOWN, false, is_set, items, text, true
 from .stackview import StackView, label

@@ -5,8 +5,9 @@ not define, and managed prefix lists resolved to their CIDRs.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .network import SECURITY_GROUP, SG_RULE, VPC_INGRESS, Permission, permissions
 from .prefixlists import prefix_list_cidrs

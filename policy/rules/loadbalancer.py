@@ -6,7 +6,8 @@ Absent means the provider default: `loadBalancerType` application, `dropInvalidH
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pulumi_policy import Severity
 
@@ -130,7 +131,7 @@ def _plain_http(view: StackView, config: dict):
         protocols = [view.get(x, "protocol") for x in listeners]
         if "HTTPS" in protocols:
             continue  # an HTTP listener beside HTTPS must redirect: alb-http-redirects-to-https
-        for listener, protocol in zip(listeners, protocols):
+        for listener, protocol in zip(listeners, protocols, strict=True):
             if view.is_unknown(protocol, listener, "protocol") or protocol not in (None, "HTTP"):
                 continue
             actions = view.get(listener, "defaultActions")
@@ -182,8 +183,9 @@ def _listener_ports(view: StackView, lb: Any) -> Any:
         port = view.get(listener, "port")
         if view.is_unknown(port, listener, "port"):
             return UNKNOWN
-        if number(port) is not None:
-            ports.add(int(number(port)))
+        numbered = number(port)
+        if numbered is not None:
+            ports.add(int(numbered))
     return ports
 
 
@@ -194,7 +196,7 @@ def _exposed_ports(view: StackView, config: dict):
             continue
         groups = view.deps(lb, "securityGroups", SECURITY_GROUP)
         ports = _listener_ports(view, lb) if groups else UNKNOWN
-        if ports is UNKNOWN:
+        if not isinstance(ports, set):  # UNKNOWN
             continue
         shown = ", ".join(map(str, sorted(ports))) or "no port"
         for sg in groups:

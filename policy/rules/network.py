@@ -2,8 +2,9 @@
 `aws.vpc.SecurityGroupIngressRule`/`EgressRule`), IPv4 and IPv6."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from pulumi_policy import Severity
 
@@ -38,17 +39,20 @@ def _ports(protocol: Any, low: Any, high: Any) -> Any:
     if protocol is UNKNOWN or low is UNKNOWN or high is UNKNOWN:
         return UNKNOWN
     proto = str(protocol).lower().strip() if protocol is not None else ""
-    if number(proto) is not None:  # protocol numbers: "6", 6.0 and "6.0" are all TCP
-        proto = str(int(number(proto)))
+    numbered = number(proto)
+    if numbered is not None:  # protocol numbers: "6", 6.0 and "6.0" are all TCP
+        proto = str(int(numbered))
     if proto in ("-1", "all"):
         return ALL_PORTS
     if proto in _NO_PORTS or (proto.lstrip("-").isdigit() and proto not in ("6", "17")):
         return None  # AWS: ports apply only to TCP/UDP (other protocols carry no port)
     low_n, high_n = number(low), number(high)
-    if low_n is None and high_n is None:
-        return ALL_PORTS
-    low_n = low_n if low_n is not None else high_n
-    high_n = high_n if high_n is not None else low_n
+    if low_n is None:  # one side given: a single port
+        if high_n is None:
+            return ALL_PORTS
+        low_n = high_n
+    elif high_n is None:
+        high_n = low_n
     return (int(low_n), int(high_n)) if low_n >= 0 else ALL_PORTS
 
 
@@ -79,9 +83,9 @@ def permissions(props: dict, resource_type: str) -> list[Permission]:
                     _listed(r.get("securityGroups"), "self" if r.get("self") is True else None),
                     _listed(r.get("prefixListIds")), r.get("description")))
     elif resource_type == SG_RULE:
-        direction = props.get("type")
+        kind = props.get("type")
         out.append(Permission(
-            "rule", direction if direction in ("ingress", "egress") else "ingress",
+            "rule", kind if kind in ("ingress", "egress") else "ingress",
             props.get("protocol"),
             _ports(props.get("protocol"), props.get("fromPort"), props.get("toPort")),
             _listed(props.get("cidrBlocks"), props.get("ipv6CidrBlocks")),
@@ -99,12 +103,12 @@ def permissions(props: dict, resource_type: str) -> list[Permission]:
     return out
 
 
-def sensitive_ports(config: dict) -> list[int]:
+def sensitive_ports(config: Mapping[str, Any]) -> list[int]:
     return sorted({int(p) for p in (number(x) for x in items(config.get("ports")))
                    if p is not None})
 
 
-def reach(cidrs: Iterable[Any], config: dict) -> Any:
+def reach(cidrs: Iterable[Any], config: Mapping[str, Any]) -> Any:
     """`internet_reach` with the rule's thresholds."""
     return internet_reach([c for c in cidrs if isinstance(c, str)],
                           config.get("widestPublicPrefixV4"), config.get("widestPublicPrefixV6"))
@@ -132,7 +136,7 @@ def _world_ingress(ctx: Ctx) -> Iterable[str]:
     sensitive = sensitive_ports(ctx.config)
     if ctx.type == SECURITY_GROUP:
         ctx.known(ctx.get("ingress"), "ingress")
-    open_perms = []  # (permission, known CIDRs) with known ports, for the union below
+    open_perms: list[tuple[Permission, list[Any]]] = []  # with known ports, for the union below
     for perm in permissions(ctx.props, ctx.type):
         if perm.direction != "ingress":
             continue
@@ -151,7 +155,9 @@ def _world_ingress(ctx: Ctx) -> Iterable[str]:
         elif hit:
             open_perms.append((perm, known_cidrs))
     # Entries that are each narrow enough may together still be the internet on one port.
-    groups = [("all", [x for x in open_perms if exposure(*x[0].ports, sensitive) == "all"])]
+    # (what is hit: "all" or [port], the entries that open it)
+    groups: list[tuple[Any, list[tuple[Permission, list[Any]]]]] = [
+        ("all", [x for x in open_perms if exposure(x[0].ports[0], x[0].ports[1], sensitive) == "all"])]
     groups += [([port], [x for x in open_perms if x[0].ports[0] <= port <= x[0].ports[1]])
                for port in sensitive]
     for hit, group in groups:

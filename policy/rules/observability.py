@@ -5,7 +5,7 @@ KMS key; absent or 0 `retentionInDays` = the events never expire.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pulumi_policy import Severity
 

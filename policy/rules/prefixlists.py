@@ -6,7 +6,8 @@ preview) or, once known, by the list's id/ARN; an id of a list this stack does n
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .base import UNKNOWN, items
 from .stackview import StackView

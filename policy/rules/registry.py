@@ -1,7 +1,7 @@
 """The pack's rule registry: every area module's RULES, in a stable order, names unique."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .base import Rule
 

@@ -8,7 +8,8 @@ policies of this stack are read; AWS managed ones must be on an allow list).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from pulumi_policy import Severity
 

@@ -47,7 +47,8 @@ def _across_rules(view: StackView, config: dict) -> Result:
             ports = ing.perm.ports
             if ports is UNKNOWN or ports is None:
                 continue  # unknown ports are noted by the resource rule
-            hit = exposure(*ports, sensitive)
+            low, high = ports
+            hit = exposure(low, high, sensitive)
             if hit:
                 if UNKNOWN in ing.prefix_cidrs:
                     view.note(f"{label(ing.owner)} prefix list entries")

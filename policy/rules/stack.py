@@ -8,7 +8,8 @@ What comes from outside the stack (a literal id) is judged by `exposure-inputs-v
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any, Optional
 
 from pulumi_policy import Severity
 
@@ -41,8 +42,9 @@ def engine_port(view: StackView, db: Any) -> Optional[int]:
     port = view.get(db, "port")
     if view.is_unknown(port, db, "port"):
         return None
-    if number(port) is not None:
-        return int(number(port))
+    numbered = number(port)
+    if numbered is not None:
+        return int(numbered)
     engine = view.get(db, "engine") or "aurora"
     return 5432 if engine in POSTGRES_ENGINES else 3306 if engine in MYSQL_ENGINES else None
 
@@ -248,7 +250,7 @@ def _multi_az(view: StackView, config: dict) -> Result:
     for cluster in view.of(CLUSTER):
         members = view.referrers(cluster, CLUSTER_INSTANCE, "clusterIdentifier")
         zones = [view.get(m, "availabilityZone") for m in members]
-        if any(view.is_unknown(z, m, "availabilityZone") for z, m in zip(zones, members)):
+        if any(view.is_unknown(z, m, "availabilityZone") for z, m in zip(zones, members, strict=True)):
             continue
         distinct = {z for z in zones if text(z)}
         if len(members) < minimum or len(distinct) < min(minimum, 2):

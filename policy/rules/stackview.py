@@ -6,7 +6,8 @@ feeds which input), never by comparing ids: ids are unknown during preview, depe
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any, Optional
 
 from pulumi_policy import EnforcementLevel, Severity, StackValidationPolicy
 
@@ -159,7 +160,7 @@ class StackView:
 
 
 def stack_rule(*, name: str, description: str, types: Iterable[str],
-               check: Callable[["StackView", dict], Iterable[tuple[str, Optional[str]]]],
+               check: Callable[[StackView, dict], Iterable[tuple[str, Optional[str]]]],
                level: EnforcementLevel, severity: Severity, anchors: Iterable[str] = (),
                unknown: str = "", config: Optional[dict] = None) -> Rule:
     """Wrap a pure stack check `check(view, config) -> (message, urn)` into a Rule."""

@@ -43,6 +43,11 @@ def test_api_limit_gets_one_clear_400_for_every_bad_value(client):
         assert client.get("/", query_string={"added": added}).status_code == 200, added[:10]
 
 
+def test_a_json_body_nested_past_the_parser_is_a_400_naming_the_body(client):
+    resp = client.post("/api/entries", data="[" * 8000 + "]" * 8000, content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["field"] == "body", resp.get_json()
+
+
 @pytest.fixture(scope="module")
 def tiny():
     """The hooks alone on a one-route app (no database): the decision table, fast."""

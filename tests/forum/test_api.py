@@ -75,7 +75,8 @@ def test_invalid_posts_get_one_clear_400_and_write_nothing(api, ddb, path, paylo
 @pytest.mark.parametrize("query,field", [
     ("limit=0", "limit"), ("limit=101", "limit"), ("limit=abc", "limit"), ("since=yesterday", "since"),
     ("until=2026-13-01", "until"), ("since=2026-11-30T12:00:00Z&until=2026-11-30T11:00:00Z", "since"),
-    ("page=%21%21", "page"),
+    ("page=%21%21", "page"), ("limit=%C2%B2", "limit"), ("limit=%D9%A5", "limit"), ("limit=+5", "limit"),
+    ("since=0001-01-01T00:00:00%2B01:00", "since"), ("until=9999-12-31T23:59:00-01:00", "until"),
 ])
 def test_invalid_listings_get_one_clear_400(api, query, field):
     resp = api.get(f"{URL}?{query}")
@@ -86,6 +87,11 @@ def test_unknown_thread_is_404_and_malformed_json_is_400(api):
     resp = api.post("/api/forums/Databases/threads/Nope/comments", json={"posted_by": "a", "message": "m"})
     assert resp.status_code == 404 and "does not exist" in resp.get_json()["error"]
     assert api.post(URL, data="{", content_type="application/json").status_code == 400
+
+
+def test_a_json_body_nested_past_the_parser_is_a_400_naming_the_body(api):
+    resp = api.post(URL, data="[" * 8000 + "]" * 8000, content_type="application/json")
+    assert resp.status_code == 400 and resp.get_json()["field"] == "body", resp.get_json()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

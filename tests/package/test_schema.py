@@ -154,6 +154,19 @@ def test_plain_where_a_value_decides_what_exists_inputs_where_it_can_come_from_r
     assert "plain" not in endpoint["writerEndpoint"] and endpoint["port"]["plain"] is True
 
 
+def test_subnet_ids_and_forum_tables_take_outputs_item_by_item(spec):
+    """What compose() passes: Network's subnet ids are a list of Outputs and DynamoTables' table
+    names a map of Outputs, so no item of these inputs is plain in any language either."""
+    cluster = spec["resources"]["aurorakit:index:AuroraCluster"]["inputProperties"]
+    fleet = spec["resources"]["aurorakit:index:AppFleet"]["inputProperties"]
+    items = {"AuroraCluster.subnetIds": cluster["subnetIds"]["items"],
+             "AppFleet.subnetIds": fleet["subnetIds"]["items"],
+             "AppFleet.loadBalancerSubnetIds": fleet["loadBalancerSubnetIds"]["items"],
+             "AppFleet.forumTables": fleet["forumTables"]["additionalProperties"]}
+    assert {name: item for name, item in items.items() if item.get("plain")} == {}
+    assert all(item["type"] == "string" for item in items.values())
+
+
 def test_a_link_is_declared_with_serializable_connections(spec):
     link = spec["resources"]["aurorakit:index:SecurityGroupLink"]
     assert link["requiredInputs"] == ["source", "target"]
