@@ -1,10 +1,11 @@
 """The pack's one wildcard matcher (policy/rules/glob.py) and the breadth checks built on it
 (policy/rules/breadth.py): IAM semantics (`*`, `?`, everything else literal), checked against a
 reference; no rule uses fnmatch (whose `[` classes and regex compilation made hostile patterns
-slow; bench/glob.py prints the timings — no timed test here)."""
+slow; bench/glob.py prints the timings; the timed tests at the end have generous limits)."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,59 @@ def test_hostile_patterns_are_judged_not_raised(pattern):
     assert isinstance(breadth.broad_resource(pattern), bool)
     assert isinstance(breadth.service_wide(pattern), bool)
     assert isinstance(match(pattern, "a" * 5000), bool)
+
+
+# Timed, with generous limits (CPU time, 1 s for what takes milliseconds): hostile wildcard
+# patterns of EC2's 16 KB user-data size, through the matcher and through every rule that reads
+# an IAM document. fnmatch took 24 s on `[` * 16000 alone.
+HOSTILE_16KB = {
+    "brackets": "[" * 16_000,
+    "star-question": "*?" * 8_000,
+    "star-a-then-b": "*a" * 8_000 + "b",
+    "one-long-question-segment": "*" + "?a" * 8_000 + "b*",
+    "arn-name": "arn:aws:iam::123456789012:role/" + "?*" * 8_000,
+    "action": "iam:" + "*?a" * 5_300,
+}
+LIMIT_S = 1.0
+
+
+def _cpu(fn, *args) -> float:
+    start = time.process_time()
+    fn(*args)
+    return time.process_time() - start
+
+
+@pytest.mark.parametrize("pattern", HOSTILE_16KB.values(), ids=HOSTILE_16KB.keys())
+def test_hostile_16kb_patterns_match_in_well_under_a_second(pattern):
+    from policy.rules.iamdocs import _matches
+    for text in ("a" * 16_000, "[" * 16_000, "arn:aws:iam::123456789012:role/" + "x" * 16_000):
+        assert _cpu(match, pattern, text) < LIMIT_S
+        assert _cpu(_matches, pattern, text[:64]) < LIMIT_S
+    assert _cpu(breadth.broad_resource, pattern) < LIMIT_S
+    assert _cpu(breadth.service_wide, pattern) < LIMIT_S
+
+
+@pytest.mark.parametrize("pattern", HOSTILE_16KB.values(), ids=HOSTILE_16KB.keys())
+def test_rules_read_hostile_16kb_patterns_in_well_under_a_second(pattern):
+    from pulumi_policy import ResourceValidationPolicy
+
+    from policy.rules import REGISTRY
+
+    from . import factories as f
+    from .support import Stack, check_resource
+    doc = f.doc({"Effect": "Allow", "Action": [pattern, "iam:PassRole"], "Resource": pattern,
+                 "Principal": {"AWS": pattern}})
+    props = {"policy": doc, "assumeRolePolicy": doc, "inlinePolicies": [{"policy": doc}],
+             "policyArn": pattern, "managedPolicyArns": [pattern]}
+    types = ("aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy", "aws:iam/role:Role",
+             "aws:s3/bucketPolicy:BucketPolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    for rule in REGISTRY:
+        if isinstance(rule.policy, ResourceValidationPolicy):
+            for type_ in types:
+                assert _cpu(check_resource, rule.name, type_, props) < LIMIT_S, (rule.name, type_)
+    stack = Stack()
+    for i, type_ in enumerate(types):
+        stack.add(type_, f"r{i}", props)
+    for rule in REGISTRY:
+        if not isinstance(rule.policy, ResourceValidationPolicy):
+            assert _cpu(stack.check, rule.name) < LIMIT_S, rule.name
