@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from typing import Any, Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import Any, NamedTuple, Optional
 
 import pytest
 
@@ -151,6 +152,19 @@ R2 = [
     Case("r2-source-ip-is-no-identity", PUBLIC, resource(PUBLIC, f.DYNAMO_POLICY, {
         "resourceArn": "t", "policy": f.doc({**PUBLIC_READ, "Condition": {
             "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}})}), "does not pin the caller"),
+    Case("r2-secure-transport-alone-on-a-bucket", PUBLIC, resource(PUBLIC, f.BUCKET, {
+        "bucket": "b", "policy": f.doc({**PUBLIC_READ, "Condition": {
+            "Bool": {"aws:SecureTransport": "true"}}})}), "does not pin the caller"),
+    Case("r2-negated-principal-arn-is-no-pin", PUBLIC, resource(PUBLIC, f.KMS_KEY, {
+        **f.kms_key(), "policy": f.doc({**PUBLIC_READ, "Principal": {"AWS": "*"}, "Condition": {
+            "StringNotEquals": {"aws:PrincipalArn": AUTOSCALING_ROLE}}})}),
+         "does not pin the caller"),
+    Case("r2-if-exists-is-no-pin", PUBLIC, resource(PUBLIC, f.BUCKET_POLICY, {
+        "bucket": "b", "policy": f.doc({**PUBLIC_READ, "Condition": {
+            "StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}})}), "does not pin the caller"),
+    Case("r2-wildcard-account-in-principal-arn-is-no-pin", PUBLIC, resource(PUBLIC, f.KMS_KEY, {
+        **f.kms_key(), "policy": f.doc({**PUBLIC_READ, "Principal": {"AWS": "*"}, "Condition": {
+            "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}})}), "does not pin the caller"),
     Case("r2-not-principal", PUBLIC, resource(PUBLIC, f.VAULT_POLICY, {
         "backupVaultName": "v", "policy": f.doc({"Effect": "Allow", "NotPrincipal": {
             "AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "*", "Resource": "*"})}),
@@ -180,6 +194,13 @@ R2_CLEAN = [
             "Resource": "*", "Condition": {
                 "StringEquals": {"kms:CallerAccount": ACCOUNT},
                 "ArnEquals": {"aws:PrincipalArn": AUTOSCALING_ROLE}}})}), None),
+    ("r2-kms-autoscaling-statement-both-keys-in-string-equals", resource(PUBLIC, f.KMS_KEY, {
+        **f.kms_key(), "policy": f.doc({
+            "Sid": "Allow service-linked role use of the customer managed key", "Effect": "Allow",
+            "Principal": {"AWS": "*"}, "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
+                                                  "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*", "Condition": {"StringEquals": {
+                "aws:PrincipalArn": AUTOSCALING_ROLE, "kms:CallerAccount": ACCOUNT}}})}), None),
     ("r2-principal-arn-alone-pins", resource(PUBLIC, f.KMS_KEY, {
         **f.kms_key(), "policy": f.doc({**PUBLIC_READ, "Principal": {"AWS": "*"}, "Condition": {
             "ArnLike": {"aws:PrincipalArn": AUTOSCALING_ROLE}}})}), None),
