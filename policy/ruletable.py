@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from policy.rules import REGISTRY
+from policy.rules.base import ANY_TYPE
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 STACKS = ("dev", "prod")
@@ -47,7 +48,8 @@ def render(configs: Optional[dict] = None) -> str:
              "|---|---|---|---|---|---|---|---|"]
     for rule in REGISTRY:
         kind = "stack: " if rule.policy.__class__.__name__ == "StackValidationPolicy" else ""
-        types = kind + ", ".join(sorted({_short(t) for t in rule.types}))
+        types = kind + ("any resource type" if ANY_TYPE in rule.types else
+                        ", ".join(sorted({_short(t) for t in rule.types})))
         lines.append(" | ".join([
             f"| `{rule.name}`", types, rule.description.removeprefix("Checks whether "),
             ", ".join(rule.anchors) or "—", level(configs["dev"], rule), level(configs["prod"], rule),

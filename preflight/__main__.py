@@ -115,10 +115,28 @@ def _write_error_reports(args, mode: str, message: str) -> None:
                 pass
 
 
+_OUTPUTS = ("json", "sarif", "junit", "diagram")
+
+
+def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
+    """Each report needs its own file: two options naming one path would overwrite each other."""
+    seen: dict = {}
+    for option in _OUTPUTS:
+        path = getattr(args, option)
+        if not path:
+            continue
+        key = os.path.normcase(os.path.realpath(path))
+        if key in seen:
+            parser.error(f"--{seen[key]} and --{option} both write {path}: give each report "
+                         "its own file")
+        seen[key] = option
+
+
 def main(argv=None) -> int:
     parser = _parser()
     parser.argv = argv
     args = parser.parse_args(argv)
+    _check_outputs(parser, args)
     mode = "update" if args.no_preview else (args.mode or "full")
     try:
         from .check import check, env_today

@@ -163,6 +163,8 @@ FIXES: dict[str, tuple[Fix, ...]] = {
     "ec2-no-public-ip": (_PRIVATE_HOST,),
     "ec2-no-public-ip-from-subnet": (_PRIVATE_HOST,),
     "ec2-imdsv2-required": (_always("AppFleet", "httpTokens: required"),),
+    "ec2-imds-hop-limit": (_always("AppFleet", "httpPutResponseHopLimit: 1 (its hosts run no "
+                                   "containers)"),),
     "ec2-volumes-encrypted": (_always("AppFleet", "an encrypted root volume"),),
     "ec2-no-secrets-in-user-data": (_always("AppFleet", "user data without secrets (the app signs IAM "
                                             "database tokens and reads no secret)"),),

@@ -264,6 +264,7 @@ class PolicyPack:
                 raise PolicyConfigError(f"policy pack {info.name!r} does not support config")
             config: dict[str, PolicyConfig] = {}
         else:
+            policyconfig.check_names(file_config, [p.name for p in info.policies])
             config = policyconfig.reconcile(info.policies, info.initial_config, file_config)
             policyconfig.configure_entries(config, [p.name for p in info.policies])
         if config:

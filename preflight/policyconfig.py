@@ -12,9 +12,15 @@ Mirrors pulumi/pulumi `pkg/resource/analyzer/config.go`:
   every policy's properties against its config schema (`validatePolicyPackConfig`).
 - `configure_entries(config)` = the check `analyzer.Configure` does before the RPC (every entry
   needs a valid level; nothing is sent for an empty map).
+
+Stricter than the engine in one place: `check_names(file_config, policies)` rejects a config
+file that names a policy the pack does not have (the engine passes such an entry through and
+ignores it, so a misspelt rule name silently keeps the rule at its default level). Every
+unknown name is reported, with the close matches (or, when none is close, the policies).
 """
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,6 +90,12 @@ def parse_policy_config(text: str, source: str = "policy config") -> Optional[di
     return result
 
 
+class FileConfig(dict):
+    """A parsed policy config file: {policy: PolicyConfig}, plus the file it came from."""
+
+    source: str = "policy config"
+
+
 def load_policy_config(path: str) -> Optional[dict[str, PolicyConfig]]:
     """`LoadPolicyPackConfigFromFile`."""
     try:
@@ -91,7 +103,12 @@ def load_policy_config(path: str) -> Optional[dict[str, PolicyConfig]]:
             text = fh.read()
     except OSError as exc:
         raise PolicyConfigError(f"policy config {path}: {exc.strerror}") from None
-    return parse_policy_config(text, source=path)
+    parsed = parse_policy_config(text, source=path)
+    if parsed is None:
+        return None
+    out = FileConfig(parsed)
+    out.source = path
+    return out
 
 
 def _with_defaults(policies: list[PolicyInfo]) -> dict[str, PolicyConfig]:
@@ -173,6 +190,24 @@ def reconcile(policies: list[PolicyInfo], initial_config: Optional[Mapping[str, 
     if errors:
         raise PolicyConfigError("invalid policy config: " + "; ".join(errors))
     return result
+
+
+def check_names(file_config: Optional[Mapping[str, PolicyConfig]], policy_names: list[str]
+                ) -> None:
+    """Every key of a policy config file must be a policy of the pack (or `all`): one line per
+    unknown name, naming its close matches, else every policy."""
+    source = getattr(file_config, "source", "policy config")
+    known = sorted(policy_names)
+    errors = []
+    for name in file_config or {}:
+        if name == "all" or name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.8)
+        hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
+                else f"policies: all, {', '.join(known)}")
+        errors.append(f"{source}: {name!r} is not a policy of this pack; {hint}")
+    if errors:
+        raise PolicyConfigError("\n".join(errors))
 
 
 def configure_entries(config: Mapping[str, PolicyConfig], policy_names: list[str]) -> dict[str, PolicyConfig]:

@@ -8,8 +8,12 @@ One result per finding:
   warning); location = the stack file line of the setting its advice names, else the program
   file; the resource's URN as the logical location; an acknowledged one carries a SARIF
   suppression (kind "external", status "accepted", the waiver's reason);
-* a "not checked while unknown" finding: kind "open" with level "none" (SARIF 2.1.0 §3.27.10:
-  a result that is not a failure has level "none"), with how the update judged it;
+* a "not checked while unknown" finding, with level "none" (SARIF 2.1.0 §3.27.10: a result
+  that is not a failure has level "none") and how the update judged it: kind "pass" when the
+  update (mocked outputs) found it compliant, "informational" when the update found the
+  violation (reported as its own "fail" result), "open" only while nothing judged it (a
+  preview-only run, or still unknown at update). Consumers treat "open" like "fail", so a
+  judged finding must not stay open;
 * a warning about a stack setting (valid but most likely a mistake): rule
   `stack-setting-warning`, level warning, at the setting's line. The program's other warnings
   (about this machine, e.g. boot artifacts not built) are execution notifications.
@@ -26,6 +30,7 @@ from .rulemeta import rule_meta
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVELS = {"mandatory": "error", "remediate": "error", "advisory": "warning", "disabled": "none"}
+_JUDGED_KIND = {"passed": "pass", "violated": "informational"}  # else (None, "unknown"): open
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "7.5", "medium": "5.0", "low": "2.0"}
 
 
@@ -70,7 +75,7 @@ def _result(check, f, index: dict) -> dict:
            "locations": [_location(check, f)], "partialFingerprints": {"preflightFinding/v1": fingerprint},
            "properties": {"phase": f.phase, "enforcementLevel": f.level, "findingKind": f.kind}}
     if f.kind == NOT_CHECKED:
-        out.update(kind="open", level="none")
+        out.update(kind=_JUDGED_KIND.get(f.judged, "open"), level="none")
         if f.judged:
             out["properties"]["judgedAtUpdate"] = f.judged
     else:

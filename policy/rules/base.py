@@ -207,17 +207,25 @@ def schema(config: Optional[dict]) -> Optional[PolicyConfigSchema]:
     return PolicyConfigSchema(properties=config) if config else None
 
 
+ANY_TYPE = "*"  # a rule's `types` entry: every resource type (narrowed by `applies`)
+
+
 def resource_rule(*, name: str, description: str, types: Iterable[str], check: Check,
                   level: EnforcementLevel, severity: Severity, anchors: Iterable[str] = (),
                   unknown: str = "unknown value: advisory 'not checked', checked at update",
                   config: Optional[dict] = None,
-                  remediate: Optional[Callable[[str, Any], Optional[dict]]] = None) -> Rule:
-    """Wrap a pure resource check (and an optional remediation) into a Rule."""
+                  remediate: Optional[Callable[[str, Any], Optional[dict]]] = None,
+                  applies: Optional[Callable[[str, Any], bool]] = None) -> Rule:
+    """Wrap a pure resource check (and an optional remediation) into a Rule. `types` may be
+    (ANY_TYPE,); `applies(type, raw props)` is a cheap filter run before the props are copied."""
     types = tuple(types)
     config = config or {}
+    every = ANY_TYPE in types
 
     def validate(args, report_violation) -> None:
-        if args.resource_type not in types:
+        if not every and args.resource_type not in types:
+            return
+        if applies is not None and not applies(args.resource_type, target(args.props)):
             return
         ctx = Ctx(args.props, merged_config(config, args.get_config()), args.resource_type,
                   args.name)

@@ -1,5 +1,7 @@
-"""EC2 instances, launch templates and launch configurations (what an Auto Scaling group's
-instances are made of): IMDSv2, encrypted volumes, user data, instance profile, exposure."""
+"""EC2 hosts: instances, Spot Instance requests, launch templates and launch configurations
+(what Auto Scaling groups, EC2 Fleets and Spot Fleets launch) and Spot Fleet launch
+specifications (a Spot Fleet's inline hosts): IMDSv2 and its hop limit, encrypted volumes,
+user data, instance profile, exposure."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -7,38 +9,112 @@ from typing import Any, Optional
 
 from pulumi_policy import Severity
 
-from .base import ADVISORY, MANDATORY, Ctx, is_set, items, resource_rule, target, text, true
-from .hosts import ASG, EIP, EIP_ASSOCIATION, LAUNCH_CONFIGURATION, public_hosts
+from .base import (
+    ADVISORY,
+    MANDATORY,
+    UNKNOWN,
+    Ctx,
+    dig,
+    is_set,
+    items,
+    number,
+    resource_rule,
+    target,
+    text,
+    true,
+)
+from .hosts import (
+    ASG,
+    EIP,
+    EIP_ASSOCIATION,
+    FLEET,
+    LAUNCH_CONFIGURATION,
+    SPOT_FLEET,
+    SPOT_INSTANCE,
+    public_hosts,
+)
 from .stackview import StackView, label, stack_rule
-from .userdata import findings
+from .userdata import findings, runs_containers
 
 EC2_INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 EBS_VOLUME = "aws:ebs/volume:Volume"
-HOSTS = (EC2_INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION)
-KIND = {EC2_INSTANCE: "EC2 instance", LAUNCH_TEMPLATE: "Launch template",
-        LAUNCH_CONFIGURATION: "Launch configuration", EBS_VOLUME: "EBS volume"}
+INSTANCES = (EC2_INSTANCE, SPOT_INSTANCE)
+HOSTS = (EC2_INSTANCE, SPOT_INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION, SPOT_FLEET)
+KIND = {EC2_INSTANCE: "EC2 instance", SPOT_INSTANCE: "Spot Instance request",
+        LAUNCH_TEMPLATE: "Launch template", LAUNCH_CONFIGURATION: "Launch configuration",
+        SPOT_FLEET: "Spot Fleet request", EBS_VOLUME: "EBS volume"}
+SPECS = "launchSpecifications"
 
 
 def _from_template(ctx: Ctx, key: str) -> bool:
     """An instance launched from a launch template takes `key` from it when it does not set it
     itself; the template is judged by the same rule."""
-    return ctx.type == EC2_INSTANCE and ctx.get(key) is None and is_set(ctx.get("launchTemplate"))
+    return ctx.type in INSTANCES and ctx.get(key) is None and is_set(ctx.get("launchTemplate"))
+
+
+def _specs(ctx: Ctx) -> list[tuple[str, dict]]:
+    """A Spot Fleet's launch specifications as (path prefix, spec); [] for other types."""
+    if ctx.type != SPOT_FLEET:
+        return []
+    specs = ctx.get(SPECS)
+    if not ctx.known(specs, SPECS):
+        return []
+    return [(f"{SPECS}[{i}].", s) for i, s in enumerate(items(specs)) if isinstance(s, dict)]
+
+
+def _word(value: Any) -> Any:
+    """An enum-like string compared as AWS spells it, whatever the case and spaces."""
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 def _imdsv2(ctx: Ctx) -> Iterable[str]:
+    for path, _ in _specs(ctx):
+        yield (f"Spot Fleet request cannot require IMDSv2 for `{path.rstrip('.')}` (launch "
+               "specifications have no metadata options): launch from `launchTemplateConfigs` "
+               'with a launch template whose `metadataOptions.httpTokens` is "required".')
+    if ctx.type == SPOT_FLEET:
+        return                              # its templates are judged as templates
     endpoint = ctx.get("metadataOptions", "httpEndpoint")
-    if ctx.known(endpoint, "metadataOptions.httpEndpoint") and endpoint == "disabled":
+    if ctx.known(endpoint, "metadataOptions.httpEndpoint") and _word(endpoint) == "disabled":
         return  # no metadata service at all: nothing to steal tokens from
     if _from_template(ctx, "metadataOptions"):
         return
     tokens = ctx.get("metadataOptions", "httpTokens")
-    if ctx.known(tokens, "metadataOptions.httpTokens") and tokens != "required":
+    if ctx.known(tokens, "metadataOptions.httpTokens") and _word(tokens) != "required":
         yield (f"{KIND[ctx.type]} must require IMDSv2: set `metadataOptions.httpTokens` to "
                '"required".')
 
 
+def _hop_limit(ctx: Ctx) -> Iterable[str]:
+    options = ctx.get("metadataOptions")
+    if not ctx.known(options, "metadataOptions") or _from_template(ctx, "metadataOptions"):
+        return
+    endpoint = dig(options, "httpEndpoint")
+    if ctx.known(endpoint, "metadataOptions.httpEndpoint") and _word(endpoint) == "disabled":
+        return
+    limit = dig(options, "httpPutResponseHopLimit")
+    if not ctx.known(limit, "metadataOptions.httpPutResponseHopLimit"):
+        return
+    hops = number(limit)
+    maximum = number(ctx.config.get("maximumHops")) or 1.0
+    if hops is None or hops <= maximum:
+        return                              # unset: the AWS default of 1 (2 on some AMIs)
+    user_data = [ctx.get(k) for k in ("userData", "userDataBase64")]
+    if any(v is UNKNOWN for v in user_data):
+        ctx.known(UNKNOWN, "userData (does the host run containers?)")
+        return
+    if any(runs_containers(v) for v in user_data if text(v)):
+        return                              # containers need the extra hop to reach IMDS
+    yield (f"{KIND[ctx.type]} lets IMDS responses travel {hops:g} network hops "
+           f"(`metadataOptions.httpPutResponseHopLimit`) but its user data starts no container "
+           f"runtime: set it to {maximum:g} so a token cannot be relayed off the host (raise it "
+           "only for hosts that run containers).")
+
+
 def _imdsv2_fix(resource_type: str, props: Any) -> Optional[dict]:
+    if resource_type == SPOT_FLEET:
+        return None                         # launch specifications have no metadata options
     raw = target(props)
     options = target(raw.get("metadataOptions"))
     options = dict(options) if isinstance(options, dict) else {}
@@ -52,9 +128,22 @@ def _imdsv2_fix(resource_type: str, props: Any) -> Optional[dict]:
 
 def _volumes(ctx: Ctx) -> Iterable[str]:
     kind = KIND[ctx.type]
+    checks: list[tuple[str, Any]] = []
     if ctx.type == EBS_VOLUME:
         checks = [("encrypted", ctx.get("encrypted"))]
-    elif ctx.type in (EC2_INSTANCE, LAUNCH_CONFIGURATION):
+    elif ctx.type == SPOT_FLEET:
+        for path, spec in _specs(ctx):
+            roots = spec.get("rootBlockDevices")
+            if roots is UNKNOWN:
+                ctx.known(UNKNOWN, f"{path}rootBlockDevices")
+            elif not items(roots):
+                yield (f"{kind} must encrypt its volumes: add `{path}rootBlockDevices` with "
+                       "`encrypted: true` (without it, instances get the AMI's unencrypted root "
+                       "volume).")
+            for key in ("rootBlockDevices", "ebsBlockDevices"):
+                checks += [(f"{path}{key}[{i}].encrypted", d.get("encrypted") if isinstance(
+                    d, dict) else None) for i, d in enumerate(items(spec.get(key)))]
+    elif ctx.type in (*INSTANCES, LAUNCH_CONFIGURATION):
         checks = [] if _from_template(ctx, "rootBlockDevice") else [
             ("rootBlockDevice.encrypted", ctx.get("rootBlockDevice", "encrypted"))]
         devices = ctx.get("ebsBlockDevices")
@@ -81,17 +170,28 @@ def _volumes(ctx: Ctx) -> Iterable[str]:
 
 
 def _user_data(ctx: Ctx) -> Iterable[str]:
-    for key in ("userData", "userDataBase64"):
-        value = ctx.get(key)
-        if not ctx.known(value, key) or text(value) is None:
-            continue
-        for finding in findings(value):
-            yield (f"{KIND[ctx.type]} user data must not contain secrets: `{key}` holds "
-                   f"{finding}; read it at boot from Secrets Manager (the role may read this "
-                   "stack's secret).")
+    sources = [("", ctx.props)] if ctx.type != SPOT_FLEET else _specs(ctx)
+    for path, props in sources:
+        for key in ("userData", "userDataBase64"):
+            value = props.get(key)
+            data = text(value) if ctx.known(value, path + key) else None
+            if data is None:
+                continue
+            for finding in findings(data):
+                yield (f"{KIND[ctx.type]} user data must not contain secrets: `{path}{key}` "
+                       f"holds {finding}; read it at boot from Secrets Manager (the role may "
+                       "read this stack's secret).")
 
 
 def _profile(ctx: Ctx) -> Iterable[str]:
+    if ctx.type == SPOT_FLEET:
+        for path, spec in _specs(ctx):
+            if not (is_set(spec.get("iamInstanceProfile"))
+                    or is_set(spec.get("iamInstanceProfileArn"))):
+                yield (f"{KIND[ctx.type]} should give `{path.rstrip('.')}` an instance profile "
+                       "(`iamInstanceProfile` / `iamInstanceProfileArn`) so instances are "
+                       "reached through SSM Session Manager instead of SSH.")
+        return
     if _from_template(ctx, "iamInstanceProfile"):
         return
     if not is_set(ctx.get("iamInstanceProfile")):
@@ -102,7 +202,10 @@ def _profile(ctx: Ctx) -> Iterable[str]:
 def _public_ip(ctx: Ctx) -> Iterable[str]:
     if ctx.config.get("allowPublicHost") is True:
         return
-    if ctx.type == LAUNCH_TEMPLATE:
+    if ctx.type == SPOT_FLEET:
+        found = [(f"{path}associatePublicIpAddress", spec.get("associatePublicIpAddress"))
+                 for path, spec in _specs(ctx)]
+    elif ctx.type == LAUNCH_TEMPLATE:
         interfaces = ctx.get("networkInterfaces")
         ctx.known(interfaces, "networkInterfaces")
         found = [(f"networkInterfaces[{i}].{key}", n.get(key))
@@ -131,17 +234,30 @@ _ALLOW_PUBLIC = {"allowPublicHost": {"type": "boolean", "default": False,
 RULES = [
     resource_rule(
         name="ec2-imdsv2-required", types=HOSTS, check=_imdsv2,
-        description="Checks whether instances (and launch templates/configurations) require "
-                    "IMDSv2 session tokens (remediable: level 'remediate' sets "
-                    "metadataOptions.httpTokens).",
+        description="Checks whether instances and Spot Instance requests (and launch "
+                    "templates/configurations; Spot Fleet launch specifications, which cannot) "
+                    "require IMDSv2 session tokens, however `httpTokens` is cased (remediable: "
+                    "level 'remediate' sets metadataOptions.httpTokens).",
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_79", "EC2.8"),
         unknown="unknown value: advisory 'not checked'; an instance without metadataOptions "
                 "launched from a launch template is judged on the template",
         remediate=_imdsv2_fix),
     resource_rule(
+        name="ec2-imds-hop-limit", types=HOSTS, check=_hop_limit,
+        description="Checks whether instances (and launch templates/configurations) that start "
+                    "no container runtime in their user data keep the IMDS response hop limit "
+                    "(`metadataOptions.httpPutResponseHopLimit`) at 1, so an IMDSv2 token cannot "
+                    "be relayed off the host.",
+        level=ADVISORY, severity=Severity.MEDIUM, anchors=("EC2.170", "AWS IMDS hop limit"),
+        unknown="unknown hop limit or user data: advisory 'not checked'",
+        config={"maximumHops": {"type": "integer", "minimum": 1, "maximum": 64, "default": 1,
+                                "description": "Largest hop limit for hosts without "
+                                               "containers."}}),
+    resource_rule(
         name="ec2-volumes-encrypted", types=(*HOSTS, EBS_VOLUME), check=_volumes,
-        description="Checks whether root and EBS volumes (of instances, launch templates and "
-                    "launch configurations) are encrypted.",
+        description="Checks whether root and EBS volumes (of instances, Spot Instance requests, "
+                    "launch templates, launch configurations and Spot Fleet launch "
+                    "specifications) are encrypted.",
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_8", "EC2.3"),
         unknown="unknown value: advisory 'not checked'; an instance without rootBlockDevice "
                 "launched from a launch template is judged on the template"),
@@ -153,26 +269,30 @@ RULES = [
         unknown="user data built from outputs: advisory 'not checked', checked at update"),
     resource_rule(
         name="ec2-instance-profile", types=HOSTS, check=_profile,
-        description="Checks whether instances (and launch templates/configurations) have an IAM "
+        description="Checks whether instances (and Spot Instance requests, launch "
+                    "templates/configurations, Spot Fleet launch specifications) have an IAM "
                     "instance profile (SSM access, no SSH).",
         level=ADVISORY, severity=Severity.LOW, anchors=("CKV2_AWS_41", "SSM.1"),
         unknown="set-ness only; an unknown value counts as set; an instance without "
                 "iamInstanceProfile launched from a launch template is judged on the template"),
     resource_rule(
         name="ec2-no-public-ip", types=HOSTS, check=_public_ip,
-        description="Checks whether instances (and launch templates' network interfaces, launch "
-                    "configurations) do not ask for a public IP address (unless the stack "
+        description="Checks whether instances and Spot Instance requests (and launch "
+                    "templates' network interfaces, launch configurations, Spot Fleet launch "
+                    "specifications) do not ask for a public IP address (unless the stack "
                     "allows a public app host).",
         level=MANDATORY, severity=Severity.HIGH, anchors=("CKV_AWS_88", "EC2.9"),
         config=_ALLOW_PUBLIC),
     stack_rule(
-        name="ec2-no-public-ip-from-subnet", types=(EC2_INSTANCE, ASG, EIP, EIP_ASSOCIATION),
+        name="ec2-no-public-ip-from-subnet",
+        types=(EC2_INSTANCE, SPOT_INSTANCE, ASG, FLEET, SPOT_FLEET, EIP, EIP_ASSOCIATION),
         check=_public_hosts,
         description="Checks whether no instance ends up with a public address by any route: a "
-                    "subnet that maps public IPs on launch (or the default VPC) for an instance "
-                    "or an Auto Scaling group (through its launch template), a launch template "
-                    "interface that asks for one, an Elastic IP associated with it, or a publicIp "
-                    "output after an update.",
+                    "subnet that maps public IPs on launch (or the default VPC) for an instance, "
+                    "a Spot Instance request, an Auto Scaling group, an EC2 Fleet or a Spot "
+                    "Fleet (through its launch templates, overrides or launch specifications), "
+                    "a launch template interface that asks for one, an Elastic IP associated "
+                    "with it, or a publicIp output after an update.",
         level=MANDATORY, severity=Severity.HIGH, anchors=("EC2.9", "CKV_AWS_88"),
         unknown="unknown associatePublicIpAddress or mapPublicIpOnLaunch: advisory 'not "
                 "checked'; relations (instance/ASG/template to subnet, EIP to instance) use "

@@ -19,7 +19,14 @@ from pulumi_policy import Severity
 
 from .base import MANDATORY, UNKNOWN, items, true
 from .database import CLUSTER, DB_INSTANCE
-from .hosts import ASG, INSTANCE, LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE
+from .hosts import (
+    ASG,
+    FLEET,
+    INSTANCES,
+    LAUNCH_CONFIGURATION,
+    LAUNCH_TEMPLATE,
+    SPOT_FLEET,
+)
 from .iamdocs import listed
 from .ingress import ingress_of
 from .loadbalancer import LOAD_BALANCERS
@@ -57,6 +64,28 @@ def _mixed_template_ref(view: StackView, r: Any) -> Any:
         spec, dict) else []
 
 
+def _fleet_template_refs(view: StackView, r: Any) -> Any:
+    """The templates an EC2 Fleet / Spot Fleet names in `launchTemplateConfigs` (id or name)."""
+    configs = view.get(r, "launchTemplateConfigs")
+    if configs is UNKNOWN:
+        return UNKNOWN
+    found = []
+    for c in items(configs):
+        spec = c.get("launchTemplateSpecification") if isinstance(c, dict) else None
+        if isinstance(spec, dict):
+            found.append(spec.get("launchTemplateId") or spec.get("id")
+                         or spec.get("launchTemplateName") or spec.get("name"))
+    return found
+
+
+def _fleet_override_subnets(view: StackView, r: Any) -> Any:
+    configs = view.get(r, "launchTemplateConfigs")
+    if configs is UNKNOWN:
+        return UNKNOWN
+    return [o.get("subnetId") for c in items(configs) if isinstance(c, dict)
+            for o in items(c.get("overrides")) if isinstance(o, dict)]
+
+
 def _internet_facing(view: StackView, r: Any) -> bool:
     internal = view.get(r, "internal")
     return internal is not UNKNOWN and not true(internal)
@@ -78,11 +107,20 @@ _INPUTS: tuple[tuple[tuple, str, Values, tuple, str], ...] = (
     ((RDS_PROXY,), "vpcSecurityGroupIds", _get("vpcSecurityGroupIds"), (SECURITY_GROUP,),
      "security group"),
     ((RDS_PROXY,), "vpcSubnetIds", _get("vpcSubnetIds"), (SUBNET,), "subnet"),
-    ((INSTANCE,), "subnetId", _get("subnetId"), (SUBNET,), "subnet"),
-    ((INSTANCE,), "vpcSecurityGroupIds", _get("vpcSecurityGroupIds"), (SECURITY_GROUP,),
+    (INSTANCES, "subnetId", _get("subnetId"), (SUBNET,), "subnet"),
+    (INSTANCES, "vpcSecurityGroupIds", _get("vpcSecurityGroupIds"), (SECURITY_GROUP,),
      "security group"),
-    ((INSTANCE,), "securityGroups", _get("securityGroups"), (SECURITY_GROUP,), "security group"),
-    ((INSTANCE,), "launchTemplate", _template_ref, (LAUNCH_TEMPLATE,), "launch template"),
+    (INSTANCES, "securityGroups", _get("securityGroups"), (SECURITY_GROUP,), "security group"),
+    (INSTANCES, "launchTemplate", _template_ref, (LAUNCH_TEMPLATE,), "launch template"),
+    ((FLEET, SPOT_FLEET), "launchTemplateConfigs", _fleet_template_refs, (LAUNCH_TEMPLATE,),
+     "launch template"),
+    ((FLEET, SPOT_FLEET), "launchTemplateConfigs", _fleet_override_subnets, (SUBNET,),
+     "subnet"),
+    ((SPOT_FLEET,), "launchSpecifications", _nested("launchSpecifications", "subnetId"),
+     (SUBNET,), "subnet"),
+    ((SPOT_FLEET,), "launchSpecifications", _nested("launchSpecifications",
+                                                    "vpcSecurityGroupIds"),
+     (SECURITY_GROUP,), "security group"),
     ((LAUNCH_TEMPLATE,), "vpcSecurityGroupIds", _get("vpcSecurityGroupIds"), (SECURITY_GROUP,),
      "security group"),
     ((LAUNCH_TEMPLATE,), "networkInterfaces", _nested("networkInterfaces", "securityGroups"),
@@ -152,8 +190,10 @@ RULES = [
         name="exposure-inputs-verifiable", types=tuple(dict.fromkeys(
             t for types, *_ in _INPUTS for t in types)), check=_verifiable,
         description="Checks whether the inputs that decide exposure (a database's security "
-                    "groups and subnets, an RDS Proxy's, app hosts' and launch templates' "
-                    "subnets and security groups, an Auto Scaling group's subnets and template, "
+                    "groups and subnets, an RDS Proxy's, app hosts' (instances, Spot Instance "
+                    "requests, Spot Fleet launch specifications) and launch templates' subnets "
+                    "and security groups, an Auto Scaling group's, EC2 Fleet's or Spot Fleet's "
+                    "subnets and templates, "
                     "an internet-facing load balancer's security groups, DB subnets' route "
                     "tables, ingress sources and prefix lists) name resources of this stack, or "
                     "ids listed in `allowedExternalIds`.",

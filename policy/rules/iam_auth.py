@@ -16,7 +16,6 @@ passwords are not the app's way in.
 """
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable
 from typing import Any, Optional
 
@@ -24,7 +23,8 @@ from pulumi_policy import Severity
 
 from .base import MANDATORY, UNKNOWN, items, text, true
 from .database import CLUSTER, DB_INSTANCE, PROXY
-from .iamdocs import allows, document, granted, listed, pins_caller, statements
+from .glob import Glob
+from .iamdocs import allows, broad, document, granted, listed, pins_caller, statements
 from .roles import ROLE, app_roles, role_documents
 from .stack import Result, database_dependencies
 from .stackview import StackView, label, stack_rule
@@ -59,8 +59,7 @@ def _reads(statement: dict, arns: set) -> Optional[list]:
     resources = statement.get("Resource")
     if resources is UNKNOWN or UNKNOWN in items(resources):
         return None
-    return [r for r in listed(resources) if r == "*" or any(
-        fnmatch.fnmatchcase(a, r) for a in arns)]
+    return [r for r in listed(resources) if broad(r) or any(Glob(r).match(a) for a in arns)]
 
 
 def _app_reads_master(view: StackView) -> Result:
@@ -112,11 +111,10 @@ def _covers(resource: str, prx: str) -> bool:
     if resource == "*":
         return True
     parts = resource.split(":", 5)
-    if len(parts) < 6 or not fnmatch.fnmatchcase("rds-db", parts[2].lower()):
+    if len(parts) < 6 or not Glob(parts[2], fold=True).match("rds-db"):
         return False
     kind, _, rest = parts[5].partition(":")
-    return fnmatch.fnmatchcase("dbuser", kind) and fnmatch.fnmatchcase(
-        prx, rest.split("/", 1)[0])
+    return Glob(kind).match("dbuser") and Glob(rest.split("/", 1)[0]).match(prx)
 
 
 def _grant(view: StackView, proxy: Any, prx: Optional[str]) -> Any:

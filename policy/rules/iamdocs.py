@@ -6,13 +6,13 @@ deep is reported as unreadable instead of raising RecursionError).
 """
 from __future__ import annotations
 
-import fnmatch
 import json
-import re
 from collections.abc import Iterable
 from typing import Any, Optional
 
 from .base import items
+from .breadth import broad_resource, service_wide
+from .glob import Glob
 
 # Condition keys that say who the caller is (or from which account/organization/network path
 # it comes). A `*` principal restricted by one of these is not public; aws:SecureTransport,
@@ -53,15 +53,16 @@ def listed(value: Any) -> list:
 
 
 def allows(statement: dict) -> bool:
-    return statement.get("Effect", "Allow") == "Allow"
+    """Anything but a Deny counts as Allow (a misspelt Effect is never taken as a Deny)."""
+    effect = statement.get("Effect", "Allow")
+    return not (isinstance(effect, str) and effect.strip().lower() == "deny")
 
 
 def _matches(pattern: str, action: str) -> bool:
     """IAM action patterns are case-insensitive globs; either side may carry the wildcard
     (a document's `iam:Put*` grants `iam:PutRolePolicy`; a configured `iam:Put*Policy` is met
     by a document's `iam:PutRolePolicy` or `iam:*`)."""
-    p, a = pattern.lower(), action.lower()
-    return fnmatch.fnmatchcase(a, p) or fnmatch.fnmatchcase(p, a)
+    return Glob(pattern, fold=True).match(action) or Glob(action, fold=True).match(pattern)
 
 
 def granted(statement: dict, actions: Iterable[str]) -> list[str]:
@@ -77,24 +78,17 @@ def granted(statement: dict, actions: Iterable[str]) -> list[str]:
 
 
 def service_wildcards(statement: dict) -> list[str]:
-    """`*`, `*:*` and `<service>:*` actions of the statement (a whole service's API)."""
-    return [a for a in listed(statement.get("Action"))
-            if a == "*" or (a.endswith(":*") and "*" not in a[:-2] and "?" not in a[:-2])]
+    """The statement's actions that grant every action of a service (or of every service),
+    however spelled: `*`, `*:*`, `s3:*`, `s3:**`, `s3:*?`, `s3*` (policy/rules/breadth.py)."""
+    return [a for a in listed(statement.get("Action")) if service_wide(a)]
 
 
 def broad(resource: str) -> bool:
-    """Whether one Resource means "every resource of its kind": `*`, an ARN whose resource
-    part is `*` or `<type>/*` / `<type>:*` (every role, user, instance, secret...). S3 object
-    ARNs (`arn:aws:s3:::bucket/*`) name one bucket, so only `arn:aws:s3:::*` is broad there."""
-    if resource == "*":
-        return True
-    parts = resource.split(":", 5)
-    if len(parts) < 6:
-        return False
-    rest = parts[5]
-    if parts[2] == "s3":
-        return rest in ("*", "*/*")
-    return rest == "*" or bool(re.fullmatch(r"[A-Za-z][\w-]*[/:]\*", rest))
+    """Whether one Resource means "every resource of its kind", however spelled: `*`, an ARN
+    whose name part matches arbitrary names (`…:role/*`, `…:role/**`, `…:role*`,
+    `arn:aws:s3:::*`, `…:::*/*`, `arn:aws:*`). S3 object ARNs of one bucket
+    (`arn:aws:s3:::bucket/*`) name the bucket, so they are not broad (policy/rules/breadth.py)."""
+    return broad_resource(resource)
 
 
 def broad_resources(statement: dict) -> list[str]:
@@ -135,7 +129,7 @@ def pins_caller(condition: Any) -> bool:
 
 
 def everyone(principal: Any) -> bool:
-    """`*`, or `{"AWS": "*"}` (or any principal kind listing `*`)."""
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and any("*" in listed(v) for v in principal.values())
+    """`*`, `{"AWS": "*"}`, any principal kind listing `*`, or a principal with a wildcard in it
+    (`arn:aws:iam::*:root`; IAM has no partial principal wildcards, so it can only widen)."""
+    values = principal.values() if isinstance(principal, dict) else [principal]
+    return any("*" in p for v in values for p in listed(v))

@@ -6,7 +6,6 @@ Absent means the provider default: `loadBalancerType` application, `dropInvalidH
 """
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +24,7 @@ from .base import (
     true,
 )
 from .cidrs import has_public
+from .glob import Glob
 from .ingress import ingress_of
 from .network import INTERNET_THRESHOLDS, SECURITY_GROUP, reach
 from .stackview import StackView, label, stack_rule
@@ -90,7 +90,7 @@ def _tls_policy(ctx: Ctx) -> Iterable[str]:
         return
     allowed = [str(p) for p in items(ctx.config.get("allowedPolicies"))]
     name = text(policy) or DEFAULT_SSL_POLICY
-    if not any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed):
+    if not any(Glob(pattern).match(name) for pattern in allowed):
         shown = name if text(policy) else f"unset ({DEFAULT_SSL_POLICY})"
         yield (f"{protocol} listener must use a TLS 1.2+ security policy: `sslPolicy` is {shown}; "
                "use e.g. ELBSecurityPolicy-TLS13-1-2-2021-06.")

@@ -54,6 +54,7 @@ def build_registry() -> Registry:
         network_stack,
         observability,
         protection,
+        public_policies,
         roles,
         security,
         sg_stack,
@@ -62,7 +63,7 @@ def build_registry() -> Registry:
     registry = Registry()
     for module in (database, database_stack, compute, network, network_stack, sg_stack,
                    loadbalancer, security, observability, dynamodb, stack, roles, iam_auth,
-                   external, protection):
+                   external, protection, public_policies):
         for rule in module.RULES:
             registry.add(rule)
     return registry

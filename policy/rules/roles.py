@@ -7,7 +7,6 @@ policies of this stack are read; AWS managed ones must be on an allow list).
 """
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable
 from typing import Any, Optional
@@ -15,7 +14,7 @@ from typing import Any, Optional
 from pulumi_policy import Severity
 
 from .base import MANDATORY, UNKNOWN, items
-from .iamdocs import allows, document, listed, statements
+from .iamdocs import document, granted, listed, statements
 from .stackview import StackView, label, stack_rule
 
 ROLE = "aws:iam/role:Role"
@@ -30,8 +29,10 @@ CLUSTER = "aws:rds/cluster:Cluster"
 DB_INSTANCE = "aws:rds/instance:Instance"
 SECRET = "aws:secretsmanager/secret:Secret"
 KMS_KEY = "aws:kms/key:Key"
-HOST_TYPES = ("aws:ec2/instance:Instance", "aws:ec2/launchTemplate:LaunchTemplate",
+HOST_TYPES = ("aws:ec2/instance:Instance", "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+              "aws:ec2/launchTemplate:LaunchTemplate",
               "aws:ec2/launchConfiguration:LaunchConfiguration")
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"  # its launch specifications' profiles
 
 
 def _unique(resources: Iterable[Any]) -> list:
@@ -39,10 +40,13 @@ def _unique(resources: Iterable[Any]) -> list:
 
 
 def app_roles(view: StackView) -> list:
-    """Roles of the app hosts' instance profiles."""
-    return _unique(role for host in view.of(*HOST_TYPES)
-                   for profile in view.deps(host, "iamInstanceProfile", INSTANCE_PROFILE)
-                   for role in view.deps(profile, "role", ROLE))
+    """Roles of the app hosts' instance profiles (instances, Spot Instance requests, launch
+    templates/configurations, Spot Fleet launch specifications)."""
+    profiles = [p for host in view.of(*HOST_TYPES)
+                for p in view.deps(host, "iamInstanceProfile", INSTANCE_PROFILE)]
+    profiles += [p for fleet in view.of(SPOT_FLEET)
+                 for p in view.deps(fleet, "launchSpecifications", INSTANCE_PROFILE)]
+    return _unique(role for profile in profiles for role in view.deps(profile, "role", ROLE))
 
 
 def database_roles(view: StackView) -> list:
@@ -108,7 +112,7 @@ def _shown(statement: dict, wrong: list) -> str:
 
 
 def _least_privilege(view: StackView, config: dict):
-    sensitive = [a.lower() for a in listed(config.get("sensitiveActions"))]
+    sensitive = listed(config.get("sensitiveActions"))
     allowed = {any_partition(a) for a in listed(config.get("allowedManagedPolicies"))}
     arns = None
     roles = [(r, f'App role "{r.name}"') for r in app_roles(view)] + [
@@ -127,10 +131,9 @@ def _least_privilege(view: StackView, config: dict):
                     yield (f"{kind} has managed policy {st['Managed']} attached; "
                            "allowed are " + ", ".join(sorted(allowed)) + "."), owner.urn
                     continue
-                actions = [a.lower() for a in listed(st.get("Action"))]
-                granted = sorted({s for s in sensitive for a in actions
-                                  if fnmatch.fnmatchcase(s, a)})
-                if not allows(st) or not granted:
+                # through wildcards on either side and NotAction (iamdocs.granted)
+                found = sorted(set(granted(st, sensitive)))
+                if not found:
                     continue
                 arns = stack_arns(view) if arns is None else arns
                 if UNKNOWN in items(st.get("Resource")) or st.get("Resource") is UNKNOWN:
@@ -140,7 +143,7 @@ def _least_privilege(view: StackView, config: dict):
                 wrong = [r for r in resources if r not in arns]
                 if "NotResource" in st or not resources or wrong:
                     yield (f"{kind} ({where} statement {i}) grants "
-                           f"{', '.join(granted)} on {_shown(st, wrong)}; grant it only on "
+                           f"{', '.join(found)} on {_shown(st, wrong)}; grant it only on "
                            "this stack's secret and KMS key ARNs."), owner.urn
 
 

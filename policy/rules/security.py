@@ -1,21 +1,20 @@
 """KMS keys, Secrets Manager secrets and IAM policy/trust documents."""
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable
 from typing import Any
 
 from pulumi_policy import Severity
 
 from .base import ADVISORY, MANDATORY, UNKNOWN, Ctx, is_set, items, number, resource_rule
+from .breadth import covers
+from .glob import Glob
 from .iamdocs import (
     allows,
     broad_resources,
     document,
-    everyone,
     granted,
     listed,
-    pins_caller,
     service_wildcards,
     statements,
 )
@@ -34,20 +33,22 @@ GROUP_ATTACHMENT = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 ATTACHMENTS = (ROLE_ATTACHMENT, USER_ATTACHMENT, GROUP_ATTACHMENT, POLICY_ATTACHMENT)
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-RESOURCE_POLICY_TYPES = (KMS_KEY, "aws:kms/keyPolicy:KeyPolicy", SECRET,
-                         "aws:secretsmanager/secretPolicy:SecretPolicy", "aws:sns/topic:Topic",
-                         "aws:sns/topicPolicy:TopicPolicy", "aws:s3/bucketPolicy:BucketPolicy",
-                         "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
-                         "aws:ecr/repositoryPolicy:RepositoryPolicy")
-# Actions that let a principal grant itself (or a role it can use) more: change policies, mint
-# credentials, pass or assume roles, run commands on instances whose roles it then holds.
+# Actions that let a principal grant itself (or a role it can use) more: change policies or
+# permission boundaries, mint credentials, pass or assume roles, run code or commands as a role
+# it does not hold (instances' user data and templates, Lambda code and configuration, SSM).
+# Matched case-insensitively and through wildcards on either side (`iam:Put*` grants
+# iam:PutRolePolicy).
 ESCALATION_ACTIONS = [
     "iam:PassRole", "iam:PutRolePolicy", "iam:PutUserPolicy", "iam:PutGroupPolicy",
     "iam:AttachRolePolicy", "iam:AttachUserPolicy", "iam:AttachGroupPolicy",
     "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:CreateAccessKey",
     "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:UpdateAssumeRolePolicy",
-    "iam:AddUserToGroup", "sts:AssumeRole", "ssm:SendCommand", "ssm:StartSession",
-    "ec2-instance-connect:SendSSHPublicKey", "lambda:UpdateFunctionCode"]
+    "iam:AddUserToGroup", "iam:PutRolePermissionsBoundary", "iam:PutUserPermissionsBoundary",
+    "iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary",
+    "sts:AssumeRole", "ssm:SendCommand", "ssm:StartSession",
+    "ec2-instance-connect:SendSSHPublicKey", "ec2:ModifyInstanceAttribute",
+    "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration", "glue:UpdateDevEndpoint"]
 
 
 def _rotation(ctx: Ctx) -> Iterable[str]:
@@ -101,12 +102,14 @@ def _parsed(ctx: Ctx, what: str) -> Iterable[tuple[str, Any]]:
 
 
 def _wildcards(ctx: Ctx) -> Iterable[str]:
-    forbidden = {str(a).lower() for a in items(ctx.config.get("forbiddenActions"))}
+    forbidden = [str(a) for a in items(ctx.config.get("forbiddenActions"))]
     for path, doc in _parsed(ctx, "wildcard actions"):
         for i, st in enumerate(statements(doc)):
             if not allows(st):
                 continue
-            bad = sorted({a for a in listed(st.get("Action")) if a.lower() in forbidden})
+            # as broad as a forbidden form, however spelled (`*?`, `**`, `*:*?` mean `*`)
+            bad = sorted({a for a in listed(st.get("Action"))
+                          if any(covers(a, f) for f in forbidden)})
             if bad:
                 yield (f"IAM policy `{path}` statement {i} must not allow {', '.join(bad)}: list "
                        "the actions the workload needs.")
@@ -184,11 +187,11 @@ def _attached_arns(ctx: Ctx) -> list[tuple[str, Any]]:
 
 
 def _admin_policies(ctx: Ctx) -> Iterable[str]:
-    forbidden = [str(p) for p in items(ctx.config.get("forbiddenPolicies"))]
+    forbidden = [Glob(str(p)) for p in items(ctx.config.get("forbiddenPolicies"))]
     for path, arn in _attached_arns(ctx):
         if not ctx.known(arn, path) or not isinstance(arn, str):
             continue
-        if any(fnmatch.fnmatchcase(arn, pattern) for pattern in forbidden):
+        if any(pattern.match(arn) for pattern in forbidden):
             yield (f"IAM attachment `{path}` grants {arn.rsplit('/', 1)[-1]}: attach a policy "
                    "that lists only the actions the workload needs.")
 
@@ -200,29 +203,6 @@ def _user_policies(ctx: Ctx) -> Iterable[str]:
             return
     yield ("IAM policies must not be attached to users: attach them to a group or a role "
            "the user assumes (`users` / aws.iam.UserPolicy / UserPolicyAttachment).")
-
-
-def _public_resource_policy(ctx: Ctx) -> Iterable[str]:
-    raw = ctx.get("policy")
-    if not ctx.known(raw, "policy") or raw in (None, ""):
-        return
-    doc, problem = document(raw)
-    if doc is None:
-        yield f'Resource policy of "{ctx.name}" {problem}; it cannot be checked for public access.'
-        return
-    for i, st in enumerate(statements(doc)):
-        if not allows(st):
-            continue
-        if "NotPrincipal" in st:
-            yield (f"Resource policy statement {i} allows everyone but `NotPrincipal`: name the "
-                   "principals in `Principal` instead.")
-        elif everyone(st.get("Principal")) and not pins_caller(st.get("Condition")):
-            how = "without a `Condition`" if not st.get("Condition") else (
-                "with a `Condition` that does not pin the caller")
-            yield (f"Resource policy statement {i} allows any AWS principal (`*`) {how}: name the "
-                   "account or roles, or condition it on who the caller is (aws:PrincipalAccount, "
-                   "aws:PrincipalOrgID, aws:SourceAccount/SourceArn/SourceVpc, kms:CallerAccount"
-                   "); aws:SecureTransport or aws:SourceIp alone do not.")
 
 
 def _secret_rotation(view: StackView, config: dict):
@@ -309,14 +289,4 @@ RULES = [
                     "resources).",
         level=ADVISORY, severity=Severity.MEDIUM, anchors=("CKV2_AWS_57", "SecretsManager.1"),
         unknown="uses dependencies only; never blocked by unknown values"),
-    resource_rule(
-        name="resource-policy-no-public-principal", types=RESOURCE_POLICY_TYPES,
-        check=_public_resource_policy,
-        description="Checks whether resource policies (KMS keys, secrets, SNS topics, S3 "
-                    "buckets, SQS queues, ECR repositories) allow every AWS principal (`*`) only "
-                    "with a condition that pins who the caller is (account, organization, "
-                    "source account/ARN/VPC, kms:CallerAccount), and never use NotPrincipal.",
-        level=MANDATORY, severity=Severity.CRITICAL,
-        anchors=("CKV_AWS_33", "AWS Config kms-key-policy-no-public-access"),
-        unknown="policy built from outputs: advisory 'not checked', checked at update"),
 ]

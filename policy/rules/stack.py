@@ -15,7 +15,7 @@ from pulumi_policy import Severity
 
 from .base import MANDATORY, UNKNOWN, is_set, items, number, text
 from .database import CLUSTER, CLUSTER_INSTANCE, DB_INSTANCE, MYSQL_ENGINES, POSTGRES_ENGINES
-from .hosts import LAUNCH_CONFIGURATION, host_groups, public_members
+from .hosts import LAUNCH_CONFIGURATION, SPOT_FLEET, SPOT_INSTANCE, host_groups, public_members
 from .iamdocs import listed
 from .ingress import ingress_of
 from .network import INTERNET_THRESHOLDS, SECURITY_GROUP
@@ -139,6 +139,12 @@ def _listed_ebs(key: str) -> Callable[[StackView, Any], bool]:
                                for d in items(view.get(r, key)))
 
 
+def _spec_volumes(view: StackView, r: Any) -> bool:
+    return any(isinstance(s, dict) and (items(s.get("rootBlockDevices"))
+                                        or items(s.get("ebsBlockDevices")))
+               for s in items(view.get(r, "launchSpecifications")))
+
+
 _KEYED = (  # (type, input, condition, what)
     (CLUSTER, "kmsKeyId", _always, "storage"),
     (CLUSTER, "masterUserSecretKmsKeyId", _flag("manageMasterUserPassword"),
@@ -154,12 +160,17 @@ _KEYED = (  # (type, input, condition, what)
     (LOG_GROUP, "kmsKeyId", _always, "log group"),
     (EC2_INSTANCE, "rootBlockDevice", _own_root, "root volume"),
     (EC2_INSTANCE, "ebsBlockDevices", _listed_ebs("ebsBlockDevices"), "EBS volumes"),
+    (SPOT_INSTANCE, "rootBlockDevice", _own_root, "root volume"),
+    (SPOT_INSTANCE, "ebsBlockDevices", _listed_ebs("ebsBlockDevices"), "EBS volumes"),
+    (SPOT_FLEET, "launchSpecifications", _spec_volumes, "launch specifications' volumes"),
     (LAUNCH_TEMPLATE, "blockDeviceMappings", _listed_ebs("blockDeviceMappings"),
      "EBS volumes (blockDeviceMappings)"),
     (EBS_VOLUME, "kmsKeyId", _always, "volume"),
 )
 _FIELDS = {"rootBlockDevice": "rootBlockDevice.kmsKeyId", "ebsBlockDevices":
-           "ebsBlockDevices[].kmsKeyId", "blockDeviceMappings": "blockDeviceMappings[].ebs.kmsKeyId"}
+           "ebsBlockDevices[].kmsKeyId", "blockDeviceMappings": "blockDeviceMappings[].ebs.kmsKeyId",
+           "launchSpecifications": "launchSpecifications[].rootBlockDevices[]/ebsBlockDevices[]"
+                                   ".kmsKeyId"}
 
 
 def uses_stack_key(view: StackView, r: Any, key: str) -> bool:
@@ -178,7 +189,7 @@ def _cmk(view: StackView, config: dict) -> Result:
                 continue
             value = view.get(r, key, "kmsKeyId") if key == "rootBlockDevice" else view.get(r, key)
             how = ("do not all use a KMS key created by this stack" if key in (
-                "ebsBlockDevices", "blockDeviceMappings") else
+                "ebsBlockDevices", "blockDeviceMappings", "launchSpecifications") else
                 "is not encrypted with a customer-managed key" if value in (None, "") else
                 "uses a KMS key that is not created by this stack")
             yield (f"{label(r)} {what} {how}: set `{_FIELDS.get(key, key)}` from this stack's KMS "
@@ -271,14 +282,16 @@ RULES = [
     stack_rule(
         name="db-ingress-only-from-app-hosts", types=DATABASES, check=_db_ingress,
         description="Checks whether database security groups accept only the security groups "
-                    "of app hosts (instances, launch templates/configurations of Auto Scaling "
-                    "groups, RDS Proxies) that have no public address, on exactly the database "
+                    "of app hosts (instances, Spot Instance requests and Spot Fleet launch "
+                    "specifications, launch templates/configurations of Auto Scaling groups and "
+                    "fleets, RDS Proxies) that have no public address, on exactly the database "
                     "port.",
         level=MANDATORY, severity=Severity.CRITICAL, anchors=("stack rule 2",),
         unknown="unknown port: advisory 'not checked' for that rule",
         config={"allowedSourceTypes": {
                     "type": "array", "items": {"type": "string"},
-                    "default": [EC2_INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION, RDS_PROXY],
+                    "default": [EC2_INSTANCE, SPOT_INSTANCE, SPOT_FLEET, LAUNCH_TEMPLATE,
+                                LAUNCH_CONFIGURATION, RDS_PROXY],
                     "description": "Resource types whose security groups count as app hosts."},
                 "allowPublicHost": {"type": "boolean", "default": False,
                                     "description": "Allow app hosts with a public address to "
@@ -287,7 +300,8 @@ RULES = [
         name="encryption-uses-stack-cmk", types=tuple(dict.fromkeys(t for t, *_ in _KEYED)),
         check=_cmk,
         description="Checks whether storage, secrets, Performance Insights, logs and EBS "
-                    "(instances, launch templates, volumes) use a KMS key created by this stack.",
+                    "(instances, Spot Instance requests, Spot Fleet launch specifications, "
+                    "launch templates, volumes) use a KMS key created by this stack.",
         level=MANDATORY, severity=Severity.HIGH, anchors=("stack rule 3", "CKV_AWS_158"),
         unknown="uses dependencies only; never blocked by unknown values"),
     stack_rule(

@@ -11,7 +11,9 @@ What it recognises: key/value assignments whose key names a secret (`password`, 
 `PASS`, `PWD`, `secret`, `token`, `api_key`, `private_key`, ...) in env/YAML/JSON/INI/shell
 forms; long options (`--password=…`, `--db-password …`); `mysql -p<password>`; `sshpass -p`;
 `curl -u user:password`; credentials in URLs (`scheme://user:password@host`); PEM private keys;
-AWS access key ids. A value is a *reference* (not a secret) only when the whole value is one:
+AWS access key ids; and the forms without a key of userdata_forms.py (`chpasswd` input,
+`.pgpass` entries, literal content written to a credential file).
+A value is a *reference* (not a secret) only when the whole value is one:
 `$VAR`, `${VAR}`, `$(command …`, `{{ template }}`, `<placeholder>`, an ARN, a path, a dotted
 attribute or `name['key']` — so the special characters a RandomPassword emits
 (`!#$%^&*()-_=+[]{}<>:?`) inside a value do not hide it.
@@ -31,6 +33,8 @@ import tarfile
 import zlib
 from collections.abc import Iterator
 from typing import Optional
+
+from .userdata_forms import scan_forms
 
 MAX_EXPANDED = 1 << 20      # bytes of decoded content scanned per user data, all layers together
 MAX_DEPTH = 6               # base64 in gzip in base64 in ...
@@ -129,6 +133,7 @@ def scan_text(text: str, code: bool = False) -> list[str]:
                 found.append(f"a literal value for `{'--' if regex is _OPTION else ''}{key}`")
     if code:
         return found
+    found += scan_forms(text, literal, secret_key)
     for m in _MYSQL.finditer(text):
         for p in _DASH_P.finditer(m.group(0)):
             if literal(p.group(1).strip("'\"")):
@@ -170,15 +175,24 @@ class _Budget:
         return not self.exceeded
 
 
+# Tokens end at whitespace and at shell/YAML punctuation (`echo …|base64 -d`, `"…"`), and
+# after the `=`s that end one (`DATA=<base64>`): base64's own `=` only ever ends a block.
+_TOKEN = re.compile(r"[^\s|&;<>()\[\]{}\"'`,=]++=*+")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
 def _base64_blocks(text: str) -> Iterator[str]:
-    """Runs of whitespace-separated base64 tokens (MIME and YAML wrap long blocks), each a
-    candidate encoded payload. One pass over the tokens."""
+    """Runs of base64 tokens, each a candidate encoded payload: a token, joined with the next
+    ones across line breaks (MIME and YAML wrap long blocks). One pass over the tokens."""
     block: list[str] = []
     size = 0
-    for token in text.split():
-        token = token.strip("\"'`,;()[]{}")
-        ok = 0 < len(token) and token.rstrip("=") and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", token)
-        if ok and block and size % 4 == 0 and not block[-1].endswith("="):
+    end = 0
+    for m in _TOKEN.finditer(text):
+        token = m.group(0)
+        ok = bool(token.rstrip("=")) and _BASE64.fullmatch(token) is not None
+        wrapped = "\n" in text[end:m.start()]
+        end = m.end()
+        if ok and block and wrapped and size % 4 == 0 and not block[-1].endswith("="):
             block.append(token)
             size += len(token)
             continue
@@ -257,22 +271,19 @@ def _layers(data: bytes, where: str, depth: int, budget: _Budget
         yield text, where, False
 
 
-def findings(data: str) -> list[str]:
-    """What secret-looking content user data holds, in any layer (never the value itself)."""
-    budget = _Budget()
-    found: list[str] = []
+def _walk(data: str, budget: _Budget) -> Iterator[tuple[str, str, bool]]:
+    """(text, where, is_code) for every text a host reads from `data`: the data itself, its
+    YAML-unescaped form, and every decoded layer (depth-first), within the budget."""
     pending = [(data, "", False, 0)]
     while pending:
         text, where, code, depth = pending.pop()
-        suffix = f" (in {where})" if where else ""
-        here = scan_text(text, code)
+        yield text, where, code
         decoded = None if code else unescaped(text)
         if decoded is not None and budget.take(len(decoded)):
             # a YAML double-quoted string folds a command or escapes its newlines: `\\nmysql
             # -p…` reads as a new line to the host; base64 blocks are read from this form too
-            here += [f for f in scan_text(decoded) if f not in here]
+            yield decoded, where, False
             text = decoded
-        found.extend(f + suffix for f in here)
         if depth >= MAX_DEPTH or code:
             continue
         for block in _base64_blocks(text):
@@ -285,7 +296,28 @@ def findings(data: str) -> list[str]:
             for layer, inner, is_code in _layers(raw, "base64 content", depth, budget):
                 pending.append((layer, f"{inner} of {where}" if where else inner, is_code,
                                 depth + 1))
+
+
+def findings(data: str) -> list[str]:
+    """What secret-looking content user data holds, in any layer (never the value itself)."""
+    budget = _Budget()
+    found: list[str] = []
+    for text, where, code in _walk(data, budget):
+        suffix = f" (in {where})" if where else ""
+        found.extend(f + suffix for f in scan_text(text, code))
     if budget.exceeded:
         found.append(f"content that expands beyond {MAX_EXPANDED // 1024} KiB when decoded (it "
                      "cannot be checked)")
     return list(dict.fromkeys(found))
+
+
+# A container runtime or orchestrator agent the host starts (ec2-imds-hop-limit: containers
+# need a second hop to reach IMDS).
+_CONTAINERS = re.compile(r"(?<![\w-])(?:docker|dockerd|containerd|podman|nerdctl|crio|kubelet|"
+                         r"k3s|microk8s|nodeadm|ecs-init|amazon-ecs-init|ECS_CLUSTER|"
+                         r"/etc/eks/bootstrap\.sh|/etc/ecs/ecs\.config)(?![\w-])")
+
+
+def runs_containers(data: str) -> bool:
+    """Whether user data (in any layer a host decodes) starts containers."""
+    return any(_CONTAINERS.search(text) for text, _, _ in _walk(data, _Budget()))

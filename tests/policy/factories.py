@@ -37,6 +37,14 @@ PROXY = "aws:rds/proxy:Proxy"
 ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+SPOT_INSTANCE = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
+SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+FLEET = "aws:ec2/fleet:Fleet"
+BUCKET = "aws:s3/bucket:Bucket"
+DYNAMO_POLICY = "aws:dynamodb/resourcePolicy:ResourcePolicy"
+VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
 CERT_ARN = f"arn:aws:acm:eu-west-1:{ACCOUNT}:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 LB_ARN = (f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:loadbalancer/app/app-alb-1a2b3c4/"
           "50dc6c495c0c9188")
@@ -237,6 +245,56 @@ def policy_attachment() -> dict:
             "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}
 
 
+def spot_instance() -> dict:
+    return {**ec2(), "spotType": "one-time", "waitForFulfillment": True}
+
+
+def spot_fleet() -> dict:
+    """A Spot Fleet that launches from a launch template (its inline launch specifications
+    cannot require IMDSv2)."""
+    return {"iamFleetRole": f"arn:aws:iam::{ACCOUNT}:role/spot-fleet", "targetCapacity": 2.0,
+            "launchTemplateConfigs": [{"launchTemplateSpecification": {
+                "id": "lt-0a1b2c3d4e5f60718", "version": "1"}, "overrides": [
+                {"subnetId": "subnet-0a1b2c3d4e5f60718"}]}]}
+
+
+def fleet() -> dict:
+    return {"type": "maintain", "targetCapacitySpecification": {
+                "defaultTargetCapacityType": "spot", "totalTargetCapacity": 2.0},
+            "launchTemplateConfigs": [{"launchTemplateSpecification": {
+                "launchTemplateId": "lt-0a1b2c3d4e5f60718", "version": "1"}, "overrides": [
+                {"subnetId": "subnet-0a1b2c3d4e5f60718"}]}]}
+
+
+def bucket() -> dict:
+    return {"bucket": "aurorakit-artifacts", "policy": doc({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app-role"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::aurorakit-artifacts/*"})}
+
+
+def dynamo_policy() -> dict:
+    return {"resourceArn": f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/forum", "policy": doc({
+        "Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem",
+        "Resource": f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/forum",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})}
+
+
+def vault_policy() -> dict:
+    return {"backupVaultName": "aurorakit-db", "policy": doc({
+        "Effect": "Deny", "Principal": "*", "Action": "backup:DeleteRecoveryPoint",
+        "Resource": "*"})}
+
+
+def lambda_permission() -> dict:
+    return {"action": "lambda:InvokeFunction", "function": "aurorakit-bootstrap",
+            "principal": "events.amazonaws.com",
+            "sourceArn": f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/nightly"}
+
+
+def function_url() -> dict:
+    return {"functionName": "aurorakit-bootstrap", "authorizationType": "AWS_IAM"}
+
+
 HAPPY = {CLUSTER: cluster, CLUSTER_INSTANCE: cluster_instance, DB_INSTANCE: db_instance,
          EC2: ec2, LAUNCH_TEMPLATE: launch_template, VOLUME: volume, SG: sg, SG_RULE: sg_rule,
          VPC_INGRESS: vpc_ingress, VPC_EGRESS: vpc_egress, KMS_KEY: kms_key, SECRET: secret,
@@ -245,4 +303,6 @@ HAPPY = {CLUSTER: cluster, CLUSTER_INSTANCE: cluster_instance, DB_INSTANCE: db_i
          LISTENER: listener, PROXY: proxy, ROLE_ATTACHMENT: role_attachment,
          POLICY_ATTACHMENT: policy_attachment, LAUNCH_CONFIGURATION: launch_configuration,
          CLUSTER_SNAPSHOT: cluster_snapshot, SNAPSHOT_COPY: snapshot_copy,
-         BUCKET_POLICY: bucket_policy}
+         BUCKET_POLICY: bucket_policy, SPOT_INSTANCE: spot_instance, SPOT_FLEET: spot_fleet,
+         FLEET: fleet, BUCKET: bucket, DYNAMO_POLICY: dynamo_policy, VAULT_POLICY: vault_policy,
+         LAMBDA_PERMISSION: lambda_permission, FUNCTION_URL: function_url}

@@ -85,6 +85,8 @@ CASES = [
     ("rds-auto-minor-version-upgrade", f.CLUSTER_INSTANCE, {"autoMinorVersionUpgrade": False},
      "minor engine upgrades", None),
     ("ec2-imdsv2-required", f.EC2, {"metadataOptions.httpTokens": "optional"}, "IMDSv2", None),
+    ("ec2-imds-hop-limit", f.LAUNCH_TEMPLATE, {"metadataOptions.httpPutResponseHopLimit": 2.0},
+     "2 network hops", None),
     ("ec2-imdsv2-required", f.EC2, {"metadataOptions": DELETE}, "httpTokens", None),
     ("ec2-imdsv2-required", f.LAUNCH_TEMPLATE, {"metadataOptions": DELETE}, "Launch template",
      None),

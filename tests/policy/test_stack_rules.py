@@ -288,7 +288,7 @@ CASES = [
     ("rds-multi-az", _one_instance, "1 instance(s)"),
     ("rds-multi-az", _same_az, "in 1 pinned"),
     ("app-role-least-privilege", _star_resource, "on *"),
-    ("app-role-least-privilege", _other_secret, "secretsmanager:getsecretvalue"),
+    ("app-role-least-privilege", _other_secret, "secretsmanager:GetSecretValue"),
     ("app-role-least-privilege", _admin_policy, "AdministratorAccess"),
     ("rds-no-literal-master-password", _literal_password, "`masterPassword` is a literal"),
     ("rds-tls-enforced", _tls_off, "require_secure_transport=ON"),

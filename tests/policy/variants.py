@@ -320,6 +320,67 @@ def _template_with_gzipped_secret() -> None:  # class 9: cloud-init gz+b64 write
         user_data=base64.b64encode(user_data.encode()).decode())
 
 
+# The attacker review (tests/policy/test_review_classes.py), one defect each: r<item>-...
+REVIEW_SECRET = "Sup3r!Secret-9x"
+PUBLIC_DOC = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+
+
+def _role_policy(name: str, role: str, action: str, resource: str) -> None:
+    aws.iam.RolePolicy(name, role=CAPTURED[role].id, policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": action, "Resource": resource}]}))
+
+
+def _plain_template(name: str, **more: Any) -> aws.ec2.LaunchTemplate:
+    """A compliant launch template carrying the app's security group, no interface (the
+    subnet decides the public IP)."""
+    return aws.ec2.LaunchTemplate(
+        name, image_id="ami-0a1b2c3d4e5f60718", instance_type="t3.small",
+        vpc_security_group_ids=[CAPTURED["app-sg"].id],
+        iam_instance_profile={"name": "app-profile"},
+        metadata_options={"http_tokens": "required", "http_put_response_hop_limit": 1},
+        block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {
+            "encrypted": "true", "kms_key_id": CAPTURED["db-key"].arn, "volume_type": "gp3"}}],
+        **more)
+
+
+def _spot_fleet_in_public_subnets() -> None:  # r3
+    template = _plain_template("bad-spot-template")
+    aws.ec2.SpotFleetRequest(
+        "bad-spot-fleet", target_capacity=2,
+        iam_fleet_role="arn:aws:iam::123456789012:role/aws-ec2-spot-fleet-tagging-role",
+        launch_template_configs=[{
+            "launch_template_specification": {"id": template.id,
+                                              "version": template.latest_version.apply(str)},
+            "overrides": [{"subnet_id": CAPTURED["network-public-0"].id}]}])
+
+
+def _ec2_fleet_in_public_subnets() -> None:  # r3
+    template = _plain_template("bad-ec2-fleet-template")
+    aws.ec2.Fleet(
+        "bad-ec2-fleet", target_capacity_specification={
+            "default_target_capacity_type": "spot", "total_target_capacity": 2},
+        launch_template_configs=[{
+            "launch_template_specification": {"launch_template_id": template.id,
+                                              "version": template.latest_version.apply(str)},
+            "overrides": [{"subnet_id": CAPTURED["network-public-1"].id}]}])
+
+
+def _spot_instance_imdsv1() -> None:  # r3
+    aws.ec2.SpotInstanceRequest(
+        "bad-spot-host", ami="ami-0a1b2c3d4e5f60718", instance_type="t3.small",
+        subnet_id=CAPTURED["network-private-0"].id, iam_instance_profile="app-profile",
+        vpc_security_group_ids=[CAPTURED["app-sg"].id],
+        metadata_options={"http_tokens": "optional", "http_endpoint": "enabled"},
+        root_block_device={"encrypted": True, "kms_key_id": CAPTURED["db-key"].arn})
+
+
+def _template_with_chpasswd() -> None:  # r7
+    _plain_template("bad-chpasswd-template", user_data=base64.b64encode(
+        f"#!/bin/bash\necho 'root:{REVIEW_SECRET}' | chpasswd\n".encode()).decode())
+
+
 SECURE_TRANSPORT_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Publish", "Resource": "*",
     "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]})
@@ -490,6 +551,51 @@ VARIANTS = [
             shared=True),
     Variant("c9-template-gzip-write-files", "ec2-no-secrets-in-user-data", "bad-secret-template",
             extra=_template_with_gzipped_secret, shared=True),
+    # the attacker review (tests/policy/test_review_classes.py), by item
+    Variant("r1-app-policy-s3-star-question-on-every-object", "iam-no-wildcard-actions",
+            "bad-app-s3-spelled", extra=lambda: _role_policy(
+                "bad-app-s3-spelled", "app-role", "s3:*?", "arn:aws:s3:::*/*"), shared=True),
+    Variant("r1-passrole-on-role-star", "iam-no-privilege-escalation", "bad-passrole-role-star",
+            extra=lambda: _role_policy("bad-passrole-role-star", "db-monitoring-role",
+                                       "iam:PassRole", "arn:aws:iam::123456789012:role*"),
+            shared=True),
+    Variant("r2-public-bucket-inline-policy", "resource-policy-no-public-principal",
+            "bad-public-bucket", extra=lambda: aws.s3.Bucket(
+                "bad-public-bucket", bucket="aurorakit-public-site", policy=PUBLIC_DOC),
+            shared=True),
+    Variant("r2-public-dynamodb-resource-policy", "resource-policy-no-public-principal",
+            "bad-table-policy", extra=lambda: aws.dynamodb.ResourcePolicy(
+                "bad-table-policy", policy=PUBLIC_DOC,
+                resource_arn="arn:aws:dynamodb:eu-west-1:123456789012:table/forum-posts"),
+            shared=True),
+    Variant("r2-public-backup-vault-policy", "resource-policy-no-public-principal",
+            "bad-vault-policy", extra=lambda: aws.backup.VaultPolicy(
+                "bad-vault-policy", backup_vault_name="aurorakit-db", policy=PUBLIC_DOC),
+            shared=True),
+    Variant("r2-lambda-invokable-by-anyone", "resource-policy-no-public-principal",
+            "bad-invoke-anyone", extra=lambda: aws.lambda_.Permission(
+                "bad-invoke-anyone", action="lambda:InvokeFunction",
+                function="aurorakit-bootstrap", principal="*"), shared=True),
+    Variant("r2-function-url-without-auth", "resource-policy-no-public-principal",
+            "bad-open-url", extra=lambda: aws.lambda_.FunctionUrl(
+                "bad-open-url", function_name="aurorakit-bootstrap", authorization_type="NONE"),
+            shared=True),
+    Variant("r3-spot-fleet-in-public-subnets", "ec2-no-public-ip-from-subnet", "bad-spot-fleet",
+            extra=_spot_fleet_in_public_subnets,
+            hits=(("db-ingress-only-from-app-hosts", "app-to-db-ingress"),),
+            also=("db-ingress-only-from-app-hosts",), shared=True),
+    Variant("r3-ec2-fleet-in-public-subnets", "ec2-no-public-ip-from-subnet", "bad-ec2-fleet",
+            extra=_ec2_fleet_in_public_subnets,
+            hits=(("db-ingress-only-from-app-hosts", "app-to-db-ingress"),),
+            also=("db-ingress-only-from-app-hosts",), shared=True),
+    Variant("r3-spot-instance-imdsv1", "ec2-imdsv2-required", "bad-spot-host",
+            extra=_spot_instance_imdsv1, shared=True),
+    Variant("r7-chpasswd-in-user-data", "ec2-no-secrets-in-user-data", "bad-chpasswd-template",
+            extra=_template_with_chpasswd, shared=True),
+    Variant("r8-user-data-rewrite-on-every-instance", "iam-no-privilege-escalation",
+            "bad-modify-instances", extra=lambda: _role_policy(
+                "bad-modify-instances", "db-monitoring-role", "ec2:ModifyInstanceAttribute",
+                "*"), shared=True),
     # issue 10: with IAM database auth the app role reads no password
     Variant("i10-app-role-reads-master-secret", "db-iam-auth-guardrails", "app-db-access",
             changes={"app-db-access": {"policy": _Edit(_app_policy_reads_master_secret)}}),

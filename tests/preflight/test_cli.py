@@ -27,6 +27,7 @@ def runs(tmp_path_factory):
     (tmp / "strict.json").write_text('{"cluster-backup-retention": {"enforcementLevel": "mandatory", "minDays": 9}}')
     (tmp / "advisory.json").write_text('{"cluster-backup-retention": {"enforcementLevel": "advisory", "minDays": 9}}')
     (tmp / "bad.json").write_text('{"subnet-no-public-ip": "sometimes"}')
+    (tmp / "typo.json").write_text('{"all": "mandatory", "cluster-backup-retenton": "advisory"}')
     advisory = [*FIXTURE, "--stack", "dev", "--policy-config", str(tmp / "advisory.json")]
     argv = {
         "clean": [*FIXTURE, "--stack", "dev", *reports(tmp, "clean")],
@@ -36,6 +37,9 @@ def runs(tmp_path_factory):
         "fail-on-advisory": [*advisory, "--mode", "preview", "--fail-on", "advisory"],
         "no-stack-file": [*FIXTURE, "--stack", "prod", *reports(tmp, "error")],
         "bad-level": [*FIXTURE, "--stack", "dev", "--policy-config", str(tmp / "bad.json")],
+        "unknown-rule": [*FIXTURE, "--stack", "dev", "--policy-config", str(tmp / "typo.json")],
+        "same-output": [*FIXTURE, "--stack", "dev", "--json", str(tmp / "one.out"),
+                        "--sarif", str(tmp / ".." / tmp.name / "one.out")],
         "no-pack": ["--stack", "dev", "--program", str(PROGRAM), "--policy-pack", str(tmp)],
         "no-args": [],
         "bad-diagram": [*FIXTURE, "--stack", "dev", "--diagram", str(tmp / "d.gif")],
@@ -130,6 +134,9 @@ def test_help_says_any_stack_and_names_the_modes(runs):
     ("no-pack", "PulumiPolicy.yaml not found"),
     ("no-args", "the following arguments are required: --stack"),
     ("bad-diagram", "use a .svg, .png or .dot"),
+    ("unknown-rule", "typo.json: 'cluster-backup-retenton' is not a policy of this pack; did you "
+                     "mean 'cluster-backup-retention'?"),
+    ("same-output", "--json and --sarif both write"),
 ])
 def test_errors_exit_2_with_one_line(runs, key, text):
     code, stdout, stderr = runs[key]

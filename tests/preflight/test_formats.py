@@ -77,9 +77,10 @@ def test_sarif_levels_kinds_locations_and_suppressions(project_checks, failing):
     (suppression,) = deletion["suppressions"]     # acknowledged by policy/waivers/dev.yaml
     assert suppression["kind"] == "external" and suppression["status"] == "accepted"
     assert "disposable" in suppression["justification"]
-    # A "not checked while unknown" finding is its own kind: open, level none, judged at update.
+    # A "not checked while unknown" finding that the update judged compliant is no open result:
+    # kind pass, level none (consumers treat "open" like "fail").
     (userdata,) = results_of(dev, "ec2-no-secrets-in-user-data")
-    assert (userdata["kind"], userdata["level"]) == ("open", "none")
+    assert (userdata["kind"], userdata["level"]) == ("pass", "none")
     assert userdata["properties"] == {"phase": "preview", "enforcementLevel": "advisory",
                                       "findingKind": "not-checked", "judgedAtUpdate": "passed"}
     # No setting line in the stack file (albAccessLogsBucket is unset in prod): the program file.
@@ -157,3 +158,25 @@ def test_a_stack_setting_warning_is_an_advisory_finding_in_every_format(project_
         assert (case.find("failure") is not None) == (fail_on == "advisory")
         summary = to_json(chk)["summary"]
         assert summary["settingWarnings"] == 1 and summary["exitCode"] == code
+
+
+def test_sarif_kind_of_a_not_checked_finding_follows_its_judgement(project_checks):
+    """Only a finding nothing judged stays open; judged passed is "pass", judged violated is
+    "informational" (the update's violation is its own "fail" result); waived violations carry
+    an accepted suppression."""
+    import dataclasses
+
+    from preflight import sarif
+
+    chk = project_checks["dev"]
+    index = {p.name: i for i, p in enumerate(chk.primary.policies)}
+    note = next(f for f in chk.findings if f.kind == "not-checked")
+    kinds = {j: sarif._result(chk, dataclasses.replace(note, judged=j), index)
+             for j in (None, "unknown", "passed", "violated")}
+    assert {j: (r["kind"], r["level"]) for j, r in kinds.items()} == {
+        None: ("open", "none"), "unknown": ("open", "none"), "passed": ("pass", "none"),
+        "violated": ("informational", "none")}
+    waived = [r for r in to_sarif(chk)["runs"][0]["results"] if "suppressions" in r]
+    assert waived and all(r["kind"] == "fail" and r["suppressions"][0]["status"] == "accepted"
+                          for r in waived)
+    assert all(r["kind"] != "open" for r in to_sarif(chk)["runs"][0]["results"])

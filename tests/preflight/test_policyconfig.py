@@ -1,8 +1,9 @@
 """The policy-config reconciliation matches the engine's ReconcilePolicyPackConfig, case by case."""
 import pytest
 
-from preflight.policyconfig import (PolicyConfig, PolicyConfigError, PolicyInfo, configure_entries,
-                                    parse_policy_config, reconcile)
+from preflight.policyconfig import (PolicyConfig, PolicyConfigError, PolicyInfo, check_names,
+                                    configure_entries, load_policy_config, parse_policy_config,
+                                    reconcile)
 
 SCHEMA = {"properties": {"minDays": {"type": "integer", "minimum": 1, "default": 7},
                          "engines": {"type": "array", "items": {"type": "string"}}}}
@@ -96,6 +97,31 @@ def test_unknown_rule_without_level_fails_like_configure():
 def test_unknown_rule_with_level_is_passed_through_like_the_engine():
     cfg = run('{"no-such-rule": "mandatory"}')
     assert configure_entries(cfg, [p.name for p in POLICIES])["no-such-rule"].enforcement_level == "mandatory"
+
+
+def test_a_config_file_naming_an_unknown_rule_is_an_error_naming_close_matches():
+    """Stricter than the engine (which ignores the entry, so a misspelt rule silently keeps
+    its default level): every unknown name, one line each, with close matches or the list."""
+    names = ["rds-storage-encrypted", "rds-deletion-protection", "ec2-imds-hop-limit"]
+    file_config = parse_policy_config('{"all": "mandatory", "rds-storage-encrpyted": "advisory", '
+                                      '"rds-deletion-protection": "advisory", "zzz": {"x": 1}}')
+    with pytest.raises(PolicyConfigError) as err:
+        check_names(file_config, names)
+    lines = str(err.value).splitlines()
+    assert lines == [
+        "policy config: 'rds-storage-encrpyted' is not a policy of this pack; did you mean "
+        "'rds-storage-encrypted'?",
+        "policy config: 'zzz' is not a policy of this pack; policies: all, ec2-imds-hop-limit, "
+        "rds-deletion-protection, rds-storage-encrypted"]
+    check_names(parse_policy_config('{"all": "advisory", "ec2-imds-hop-limit": "mandatory"}'), names)
+    check_names(None, names)
+
+
+def test_the_loaded_file_names_itself_in_the_error(tmp_path):
+    path = tmp_path / "prod.json"
+    path.write_text('{"rds-storage-encrypt": "advisory"}')
+    with pytest.raises(PolicyConfigError, match=f"^{path}: 'rds-storage-encrypt' is not a policy"):
+        check_names(load_policy_config(str(path)), ["rds-storage-encrypted"])
 
 
 def test_required_property_missing():
