@@ -74,24 +74,28 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
             unhealthy_threshold=3),
         tags=tags, opts=child)
     forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=group.arn)
+    redirect = aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+        port="443", protocol="HTTPS", status_code="HTTP_301"))
+    secure = None
     if https:
-        aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS",
-                        ssl_policy=TLS_POLICY, certificate_arn=certificate,
-                        default_actions=[forward], tags=tags, opts=child)
-        aws.lb.Listener(f"{name}-http-redirect", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
-                        default_actions=[aws.lb.ListenerDefaultActionArgs(
-                            type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                                port="443", protocol="HTTPS", status_code="HTTP_301"))],
-                        tags=tags, opts=child)
-        if args.domain_name:  # the URL resolves once the name points at the ALB
-            url = alias_record(name, args.domain_name, args.hosted_zone_id, lb, parent).fqdn.apply(
-                lambda d: f"https://{d}")
-        else:
-            url = lb.dns_name.apply(lambda d: f"https://{d}")
+        secure = aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS",
+                                 ssl_policy=TLS_POLICY, certificate_arn=certificate,
+                                 default_actions=[forward], tags=tags, opts=child)
+    # Port 80 is ONE listener whatever it does: forward (the plain-HTTP opt-in) or redirect to
+    # HTTPS. Switching between them is an in-place ModifyListener (two logical listeners would be
+    # created before the other is deleted, and the ELB refuses a second listener on port 80:
+    # DuplicateListener). It redirects only once the HTTPS listener serves. Stacks created with
+    # the redirect under its own name keep that listener (alias).
+    aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
+                    default_actions=[redirect if https else forward],
+                    tags=tags if https else {**tags, PLAIN_HTTP_OPT_IN_TAG: "true"},
+                    opts=pulumi.ResourceOptions(parent=parent, depends_on=[secure] if secure else None,
+                                                aliases=[pulumi.Alias(name=f"{name}-http-redirect")]))
+    if https and args.domain_name:  # the URL resolves once the name points at the ALB
+        url = alias_record(name, args.domain_name, args.hosted_zone_id, lb, parent).fqdn.apply(
+            lambda d: f"https://{d}")
     else:
-        aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
-                        default_actions=[forward], tags={**tags, PLAIN_HTTP_OPT_IN_TAG: "true"}, opts=child)
-        url = lb.dns_name.apply(lambda d: f"http://{d}")
+        url = lb.dns_name.apply(lambda d: f"{'https' if https else 'http'}://{d}")
     return LoadBalancer(url, group, lb, connections, sg.id)
 
 
