@@ -1,9 +1,10 @@
 """AuroraCluster: a private, encrypted, monitored Aurora MySQL/PostgreSQL cluster.
 
 Own KMS CMK with rotation (or a given key) for storage, Performance Insights, the master
-secret and the alarm topic; DB subnet group on the isolated tier; a cluster parameter group
-that enforces TLS; master password managed by RDS in Secrets Manager (default) or a
-RandomPassword stored in a Secrets Manager secret (opt-out); IAM auth; backups; final snapshot
+secret and the alarm topic (and an app fleet's root volumes: its key policy lets the EC2 Auto
+Scaling service-linked role use it, components/policies.py); DB subnet group on the isolated
+tier; a cluster parameter group that enforces TLS; master password managed by RDS in Secrets
+Manager (default) or a RandomPassword stored in a Secrets Manager secret (opt-out); IAM auth; backups; final snapshot
 kept under a name unique to each cluster; writer in the first AZ, readers round-robin over the
 other AZs (never in the writer's; several readers may share one), promotion tiers by round;
 enhanced monitoring; CloudWatch alarms to SNS; optional reader autoscaling and RDS Proxy; the
@@ -53,7 +54,7 @@ from .engines import (
 )
 from .knobs import Rule, args_class, between, each, knob, matches, one_of, published
 from .network import FLOW_LOG_RETENTION_DAYS
-from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, key_policy
+from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, autoscaling_key_statements, key_policy
 from .webapp import bootstrap_sql
 
 
@@ -292,8 +293,9 @@ class AuroraClusterArgs:
         r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})",
         "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"))
     """An existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs (log
-    groups /aws/rds/cluster/<name>-* and /aws/lambda/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create
-    one)."""  # noqa: E501 (rewrapping it changes provider/schema.json's description)
+    groups /aws/rds/cluster/<name>-* and /aws/lambda/<name>-*), CloudWatch (alarm topic) and, when
+    an app fleet's volumes use it, the EC2 Auto Scaling service-linked role use it (the statements:
+    docs/DATABASE_RUNBOOK.md, "Bring your own key"). Default: None (create one)."""
     aws_backup: bool = knob(default=True, key="dbAwsBackup")
     """A daily AWS Backup plan for the cluster into a vault encrypted with the CMK, beyond RDS's
     automated backups. Default: True."""
@@ -438,7 +440,9 @@ class AuroraCluster(pulumi.ComponentResource):
                         "Action": ENCRYPT_ACTIONS, "Resource": "*",
                         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
                             f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*",
-                            f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/lambda/{prefix}*"]}}}])),
+                            f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/lambda/{prefix}*"]}}},
+                        # an app fleet's root volumes use this key: its Auto Scaling group launches them
+                        *autoscaling_key_statements(a[0], a[1])])),
                 tags={**tags, "Name": f"{name}-key"},
                 # keep_on_destroy: kept on `pulumi destroy`, since the final snapshot, automated backups
                 # and recovery points are encrypted with it (schedule its deletion by hand when done);

@@ -268,3 +268,39 @@ def test_component_name_must_make_a_valid_identifier(mocks, name):
     with pytest.raises(ValueError, match="must be lowercase letters, digits and single hyphens"):
         AuroraCluster(name, AuroraClusterArgs(vpc_id="v", subnet_ids=["a", "b"], availability_zones=AZS))
     assert mocks.resources == []
+
+
+SLR = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+def test_key_policy_lets_the_auto_scaling_service_linked_role_launch_encrypted_volumes(mocks):
+    """An Auto Scaling group launches the fleet's volumes encrypted with this key: AWS's documented
+    statements for its service-linked role, which may not exist yet when the key is created (a
+    key policy naming a missing role as Principal is refused), so the role is a condition."""
+    from policy.rules.iamdocs import everyone, pins_caller
+
+    build()
+    statements = {s.get("Sid"): s for s in json.loads(mocks.only("aws:kms/key:Key").inputs["policy"])["Statement"]}
+    use = statements["AllowEc2AutoScalingServiceLinkedRoleUseOfTheKey"]
+    grant = statements["AllowEc2AutoScalingServiceLinkedRoleGrantsForAwsResources"]
+    caller = {"aws:PrincipalArn": SLR, "kms:CallerAccount": "123456789012"}
+    assert use["Effect"] == grant["Effect"] == "Allow" and use["Resource"] == grant["Resource"] == "*"
+    assert sorted(use["Action"]) == ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
+                                     "kms:ReEncrypt*"]
+    assert use["Condition"] == {"StringEquals": caller}
+    assert grant["Action"] == "kms:CreateGrant"
+    assert grant["Condition"] == {"StringEquals": caller, "Bool": {"kms:GrantIsForAWSResource": True}}
+    for statement in (use, grant):
+        assert SLR not in json.dumps(statement["Principal"])  # never a principal that may not exist
+        assert everyone(statement["Principal"]) and pins_caller(statement["Condition"])  # not public
+
+
+def test_the_runbook_gives_byo_key_users_the_statements_the_stacks_key_has():
+    from pathlib import Path
+
+    from components.policies import autoscaling_key_statements
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "DATABASE_RUNBOOK.md").read_text()
+    section = text[text.index("## Bring your own key"):]
+    block = section[section.index("```json\n") + 8:]
+    assert json.loads(block[:block.index("```")]) == autoscaling_key_statements("111122223333", "aws")
