@@ -29,11 +29,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cloud_init import CA_BUNDLE_URL, RDS_CA_SHA256, app_archive
+from .cloud_init import CA_BUNDLE_URL, RDS_CA_FILE, RDS_CA_SHA256, app_archive
 from .lockfile import ARCHS, INDEX_URL, LOCK, PYTHON, Locked, parse, platforms
 
 CACHE = Path(__file__).resolve().parent.parent / "build" / "artifacts"
-CA_FILE = "rds-global-bundle.pem"   # its name on the host: app/settings.py DEFAULT_CA_BUNDLE
+CA_FILE = RDS_CA_FILE
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,14 @@ from typing import Protocol
 import yaml
 
 from .lockfile import INSTALL_OPTIONS
-from .settings import ForumTables, Settings
+from .settings import DEFAULT_CA_BUNDLE, ForumTables, Settings
 
 APP_DIR = Path(__file__).resolve().parent
 # Everything the host needs from app/ (cloud_init.py itself stays behind).
 APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "dbconnect.py", "failover.py",
              "health.py", "metric_names.py", "security.py", "web.py", "gunicorn_conf.py",
              "forum.py", "forum_schema.py", "forum_store.py",
-             "templates/index.html", "requirements.lock")
+             "templates/index.html", "requirements.lock", "amazon-root-cas.pem")
 INSTALL_DIR = "/opt/aurorakit"
 ENV_FILE = "/etc/aurorakit/app.env"
 UNIT_FILE = "/etc/systemd/system/aurorakit.service"
@@ -43,13 +43,17 @@ CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.p
 # SHA-256 of CA_BUNDLE_URL's current content (`make artifacts` downloads it, the host gets it
 # from S3); AWS changes the file when it adds CAs: README "Update the RDS CA pin" says how.
 RDS_CA_SHA256 = "e5bb2084ccf45087bda1c9bffdea0eb15ee67f0b91646106e466714f9de3c7e3"
+RDS_CA_FILE = "rds-global-bundle.pem"  # under INSTALL_DIR, fetched and verified at boot
+AMAZON_ROOTS_FILE = "amazon-root-cas.pem"  # in the app archive (app/amazon-root-cas.pem)
+DB_CA_FILE = Path(DEFAULT_CA_BUNDLE).name  # the two above, concatenated by install.sh
 PYTHON = "python3.11"
 USER_DATA_LIMIT = 16 * 1024  # EC2's limit on raw user data (here: the gzip-compressed bytes)
 
 
 def install_script() -> str:
     """The boot script. `bash install.sh --verify FILE SHA256 NAME` runs only the check of one
-    file and `--fetch DIR REGION` only the fetch of DIR/artifacts.txt into DIR (for tests)."""
+    file, `--fetch DIR REGION` only the fetch of DIR/artifacts.txt into DIR and `--db-ca DIR`
+    only the drivers' CA file of DIR (for tests)."""
     return f"""#!/bin/bash
 # aurorakit host setup (run once by cloud-init). No secrets here: the app reads none.
 # Every file comes from the stack's S3 bucket through the VPC's S3 gateway endpoint and is
@@ -74,12 +78,18 @@ fetch() {{  # DIR REGION: each artifact of DIR/artifacts.txt, moved into place o
     mv "$1/$dest.part" "$1/$dest"
   done < "$1/artifacts.txt"
 }}
+db_ca() {{  # DIR: the drivers' CA file: RDS CAs (cluster endpoints) + Amazon roots (RDS Proxy)
+  cat "$1/{RDS_CA_FILE}" "$1/app/{AMAZON_ROOTS_FILE}" > "$1/{DB_CA_FILE}.part"
+  mv "$1/{DB_CA_FILE}.part" "$1/{DB_CA_FILE}"
+}}
 [ "${{1:-}}" = --verify ] && {{ verify "$2" "$3" "$4"; exit; }}
 [ "${{1:-}}" = --fetch ] && {{ fetch "$2" "$3"; exit; }}
+[ "${{1:-}}" = --db-ca ] && {{ db_ca "$2"; exit; }}
 id aurorakit >/dev/null 2>&1 || useradd --system --no-create-home --home-dir $D --shell /sbin/nologin aurorakit
 rm -rf $D/app $D/wheels
 fetch $D "$(sed -n 's/^AURORAKIT_REGION=//p' {ENV_FILE})"
 tar -xf $D/app.tar -C $D
+db_ca $D
 {PYTHON} -m venv $D/venv
 $D/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --no-index --find-links $D/wheels {INSTALL_OPTIONS} -r $D/app/requirements.lock
 rm -rf $D/wheels $D/app.tar

@@ -8,7 +8,9 @@ from typing import Mapping, Optional
 
 ENGINES = ("aurora-mysql", "aurora-postgresql")
 PREFIX = "AURORAKIT_"
-DEFAULT_CA_BUNDLE = "/opt/aurorakit/rds-global-bundle.pem"
+# The drivers' CA file on the host: the RDS CAs (cluster endpoints) + Amazon Trust Services'
+# roots (RDS Proxy endpoints present ACM certificates); install.sh writes it (app/cloud_init.py).
+DEFAULT_CA_BUNDLE = "/opt/aurorakit/db-ca.pem"
 # Optional: the forum's DynamoDB tables (app/forum.py); all three or none (= the feature is off).
 FORUM_TABLE_KEYS = ("DDB_FORUM_TABLE", "DDB_THREAD_TABLE", "DDB_COMMENT_TABLE")
 

@@ -25,7 +25,6 @@ it and returns at once.) The public instance is replaced the same way (a new pub
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .artifact_store import artifact_store
+from .cidrs import admin_cidr_problem
 from .connections import Connections
 from .database_ops import db_user_arn
 from .domain import domain_problem, placeholder_problem, zone_id_problem
@@ -115,15 +115,6 @@ _PUBLIC = (lambda a: a.placement == Placement.PUBLIC,
            "with {placement} public; a private fleet is reached through the ALB")
 _PRIVATE = (lambda a: a.placement == Placement.PRIVATE, "with {placement} private (there is no ALB)")
 _FLEET = (lambda a: a.placement == Placement.PRIVATE, "with {placement} private (a public host is a single instance)")
-
-
-def _cidrs(world_ok: bool):
-    def check(v) -> Optional[str]:
-        text = each(ipv4_cidr, "IPv4 CIDRs")(v)
-        if text is None and not world_ok and any(ipaddress.IPv4Network(c).prefixlen == 0 for c in v):
-            return "0.0.0.0/0 is not allowed here; list specific CIDRs"
-        return text
-    return check
 
 
 def _app_port(v: int) -> Optional[str]:
@@ -244,13 +235,14 @@ class AppFleetArgs:
     scaling_target: Optional[float] = knob(default=None, key="hostScalingTarget", only=_FLEET)
     """Target value of the scaling metric: 10..90 (cpu %) or 1..100000 (requests). Default: None
     (50 for cpu, 1000 for requests)."""
-    ingress_cidrs: Sequence[str] = knob(default=(), key="hostIngressCidrs", check=_cidrs(world_ok=True), only=_PUBLIC)
+    ingress_cidrs: Sequence[str] = knob(default=(), key="hostIngressCidrs", check=each(ipv4_cidr, "IPv4 CIDRs"),
+                                        only=_PUBLIC)
     """CIDRs allowed to the app port of a public host. Default: () (none)."""
     load_balancer_subnet_ids: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None
     """Public subnets of the internet-facing ALB in front of a private fleet. Default: None
     (required with placement private)."""
     load_balancer_ingress_cidrs: Sequence[str] = knob(default=("0.0.0.0/0",), key="albIngressCidrs",
-                                                      check=_cidrs(world_ok=True), only=_PRIVATE)
+                                                      check=each(ipv4_cidr, "IPv4 CIDRs"), only=_PRIVATE)
     """CIDRs allowed to the ALB listeners (private placement). Default: ("0.0.0.0/0",)."""
     load_balancer_deletion_protection: bool = knob(default=False)
     """AWS deletion protection on the ALB (the stack's `protect` sets it). Default: False."""
@@ -296,9 +288,9 @@ class AppFleetArgs:
     """The database user the app connects as with IAM tokens (rds-db:connect). Default: "app"."""
     key_pair_name: Optional[str] = knob(default=None, key="hostKeyPairName")
     """EC2 key pair: the SSH opt-in (needs admin_cidr). Default: None."""
-    admin_cidr: Optional[str] = knob(default=None, key="hostAdminCidr",
-                                     check=lambda v: _cidrs(world_ok=False)([v]))
-    """CIDR allowed to port 22 when a key pair is set (not 0.0.0.0/0). Default: None."""
+    admin_cidr: Optional[str] = knob(default=None, key="hostAdminCidr", check=admin_cidr_problem)
+    """CIDR allowed to port 22 when a key pair is set: at most a /24 of public addresses (private
+    ranges of any size). Default: None."""
     tags: Mapping[str, str] = knob(default_factory=dict)
     """Tags on every taggable child. Default: {}."""
 

@@ -16,7 +16,9 @@ import pulumi_aws as aws
 
 from .policies import AccountContext, assume_role_policy
 
-# After the automated backup window (02:00-03:00) and the maintenance window (Sun 04:00-05:00 UTC).
+# After the default automated backup and maintenance windows (dbBackupWindow 02:00-03:00, dbMaintenanceWindow
+# Sun 04:00-05:00 UTC). With other windows the daily job may fall inside one; whether AWS Backup then
+# waits is not verified here (a secondary source says Aurora is exempt from its one-hour rule).
 SCHEDULE = "cron(0 5 * * ? *)"
 COMPLIANCE_COOLING_OFF_DAYS = 3  # AWS's minimum grace period before a compliance lock is final
 

@@ -44,6 +44,7 @@ from .engines import (
     DEFAULT_ENGINE_VERSIONS,
     ENGINES,
     MYSQL_AUDIT,
+    SYSTEM_DATABASES,
     VERSION_PATTERNS,
     Engine,
     apply_method,
@@ -165,6 +166,13 @@ def _vault_lock(a) -> Optional[str]:
     return None
 
 
+def _system_database(a) -> Optional[str]:
+    if a.db_name.lower() in SYSTEM_DATABASES[a.engine]:
+        return (f"is a system database of {a.engine}; choose another name (not "
+                f"{', '.join(SYSTEM_DATABASES[a.engine])})")
+    return None
+
+
 def _app_user(a) -> Optional[str]:
     if a.app_db_user is None:
         return None
@@ -178,6 +186,46 @@ def _app_user(a) -> Optional[str]:
     if not data_api_supported(a.engine, version):
         return (f"the RDS Data API (which creates the app user) needs aurora-mysql 8.0.mysql_aurora.3.07+ (or 8.4) or "
                 f"aurora-postgresql 13.11+/14.8+/15.3+/16.1+/17.4+ ({{engine_version}} is {version})")
+    return None
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEK = 7 * 1440
+
+
+def _minutes(spec: str, weekly: bool) -> Optional[tuple[int, int]]:
+    """`hh24:mi-hh24:mi` (daily) or `ddd:hh24:mi-ddd:hh24:mi` (weekly) as (start, length) in
+    minutes of the day / week; None if malformed. A window may wrap past midnight / Sunday."""
+    part = rf"({'|'.join(_DAYS)}):" if weekly else "()"
+    m = re.fullmatch(rf"{part}([01]\d|2[0-3]):([0-5]\d)-{part}([01]\d|2[0-3]):([0-5]\d)", spec)
+    if not m:
+        return None
+    d1, h1, m1, d2, h2, m2 = m.groups()
+    day = (lambda d: _DAYS.index(d) * 1440) if weekly else (lambda d: 0)
+    start, end = day(d1) + int(h1) * 60 + int(m1), day(d2) + int(h2) * 60 + int(m2)
+    return start, (end - start) % (_WEEK if weekly else 1440)
+
+
+def _window(weekly: bool, example: str):
+    def check(v: Any) -> Optional[str]:
+        parsed = _minutes(v, weekly) if isinstance(v, str) else None
+        if parsed is None:
+            day, days = ("ddd:", f"ddd one of {'/'.join(_DAYS)}, ") if weekly else ("", "")
+            return f"must be {day}hh24:mi-{day}hh24:mi in UTC ({days}e.g. {example})"
+        return None if parsed[1] >= 30 else "must be at least 30 minutes long"
+    return check
+
+
+def _windows_apart(a) -> Optional[str]:
+    daily, weekly = _minutes(a.backup_window, False), _minutes(a.maintenance_window, True)
+    if daily is None or weekly is None:
+        return None  # each window's own check names it
+    (b, blen), (w, wlen) = daily, weekly
+    for day in range(7):  # the daily window on each day of the week, against the weekly one
+        start = day * 1440 + b
+        if (start - w) % _WEEK < wlen or (w - start) % _WEEK < blen:
+            return (f"overlaps {{maintenance_window}} ({a.maintenance_window}); RDS refuses a backup window that "
+                    f"overlaps the maintenance window")
     return None
 
 
@@ -253,6 +301,14 @@ class AuroraClusterArgs:
     RandomPassword stored in a secret). Default: True."""
     backup_retention_days: int = knob(default=7, key="dbBackupRetentionDays", check=between(1, 35))
     """Automated backup retention in days, 1..35. Default: 7."""
+    backup_window: str = knob(default="02:00-03:00", key="dbBackupWindow", check=_window(False, "02:00-03:00"))
+    """Daily window for the automated backup, `hh24:mi-hh24:mi` UTC, at least 30 minutes, clear of
+    the maintenance window. Default: "02:00-03:00"."""
+    maintenance_window: str = knob(default="sun:04:00-sun:05:00", key="dbMaintenanceWindow",
+                                   check=_window(True, "sun:04:00-sun:05:00"))
+    """Weekly window for the cluster's and every instance's maintenance (patches, deferred
+    changes), `ddd:hh24:mi-ddd:hh24:mi` UTC with lowercase days, at least 30 minutes. Default:
+    "sun:04:00-sun:05:00"."""
     deletion_protection: bool = knob(default=True, key="dbDeletionProtection")
     """RDS deletion protection (False is an explicit opt-out). Default: True."""
     keep_on_destroy: bool = knob(default=True, key="dbKeepOnDestroy")
@@ -325,8 +381,10 @@ class AuroraClusterArgs:
               Rule("insights_mode", _insights, requires=("engine", "mode", "instance_class",
                                                          "performance_insights_retention_days")),
               Rule("backup_vault_lock", _vault_lock, requires=("keep_on_destroy",)),
+              Rule("db_name", _system_database, requires=("engine",)),
               Rule("app_db_user", _app_user, requires=("master_username", "db_name", "engine", "engine_version")),
-              Rule("proxy", _proxy, requires=("app_db_user",)))
+              Rule("proxy", _proxy, requires=("app_db_user",)),
+              Rule("backup_window", _windows_apart, requires=("maintenance_window",)))
 
 
 def alias_name(project: str, stack: str, name: str) -> str:
@@ -507,8 +565,8 @@ class AuroraCluster(pulumi.ComponentResource):
             db_cluster_parameter_group_name=param_group.name,
             iam_database_authentication_enabled=True,
             enable_http_endpoint=True if args.app_db_user else None,  # the Data API, for the bootstrap
-            backup_retention_period=args.backup_retention_days, preferred_backup_window="02:00-03:00",
-            preferred_maintenance_window="sun:04:00-sun:05:00", copy_tags_to_snapshot=True,
+            backup_retention_period=args.backup_retention_days, preferred_backup_window=args.backup_window,
+            preferred_maintenance_window=args.maintenance_window, copy_tags_to_snapshot=True,
             skip_final_snapshot=not keep, delete_automated_backups=not keep,
             final_snapshot_identifier=snapshot_name,
             deletion_protection=args.deletion_protection,
@@ -599,6 +657,7 @@ class AuroraCluster(pulumi.ComponentResource):
                 monitoring_interval=args.monitoring_interval,
                 monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
                 auto_minor_version_upgrade=True, copy_tags_to_snapshot=True,
+                preferred_maintenance_window=args.maintenance_window,
                 ca_cert_identifier="rds-ca-rsa2048-g1", tags={**tags, "Role": role},
                 # RDS validates the monitoring role's permissions at create time: wait for the policy.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[

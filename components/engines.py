@@ -29,6 +29,9 @@ ENGINES: dict[str, EngineFacts] = {
                      "tls": {"require_secure_transport": "ON"}},
     "aurora-postgresql": {"port": 5432, "logs": ["postgresql"], "proxy": "POSTGRESQL",
                           "tls": {"rds.force_ssl": "1"}}}
+# The engines' own databases: the cluster's initial database (dbName) must be another one.
+SYSTEM_DATABASES = {"aurora-mysql": ("information_schema", "mysql", "performance_schema", "sys"),
+                    "aurora-postgresql": ("postgres", "rdsadmin", "template0", "template1")}
 DEFAULT_ENGINE_VERSIONS = {"aurora-mysql": "8.0.mysql_aurora.3.08.2", "aurora-postgresql": "16.6"}
 # Aurora MySQL 2 / 3 / 8.4: 5.7.mysql_aurora.2.12.4, 8.0.mysql_aurora.3.08.2, 8.4.mysql_aurora.8.4.7
 # (RDS API engine versions; 8.4 numbers its releases 8.4.<minor>, the part after "mysql_aurora.").

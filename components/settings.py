@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import importlib.util
 import ipaddress
 import json
 import re
@@ -25,6 +26,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
 from .app_fleet import AppFleetArgs, Placement, is_graviton
+from .cidrs import whole_internet
 from .database import AuroraClusterArgs
 from .dynamodb import Capacity, DynamoTablesArgs
 from .engines import BACKTRACK_UNAVAILABLE_REGIONS
@@ -215,6 +217,13 @@ def _certificate_in_region(r: _Resolved, region: str) -> Iterable[Line]:
                "certificates of its own region (request or import it there)")
 
 
+def _key_in_region(r: _Resolved, region: str) -> Iterable[Line]:
+    arn = r.database.kms_key_arn
+    if arn and arn.split(":")[3] != region:
+        yield ("dbKmsKeyArn", arn, f"must be a key in aws:region {region}: the cluster, its snapshots, log groups and "
+               "hosts' volumes use the key of their own region (for a multi-Region key, its replica there)")
+
+
 def _forum_keys_need_the_forum(r: _Resolved, region: str) -> Iterable[Line]:
     if not r.stack.forum:
         for key, setting in SETTINGS.items():
@@ -249,6 +258,7 @@ STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
     (("availabilityZones",), _azs_in_region),
     (("hostPlacement", "natMode", "interfaceEndpoints"), _private_host_needs_egress),
     (("albCertificateArn",), _certificate_in_region),
+    (("dbKmsKeyArn",), _key_in_region),
     (("dbBacktrackHours",), _backtrack_in_region),
     (("hostAmiId", "hostInstanceType"), _ami_matches_the_instance_type))
 
@@ -289,8 +299,7 @@ def _placeholder_ranges(r: _Resolved, region: str) -> Iterable[Line]:
 def _world_open_public_host(r: _Resolved, region: str) -> Iterable[Line]:
     if r.host.placement != Placement.PUBLIC:
         return
-    nets = list(ipaddress.collapse_addresses(ipaddress.IPv4Network(c) for c in r.host.ingress_cidrs))
-    if nets and nets[0].prefixlen == 0:
+    if whole_internet(r.host.ingress_cidrs):
         yield ("hostIngressCidrs", list(r.host.ingress_cidrs), "opens the public host's app port to the whole "
                "internet (plain HTTP, no load balancer in front); list the addresses that need it")
 
@@ -336,6 +345,51 @@ def _config() -> dict[str, Optional[str]]:
             for full in sorted(keys) if full.partition(":")[0] == NAMESPACE}
 
 
+def _region_problem(region: Optional[str]) -> Optional[str]:
+    """aws:region must be a region the AWS provider knows (it refuses others unless
+    aws:skipRegionValidation is true, the opt-in for a region newer than the provider)."""
+    import pulumi_aws as aws
+    known = sorted(r.value for r in aws.Region if r.value)
+    if not region:
+        return "must be set to an AWS region like eu-west-1"
+    if region in known:
+        return None
+    shape = bool(region) and re.fullmatch(r"[a-z]{2,4}(-[a-z]+)+-\d", region or "") is not None
+    if shape and pulumi.Config("aws").get_bool("skipRegionValidation"):
+        return None
+    close = difflib.get_close_matches(region or "", known, n=1, cutoff=0.8)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return (f"must be an AWS region: {hint}regions are " + ", ".join(known) +
+            " (a newer one with aws:skipRegionValidation true)")
+
+
+_ENGINE_NAMESPACES = ("pulumi", "config")
+
+
+def _misspelled_namespaces() -> list[tuple[str, Any, str]]:
+    """Keys whose namespace reads like aurorakit but is not (`AuroraKit:dbReaders`,
+    `aurorakti:tags`): Pulumi accepts any namespace, so the setting would be silently ignored."""
+    keys = set(CONFIG.get()) | set(get_config_env() or {})
+    lines = []
+    for full in sorted(keys):
+        namespace, _, name = full.partition(":")
+        if namespace == NAMESPACE or namespace in _ENGINE_NAMESPACES or not name or _provider(namespace):
+            continue
+        if namespace.lower().replace("-", "").replace("_", "") == NAMESPACE or difflib.get_close_matches(
+                namespace.lower(), [NAMESPACE], n=1, cutoff=0.75):
+            lines.append((full, "(set)", f"namespace {namespace!r} is not {NAMESPACE!r}, so nothing reads it; "
+                                         f"did you mean {NAMESPACE}:{name}?"))
+    return lines
+
+
+def _provider(namespace: str) -> bool:
+    """A provider package's config namespace (aws, random, ...): its SDK is importable."""
+    try:
+        return importlib.util.find_spec("pulumi_" + namespace.replace("-", "_")) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _unknown(key: str) -> tuple[str, Any, str]:
     close = difflib.get_close_matches(key, list(SETTINGS), n=1, cutoff=0.6) or \
         [k for k in SETTINGS if k.lower() == key.lower()]
@@ -347,10 +401,13 @@ def _unknown(key: str) -> tuple[str, Any, str]:
 def load_settings() -> Settings:
     """Read and validate the whole stack config; raise one SettingsError listing every problem."""
     region = pulumi.Config("aws").get("region")
-    if not region or not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d", region):
-        raise SettingsError([("aws:region", region, "must be set to an AWS region like eu-west-1")])
+    problem = _region_problem(region)
+    if problem:
+        raise SettingsError([("aws:region", region, problem)])
+    assert region is not None
     raw = _config()
     lines: list[tuple[str, Any, str]] = [_unknown(k) for k in raw if k not in SETTINGS]
+    lines += _misspelled_namespaces()
     given: dict[str, dict[str, Any]] = {spec: {} for spec, _ in SPECS}
     failed: dict[str, set[str]] = {spec: set() for spec, _ in SPECS}
     for key, setting in SETTINGS.items():
@@ -381,7 +438,8 @@ def load_settings() -> Settings:
     if lines:
         raise SettingsError(sorted(lines, key=_order))
     for key, value, text in sorted((w for rule in STACK_WARNINGS for w in rule(view, region)), key=_order):
-        pulumi.log.warn(f"stack config {NAMESPACE}:{key} = {_show(value)}: {text}")
+        shown = _SECRET if _is_secret(f"{NAMESPACE}:{key}") else value
+        pulumi.log.warn(f"stack config {NAMESPACE}:{key} = {_show(shown)}: {text}")
     base = {"Project": pulumi.get_project(), "Stack": pulumi.get_stack(), "ManagedBy": "pulumi"}
     return Settings(pulumi.get_project(), pulumi.get_stack(), region, given,
                     {spec: _Namespace(values) for spec, values in resolved.items()},

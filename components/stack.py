@@ -22,6 +22,7 @@ from .database import AuroraCluster, AuroraClusterArgs
 from .dynamodb import Capacity, DynamoTables, DynamoTablesArgs, app_access_statements, forum_table_specs
 from .knobs import args_class, knob, one_of
 from .network import Network, NetworkArgs
+from .tags import tags_problem
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -43,8 +44,10 @@ class StackArgs:
     az_count: int = knob(default=3, key="azCount", check=one_of(2, 3), only=(
         lambda a: a.availability_zones is None, "without {availability_zones} (which already lists the AZs)"))
     """Number of AZs when availability_zones is absent: 2 or 3. Default: 3."""
-    tags: Mapping[str, str] = knob(default_factory=dict, key="tags")
-    """Extra tags (string -> string) on every taggable resource. Default: {}."""
+    tags: Mapping[str, str] = knob(default_factory=dict, key="tags", check=tags_problem)
+    """Extra tags (string -> string) on every taggable resource: at most 40, keys 1-128 and
+    values ≤ 256 characters (letters, digits, spaces, _ . : / = + - @), no aws: or aurorakit:
+    prefix, not Name, Project, Stack or ManagedBy (the stack sets them). Default: {}."""
     forum: bool = knob(default=False, key="forum")
     """The forum on DynamoDB (components/dynamodb.py): its tables under the stack's CMK, the
     gateway endpoint's path for the hosts, the app's routes and exactly the IAM it needs.

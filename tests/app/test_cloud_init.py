@@ -85,7 +85,7 @@ def test_env_file_has_only_non_secret_settings_and_round_trips():
     assert (s.region, s.db_user, s.writer_host, s.reader_host, s.port, s.db_name, s.engine) == (
         LONG["region"], LONG["db_user"], LONG["writer_endpoint"], LONG["reader_endpoint"],
         LONG["port"], LONG["db_name"], LONG["engine"])
-    assert s.ca_bundle == "/opt/aurorakit/rds-global-bundle.pem"
+    assert s.ca_bundle == "/opt/aurorakit/db-ca.pem"
     assert "password" not in render_user_data(**LONG).lower()
     assert "secret" not in env_text.lower()  # the app reads no secret: it signs IAM tokens
 

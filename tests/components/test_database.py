@@ -304,3 +304,30 @@ def test_the_runbook_gives_byo_key_users_the_statements_the_stacks_key_has():
     section = text[text.index("## Bring your own key"):]
     block = section[section.index("```json\n") + 8:]
     assert json.loads(block[:block.index("```")]) == autoscaling_key_statements("111122223333", "aws")
+
+
+def test_backup_and_maintenance_windows_reach_the_cluster_and_every_instance(mocks):
+    """One maintenance window for the cluster and its instances (an instance left without one gets
+    a random window from RDS); windows that touch are accepted, as RDS accepts them."""
+    build(readers=2, backup_window="23:30-00:30", maintenance_window="mon:00:30-mon:01:00")
+    cluster = mocks.only(R + "cluster:Cluster").inputs
+    assert cluster["preferredBackupWindow"] == "23:30-00:30"
+    assert cluster["preferredMaintenanceWindow"] == "mon:00:30-mon:01:00"
+    instances = [r.inputs for r in mocks.resources if r.type == R + "clusterInstance:ClusterInstance"]
+    assert len(instances) == 3 and {i["preferredMaintenanceWindow"] for i in instances} == {"mon:00:30-mon:01:00"}
+
+
+@pytest.mark.parametrize("backup,maintenance,clash", [
+    ("02:00-03:00", "sun:04:00-sun:05:00", False), ("03:00-03:30", "tue:02:30-tue:03:00", False),
+    ("03:00-03:30", "tue:02:30-tue:03:01", True), ("03:00-03:30", "tue:03:29-tue:04:00", True),
+    ("22:00-02:00", "fri:01:00-fri:03:00", True), ("10:00-11:00", "mon:00:00-sun:23:59", True)])
+def test_windows_apart(backup, maintenance, clash):
+    from components.knobs import ArgsError
+
+    kw = dict(vpc_id="v", subnet_ids=["a", "b"], availability_zones=AZS, backup_window=backup,
+              maintenance_window=maintenance)
+    if clash:
+        with pytest.raises(ArgsError, match="backup_window .*overlaps AuroraClusterArgs.maintenance_window"):
+            AuroraClusterArgs(**kw)
+    else:
+        AuroraClusterArgs(**kw)

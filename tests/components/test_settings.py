@@ -58,7 +58,9 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"hostPlacement": "private", "hostIngressCidrs": None, "albAllowHttp": True}, "interfaceEndpoints",
      "a private host with natMode none needs true: Session Manager reaches it only through the ssm"),
     ("dev", {"hostKeyPairName": "ops"}, "hostAdminCidr", "required when hostKeyPairName is set"),
-    ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "0.0.0.0/0"}, "hostAdminCidr", "0.0.0.0/0 is not allowed"),
+    ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "0.0.0.0/0"}, "hostAdminCidr", "SSH is allowed from at most a /24"),
+    ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "128.0.0.0/1"}, "hostAdminCidr", "reaches 1,"),
+    ("dev", {"hostKeyPairName": "ops", "hostAdminCidr": "52.0.0.0/23"}, "hostAdminCidr", "at most a /24"),
     ("dev", {"appPort": 3306}, "appPort", "must not be an admin or database port"),
     ("prod", {"albAccessLogsBucket": "Logs_Bucket"}, "albAccessLogsBucket", "must be an S3 bucket name"),
     ("dev", {"albAccessLogsBucket": "my-alb-logs"}, "albAccessLogsBucket", "only with hostPlacement private"),
@@ -67,6 +69,25 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbAlarmEmails": ["ops"]}, "dbAlarmEmails", "list of e-mail addresses"),
     ("dev", {"tags": {"Team": 1}}, "tags", "string -> string"),
     ("dev", {"aws:region": None}, "aws:region", "must be set to an AWS region"),
+    ("dev", {"aws:region": "eu-wset-1"}, "aws:region", "did you mean eu-west-1?"),
+    ("dev", {"aws:region": "eu-west-9"}, "aws:region", "regions are af-south-1"),
+    ("dev", {"aws:region": "eu-west-9", "aws:skipRegionValidation": "true"}, "availabilityZones",
+     "every AZ must be in aws:region eu-west-9"),
+    ("dev", {"AuroraKit:dbReaders": "2"}, "AuroraKit:dbReaders", "did you mean aurorakit:dbReaders?"),
+    ("dev", {"aurorakti:dbReaders": "2"}, "aurorakti:dbReaders", "nothing reads it"),
+    ("dev", {"tags": {"aws:team": "x"}}, "tags", "the prefixes aws:, aurorakit: are reserved"),
+    ("dev", {"tags": {"AURORAKIT:allow-plain-http": "true"}}, "tags", "are reserved"),
+    ("dev", {"tags": {"Name": "x"}}, "tags", "is set by the stack itself"),
+    ("dev", {"tags": {"k" * 129: "x"}}, "tags", "keys are 1-128 characters"),
+    ("dev", {"tags": {"team": "v" * 257}}, "tags", "values at most 256"),
+    ("dev", {"tags": {"team": "a;b"}}, "tags", "only letters, digits, spaces"),
+    ("dev", {"tags": {f"t{i}": "x" for i in range(41)}}, "tags", "at most 40 tags"),
+    ("dev", {"dbName": "mysql"}, "dbName", "is a system database of aurora-mysql"),
+    ("dev", {"dbName": "Information_Schema"}, "dbName", "is a system database"),
+    ("dev", {"dbEngine": "aurora-postgresql", "dbEngineVersion": "16.6", "dbName": "template1"}, "dbName",
+     "is a system database of aurora-postgresql"),
+    ("dev", {"dbKmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/0f5e2c1a-8f4e-4a6f-9d55-2b1c3d4e5f60"},
+     "dbKmsKeyArn", "must be a key in aws:region eu-west-1"),
     # Secure by default: a private host needs a domain, a certificate or the explicit HTTP opt-in.
     ("prod", {"appDomainName": None, "appHostedZoneId": None}, "appDomainName",
      "HTTPS needs a certificate: set appDomainName with appHostedZoneId (the stack creates and validates one), "
@@ -95,6 +116,19 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("prod", {"dbServerlessMaxAcu": 4}, "dbServerlessMaxAcu", "only with dbMode serverless"),
     ("dev", {"dbReaderAutoscalingCpuTarget": 50}, "dbReaderAutoscalingCpuTarget", "only with dbReaderAutoscalingMax"),
     ("dev", {"azCount": 2}, "azCount", "only without availabilityZones"),
+    ("dev", {"dbBackupWindow": "2:00-03:00"}, "dbBackupWindow", "must be hh24:mi-hh24:mi in UTC"),
+    ("dev", {"dbBackupWindow": "02:00-24:00"}, "dbBackupWindow", "must be hh24:mi-hh24:mi in UTC"),
+    ("dev", {"dbBackupWindow": "23:50-00:10"}, "dbBackupWindow", "at least 30 minutes"),
+    ("dev", {"dbMaintenanceWindow": "Sun:04:00-Sun:05:00"}, "dbMaintenanceWindow", "mon/tue/wed/thu/fri/sat/sun"),
+    ("dev", {"dbMaintenanceWindow": "sun:04:00"}, "dbMaintenanceWindow", "ddd:hh24:mi-ddd:hh24:mi in UTC"),
+    ("dev", {"dbMaintenanceWindow": "sun:23:50-mon:00:10"}, "dbMaintenanceWindow", "at least 30 minutes"),
+    ("prod", {"dbBackupWindow": "04:30-05:30"}, "dbBackupWindow", "overlaps dbMaintenanceWindow"),
+    # a daily window that wraps midnight meets a weekly one on the next day
+    ("dev", {"dbBackupWindow": "23:45-00:30", "dbMaintenanceWindow": "wed:00:15-wed:01:00"}, "dbBackupWindow",
+     "overlaps dbMaintenanceWindow (wed:00:15-wed:01:00)"),
+    # a weekly window that wraps Sunday night
+    ("dev", {"dbBackupWindow": "00:30-01:00", "dbMaintenanceWindow": "sun:23:00-mon:01:00"}, "dbBackupWindow",
+     "overlaps dbMaintenanceWindow"),
 ]
 
 
@@ -312,3 +346,20 @@ def test_valid_but_suspicious_settings_are_warnings_naming_the_key():
         "stack config aurorakit:hostIngressCidrs = '192.0.2.0/28': is in the documentation range 192.0.2.0/24")
     assert _warnings("dev", {"hostIngressCidrs": ["198.18.0.0/32"]}) == []  # benchmarking range: not a placeholder
     assert _warnings("prod", {}) == []
+
+
+def test_the_whole_internet_spelled_as_many_blocks_is_still_a_warning():
+    import ipaddress
+    everything_but_10 = [str(n) for n in ipaddress.ip_network("0.0.0.0/0").address_exclude(
+        ipaddress.ip_network("10.0.0.0/8"))]
+    found = _warnings("dev", {"hostIngressCidrs": everything_but_10})
+    assert len(found) == 1 and "to the whole internet" in found[0], found
+    assert _warnings("dev", {"hostIngressCidrs": everything_but_10[1:]}) == []  # half the internet left out
+
+
+def test_a_secret_settings_value_is_never_shown_in_a_warning(monkeypatch):
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", '["aurorakit:hostIngressCidrs"]')
+    found = _warnings("dev", {"hostIngressCidrs": ["192.0.2.77/32"]})
+    assert found == ["stack config aurorakit:hostIngressCidrs = [secret]: is in the documentation range "
+                     "192.0.2.0/24 (RFC 5737/3849): no client has that address, so nobody can connect; replace "
+                     "it with your own address"], found
