@@ -189,6 +189,16 @@ def _app_user(a) -> Optional[str]:
     return None
 
 
+def _data_api_class(a) -> Optional[str]:
+    """AWS's RDS Data API limitations: "Data API isn't supported on T DB instance classes"; the
+    bootstrap runs on the writer through it, and every instance has `instance_class`."""
+    if a.mode == DbMode.PROVISIONED and a.app_db_user is not None and re.match(r"db\.t\d", a.instance_class):
+        return ("is a burstable T class, and AWS offers no RDS Data API (which creates {app_db_user}) on T DB "
+                "instance classes: with {mode} provisioned choose a class outside db.t* (e.g. db.r7g.large, "
+                "db.r6g.large), or set {mode} serverless")
+    return None
+
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEK = 7 * 1440
 
@@ -261,10 +271,11 @@ class AuroraClusterArgs:
     mode: DbMode = knob(default=DbMode.PROVISIONED, key="dbMode")
     """provisioned, or serverless (Aurora Serverless v2, instance class db.serverless).
     Default: "provisioned"."""
-    instance_class: str = knob(default="db.t4g.medium", key="dbInstanceClass", only=_PROVISIONED, check=matches(
+    instance_class: str = knob(default="db.r7g.large", key="dbInstanceClass", only=_PROVISIONED, check=matches(
         r"db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(medium|large|\d*xlarge)",
         "must be an Aurora instance class like db.r7g.large or db.t4g.medium (no micro/small)"))
-    """Instance class of every instance, e.g. db.r7g.large (provisioned only). Default: "db.t4g.medium"."""
+    """Instance class of every instance, e.g. db.r7g.large (provisioned only); not a burstable
+    db.t* class while app_db_user is set (no RDS Data API there). Default: "db.r7g.large"."""
     serverless_min_acu: float = knob(default=0.5, key="dbServerlessMinAcu", only=_SERVERLESS, check=_acu(0))
     """Serverless v2 minimum capacity, 0..256 in steps of 0.5. Default: 0.5."""
     serverless_max_acu: float = knob(default=4, key="dbServerlessMaxAcu", only=_SERVERLESS, check=_acu(1))
@@ -383,6 +394,7 @@ class AuroraClusterArgs:
               Rule("backup_vault_lock", _vault_lock, requires=("keep_on_destroy",)),
               Rule("db_name", _system_database, requires=("engine",)),
               Rule("app_db_user", _app_user, requires=("master_username", "db_name", "engine", "engine_version")),
+              Rule("instance_class", _data_api_class, requires=("mode", "app_db_user")),
               Rule("proxy", _proxy, requires=("app_db_user",)),
               Rule("backup_window", _windows_apart, requires=("maintenance_window",)))
 
