@@ -444,11 +444,12 @@ class AppFleet(pulumi.ComponentResource):
         ssm_core = aws.iam.RolePolicyAttachment(f"{name}-ssm-core", role=role.name, policy_arn=ctx.partition.apply(
             lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"), opts=child)
         # No secret: the app signs IAM tokens; only RDS and the bootstrap read the master secret.
+        # The cluster and the proxy are granted in separate policies, each naming its one resource.
         db_access = aws.iam.RolePolicy(f"{name}-db-access", role=role.id, policy=pulumi.Output.all(
-            ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id, db.proxy_resource_id
+            ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id
         ).apply(lambda a: document([
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                 "Resource": [db_user_arn(a[0], a[1], a[2], rid, args.app_db_user) for rid in a[3:] if rid]},
+                 "Resource": [db_user_arn(*a, args.app_db_user)]},
                 # PutMetricData has no resource-level permissions (AWS: Resource "*"); the
                 # condition keeps it to the app's own namespace (app/metric_names.py).
                 {"Sid": "PublishTheAppsDbHealthMetrics", "Effect": "Allow",
@@ -456,6 +457,11 @@ class AppFleet(pulumi.ComponentResource):
                  "Condition": {"StringEquals": {"cloudwatch:namespace": metric_names.NAMESPACE}}}])),
             opts=child)
         permissions = [ssm_core, db_access]
+        if db.proxy_resource_id is not None:
+            permissions.append(aws.iam.RolePolicy(f"{name}-proxy-access", role=role.id, policy=pulumi.Output.all(
+                ctx.partition, ctx.region, ctx.account_id, db.proxy_resource_id).apply(lambda a: document([
+                    {"Sid": "IamDbAuthToTheProxyAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+                     "Resource": [db_user_arn(*a, args.app_db_user)]}])), opts=child))
         if args.extra_statements is not None:
             permissions.append(aws.iam.RolePolicy(
                 f"{name}-extra-access", role=role.id,

@@ -239,7 +239,8 @@ def test_service_names_follow_the_partition():
     via = [s["Condition"]["StringEquals"]["kms:ViaService"] for s in doc if "Condition" in s]
     assert via == ["secretsmanager.cn-north-1.amazonaws.com.cn"]
     # the hosts connect to the cluster and the proxy; the proxy to the cluster
-    assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 2
+    assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
+    assert m.by_name("app-proxy-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
     assert m.by_name("db-proxy-connect").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
 
 
