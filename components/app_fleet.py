@@ -449,7 +449,7 @@ class AppFleet(pulumi.ComponentResource):
             ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id
         ).apply(lambda a: document([
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                 "Resource": [db_user_arn(*a, args.app_db_user)]},
+                 "Resource": [db_user_arn(a[0], a[1], a[2], a[3], args.app_db_user)]},
                 # PutMetricData has no resource-level permissions (AWS: Resource "*"); the
                 # condition keeps it to the app's own namespace (app/metric_names.py).
                 {"Sid": "PublishTheAppsDbHealthMetrics", "Effect": "Allow",
@@ -461,7 +461,7 @@ class AppFleet(pulumi.ComponentResource):
             permissions.append(aws.iam.RolePolicy(f"{name}-proxy-access", role=role.id, policy=pulumi.Output.all(
                 ctx.partition, ctx.region, ctx.account_id, db.proxy_resource_id).apply(lambda a: document([
                     {"Sid": "IamDbAuthToTheProxyAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                     "Resource": [db_user_arn(*a, args.app_db_user)]}])), opts=child))
+                     "Resource": [db_user_arn(a[0], a[1], a[2], a[3], args.app_db_user)]}])), opts=child))
         if args.extra_statements is not None:
             permissions.append(aws.iam.RolePolicy(
                 f"{name}-extra-access", role=role.id,
