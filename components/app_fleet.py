@@ -43,6 +43,7 @@ from .instance_types import instance_type_problem
 from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches, published
 from .load_balancer import fleet_alarms, internet_facing_alb
 from .policies import AccountContext, assume_role_policy, document
+from .rule_names import cidr_rules
 from .webapp import cloud_init, metric_names, settings
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
@@ -478,11 +479,13 @@ class AppFleet(pulumi.ComponentResource):
             f"{name}-egress-https", security_group_id=sg.id, cidr_ipv4="0.0.0.0/0", ip_protocol="tcp",
             from_port=443, to_port=443, description="HTTPS: S3 (boot artifacts, dnf), SSM, DynamoDB",
             opts=child)
-        for i, cidr in enumerate(args.ingress_cidrs if args.placement == Placement.PUBLIC else ()):
+        public = args.placement == Placement.PUBLIC
+        for rule, cidr, alias in cidr_rules(f"{name}-app-ingress", args.ingress_cidrs if public else ()):
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-app-ingress-{i}", security_group_id=sg.id, cidr_ipv4=cidr, ip_protocol="tcp",
+                rule, security_group_id=sg.id, cidr_ipv4=cidr, ip_protocol="tcp",
                 from_port=args.app_port, to_port=args.app_port,
-                description=f"app tcp/{args.app_port} from {cidr} (public host opt-in)", opts=child)
+                description=f"app tcp/{args.app_port} from {cidr} (public host opt-in)",
+                opts=pulumi.ResourceOptions.merge(child, alias))
         if args.key_pair_name:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-ssh-admin", security_group_id=sg.id, cidr_ipv4=args.admin_cidr, ip_protocol="tcp",

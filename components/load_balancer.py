@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from .connections import Connections, SecurityGroupLink
 from .domain import alias_record, validated_certificate
+from .rule_names import cidr_rules
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LIVENESS_PATH = "/livez"   # the app answers it without touching the database (app/web.py)
@@ -49,11 +50,11 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
                                description=f"{name}: internet-facing ALB (rules are standalone resources)",
                                tags={**tags, "Name": f"{name}-alb-sg"}, opts=child)
     for port in ([80, 443] if https else [80]):
-        for i, cidr in enumerate(args.load_balancer_ingress_cidrs):
+        for rule, cidr, alias in cidr_rules(f"{name}-alb-ingress-{port}", args.load_balancer_ingress_cidrs):
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-alb-ingress-{port}-{i}", security_group_id=sg.id, cidr_ipv4=cidr,
+                rule, security_group_id=sg.id, cidr_ipv4=cidr,
                 ip_protocol="tcp", from_port=port, to_port=port,
-                description=f"ALB listener tcp/{port} from {cidr}", opts=child)
+                description=f"ALB listener tcp/{port} from {cidr}", opts=pulumi.ResourceOptions.merge(child, alias))
     connections = Connections([sg.id], 443 if https else 80, label=f"{name} ALB")
     SecurityGroupLink(f"{name}-alb-to-host", source=connections, target=fleet, opts=child)
     # The subnets ride with `internet_ready`: the ALB is created after the internet route.
