@@ -86,11 +86,6 @@ def validated_certificate(name: str, domain: str, zone_id: str, tags: dict,
     """An ACM certificate for `domain`, validated through a record in `zone_id`; the ARN resolves
     once ACM has issued it."""
     child = pulumi.ResourceOptions(parent=parent)
-    if is_placeholder(domain, zone_id):
-        pulumi.log.warn(f"{name}: appDomainName {PLACEHOLDER_DOMAIN} and appHostedZoneId {PLACEHOLDER_ZONE_ID} "
-                        "are the shipped placeholders: replace app.example.com and the zone id with your domain "
-                        "and its Route 53 hosted zone before `pulumi up` (Route 53 rejects this zone id).",
-                        resource=parent)
     # Replacing a certificate (a new domain) creates the new one first; the listener moves to
     # it, then the old one is deleted (ACM refuses to delete a certificate in use).
     certificate = aws.acm.Certificate(f"{name}-certificate", domain_name=domain, validation_method="DNS",

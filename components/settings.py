@@ -28,6 +28,7 @@ from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys
 from .app_fleet import AppFleetArgs, Placement, is_graviton
 from .cidrs import whole_internet
 from .database import AuroraClusterArgs
+from .domain import PLACEHOLDER_ZONE_ID, is_placeholder
 from .dynamodb import Capacity, DynamoTablesArgs
 from .engines import BACKTRACK_UNAVAILABLE_REGIONS
 from .knobs import Problem, base_type, default_of, field_docs, hint_of, knob_fields, validate
@@ -247,6 +248,10 @@ def _ami_matches_the_instance_type(r: _Resolved, region: str) -> Iterable[Line]:
     found = aws.ec2.get_ami(filters=[aws.ec2.GetAmiFilterArgs(name="image-id", values=[ami])],
                             include_deprecated=True)
     wanted = "arm64" if is_graviton(r.host.instance_type) else "x86_64"
+    if not found.architecture:  # AWS always says; preflight's mocks cannot know a pinned image
+        pulumi.log.warn(f"hostAmiId {ami}: its architecture could not be looked up here, so whether it "
+                        f"runs on {r.host.instance_type} ({wanted}) is not checked")
+        return
     if found.architecture != wanted:
         yield ("hostAmiId", ami, f"is a {found.architecture} image; hostInstanceType {r.host.instance_type} "
                f"runs {wanted}: choose a {wanted} AMI or another instance type")
@@ -304,7 +309,22 @@ def _world_open_public_host(r: _Resolved, region: str) -> Iterable[Line]:
                "internet (plain HTTP, no load balancer in front); list the addresses that need it")
 
 
-STACK_WARNINGS: tuple[StackRule, ...] = (_placeholder_ranges, _world_open_public_host)
+def _plain_http_opt_in(r: _Resolved, region: str) -> Iterable[Line]:
+    if r.host.placement == Placement.PRIVATE and r.host.load_balancer_allow_http:
+        yield ("albAllowHttp", True, "the internet-facing load balancer serves plain HTTP (the explicit opt-in): "
+               "form data crosses the internet in clear text and browsers get no HSTS; set appDomainName with "
+               "appHostedZoneId, or albCertificateArn, and remove albAllowHttp")
+
+
+def _placeholder_domain(r: _Resolved, region: str) -> Iterable[Line]:
+    if is_placeholder(r.host.domain_name, r.host.hosted_zone_id):
+        yield ("appDomainName", r.host.domain_name, f"with appHostedZoneId {PLACEHOLDER_ZONE_ID} is the shipped "
+               "placeholder: set your domain and the id of its Route 53 hosted zone before `pulumi up` (Route 53 "
+               "rejects this zone id)")
+
+
+STACK_WARNINGS: tuple[StackRule, ...] = (_placeholder_ranges, _world_open_public_host, _plain_http_opt_in,
+                                         _placeholder_domain)
 
 
 class _Resolved:

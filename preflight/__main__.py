@@ -13,15 +13,35 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Optional
 
 
 class _Parser(argparse.ArgumentParser):
+    argv: Optional[list[str]] = None
+
     def error(self, message):  # one line, exit 2 (argparse prints usage + line by default)
         sys.stderr.write(f"preflight: error: {message} (see --help)\n")
+        _usage_error_reports(sys.argv[1:] if self.argv is None else self.argv, f"{message} (see --help)")
         sys.exit(2)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _usage_error_reports(argv: list[str], message: str) -> None:
+    """A usage error still writes the reports it can name (--json/--sarif/--junit): CI keeps an
+    artifact on every exit."""
+    lenient = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    for flag in ("--stack", "--json", "--sarif", "--junit"):
+        lenient.add_argument(flag)
+    try:
+        known, _ = lenient.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return
+    if known.json or known.sarif or known.junit:
+        args = argparse.Namespace(stack=known.stack or "(none)", fail_on="mandatory", json=known.json,
+                                  sarif=known.sarif, junit=known.junit)
+        _write_error_reports(args, "full", message)
+
+
+def _parser() -> _Parser:
     p = _Parser(prog="python -m preflight",
                 description="Run a Pulumi stack under recording mocks and check it with the policy pack "
                             "over the real analyzer protocol, without the Pulumi CLI or cloud credentials.",
@@ -96,12 +116,16 @@ def _write_error_reports(args, mode: str, message: str) -> None:
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    parser.argv = argv
+    args = parser.parse_args(argv)
     mode = "update" if args.no_preview else (args.mode or "full")
     try:
         from .check import check, env_today
         from .run import REPO, PreflightError
+        from .stackconfig import plain_stack_name
 
+        args.stack = plain_stack_name(args.stack, args.program or REPO)
         if args.no_preview and args.mode not in (None, "update"):
             raise PreflightError(f"--no-preview contradicts --mode {args.mode}")
         if args.diagram and Path(args.diagram).suffix.lower() not in (".svg", ".png", ".dot"):

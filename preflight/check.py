@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,20 @@ PHASES = ("preview", "update")
 FAIL_ON = ("mandatory", "advisory")
 MODE_LABEL = {"full": "preview + update (mocked outputs)", "preview": "preview",
               "update": "update (mocked outputs)"}
+
+
+SETTING_WARNING_RULE = "stack-setting-warning"
+_SETTING_WARNING = re.compile(r"stack config (?P<key>[A-Za-z][\w-]*:[A-Za-z]\w*) = ")
+
+
+@dataclass(frozen=True)
+class SettingWarning:
+    """A program warning about one stack setting, with where the setting is."""
+
+    key: str                       # aurorakit:hostIngressCidrs
+    text: str
+    file: str
+    line: Optional[int]
 
 
 @dataclass
@@ -103,6 +118,20 @@ class Check:
         return seen
 
     @property
+    def setting_warnings(self) -> list[SettingWarning]:
+        """The warnings about a stack setting (valid but most likely a mistake): advisory findings
+        of the stack file, blocking with --fail-on advisory. Other program warnings (e.g. boot
+        artifacts not built here) describe this machine, not the stack, and stay warnings."""
+        out = []
+        for text in self.warnings:
+            m = _SETTING_WARNING.match(text)
+            if m:
+                line = self.config.lines.get(m["key"]) if self.stack_file else None
+                where = self.stack_file if line and self.stack_file else self.program_file
+                out.append(SettingWarning(m["key"], text, where, line))
+        return out
+
+    @property
     def primary(self) -> Result:
         return self.runs.get("preview") or self.runs["update"]
 
@@ -136,7 +165,8 @@ class Check:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failing or self.expired else 0
+        blocking_warnings = self.fail_on == "advisory" and self.setting_warnings
+        return 1 if self.failing or self.expired or blocking_warnings else 0
 
     def setting_location(self, finding: Finding) -> tuple[str, Optional[int]]:
         """(file, line): the stack file line of the setting the advice names, else the program."""
@@ -254,12 +284,26 @@ def check(stack: str, *, mode: str = "full", program_dir: Union[str, Path] = REP
                  total=time.perf_counter() - t0)
 
 
+def _own_program(program_dir: Path, project: str) -> bool:
+    """This project's program (its stack settings are what advice names): this checkout, or any
+    copy of it (same project name in Pulumi.yaml); a program of one's own gets argument names."""
+    if program_dir.resolve() == REPO:
+        return True
+    import yaml
+
+    try:
+        ours = yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8")).get("name")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return False
+    return bool(ours) and project == ours
+
+
 def build(runs: dict, setup, *, mode: str, fail_on: str = "mandatory", waivers: Optional[list] = None,
           waiver_file: Optional[str] = None, today: Optional[datetime.date] = None,
           with_cost: bool = True, total: Optional[float] = None) -> Check:
     """Findings, waivers and cost from already finished runs (phase -> Result)."""
     cfg = setup.config
-    own = Path(setup.program_dir).resolve() == REPO
+    own = _own_program(Path(setup.program_dir), cfg.project)
     stack_file = _display(cfg.path)
     label = stack_file or f"Pulumi.{cfg.stack}.yaml"
     per_phase = {p: _findings(r, p, own, label, cfg) for p, r in runs.items()}

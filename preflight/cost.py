@@ -43,9 +43,12 @@ class Estimate:
     excluded: list = field(default_factory=list)
     sources: dict = field(default_factory=dict)
 
+    priced: bool = True                             # False: no prices for the region at all
+
     @property
-    def total(self) -> float:
-        return round(sum(line.monthly for line in self.lines), 2)
+    def total(self) -> Optional[float]:
+        """The baseline in the currency; None when the region has no prices (not $0)."""
+        return round(sum(line.monthly for line in self.lines), 2) if self.priced else None
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -86,8 +89,10 @@ class _Prices:
         return entry if isinstance(entry, dict) and "price" in entry else None
 
 
-def _money(value: float) -> str:
+def _money(value: Optional[float]) -> str:
     """Totals in cents; a unit price below 10 cents with every digit it has (up to 6 decimals)."""
+    if value is None:
+        return "n/a (no prices for this region)"
     return f"${value:,.6f}".rstrip("0").rstrip(".") if value < 0.1 else f"${value:,.2f}"
 
 
@@ -125,6 +130,7 @@ def estimate(registrations: list, region: str, table: Optional[dict] = None) -> 
                    sources=dict(table.get("sources", {})))
     prices = _Prices(table, region)
     if prices.table is None:
+        est.priced = False
         est.missing.append(("everything", f"prices.yaml has no prices for region {region} "
                                           f"(it has {', '.join(sorted(table.get('regions', {})))})"))
         return est

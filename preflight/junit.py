@@ -8,6 +8,9 @@ about), plus every resource the rule reported a finding on. Outcome of a test ca
 * skipped  - acknowledged by a waiver, or not checked while unknown (and not judged at update);
 * passed   - no finding, or a non-blocking advisory (written to system-out, with its advice).
 
+A suite `stack-setting-warning` has a case per warning about a stack setting (failure with
+--fail-on advisory, else passed with the warning as output).
+
 No timings: two runs give the same file.
 """
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from .analyzer_messages import NOT_CHECKED
+from .check import SETTING_WARNING_RULE
 from .report import short_urn
 from .rulemeta import rule_meta
 
@@ -83,11 +87,35 @@ def to_junit(check) -> ET.ElementTree:
             suite.set(key, str(value))
             totals[key] += value
         suite.set("errors", "0")
+    _setting_warnings(check, root, totals)
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("errors", "0")
     ET.indent(root)
     return ET.ElementTree(root)
+
+
+def _setting_warnings(check, root: ET.Element, totals: dict) -> None:
+    """One test case per warning about a stack setting: a failure with --fail-on advisory, else
+    passed with the warning as its output."""
+    warnings = check.setting_warnings
+    if not warnings:
+        return
+    name = f"preflight.{check.stack}.{SETTING_WARNING_RULE}"
+    suite = ET.SubElement(root, "testsuite", name=name)
+    blocking = check.fail_on == "advisory"
+    for w in warnings:
+        case = ET.SubElement(suite, "testcase", classname=name,
+                             name=f"{w.key} ({w.file}:{w.line})" if w.line else w.key)
+        if blocking:
+            ET.SubElement(case, "failure", message=w.text, type="advisory").text = w.text
+        else:
+            ET.SubElement(case, "system-out").text = w.text
+    counts = {"tests": len(warnings), "failures": len(warnings) if blocking else 0, "skipped": 0}
+    for key, value in counts.items():
+        suite.set(key, str(value))
+        totals[key] += value
+    suite.set("errors", "0")
 
 
 def error_junit(stack: str, message: str) -> ET.ElementTree:

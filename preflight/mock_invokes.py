@@ -39,8 +39,8 @@ def _ssm_parameter(m, args):
 
 def _get_ami(m, args):
     by_id = [v for f in args.get("filters", []) if f.get("name") == "image-id" for v in f.get("values", [])]
-    if by_id:  # a pinned AMI: its architecture as registered on the mocks (preflight cannot know it)
-        ami, arch = by_id[0], m.ami_architectures.get(by_id[0], "x86_64")
+    if by_id:  # a pinned AMI: its architecture as registered on the mocks, else "" (preflight cannot know it)
+        ami, arch = by_id[0], m.ami_architectures.get(by_id[0], "")
     else:
         arch = "arm64" if any("arm64" in str(f) for f in args.get("filters", [])) else "x86_64"
         ami = _ami_id(m, f"getAmi|{arch}")

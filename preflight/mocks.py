@@ -64,7 +64,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     _clusters_with_writer: set = field(default_factory=set, repr=False)
     _public_templates: set = field(default_factory=set, repr=False)  # launch template ids giving a public IP
     _public_subnets: set = field(default_factory=set, repr=False)  # subnet ids that auto-assign public IPs
-    ami_architectures: dict = field(default_factory=dict)  # AMI id -> architecture getAmi answers (else x86_64)
+    ami_architectures: dict = field(default_factory=dict)  # AMI id -> architecture getAmi answers (else "")
 
     # ----- query helpers -------------------------------------------------------------------
     def resources_of(self, type_token: str) -> list[RecordedResource]:

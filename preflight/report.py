@@ -53,7 +53,8 @@ def _as_check(obj):
 def counts(check) -> dict[str, int]:
     return {"mandatory": len(check.violations("mandatory")), "advisory": len(check.violations("advisory")),
             "acknowledged": len(check.acknowledged), "notChecked": len(check.not_checked),
-            "expiredWaivers": len(check.expired), "unmatchedWaivers": len(check.unmatched)}
+            "expiredWaivers": len(check.expired), "unmatchedWaivers": len(check.unmatched),
+            "settingWarnings": len(check.setting_warnings)}
 
 
 def verdict(check) -> str:
@@ -74,6 +75,8 @@ def verdict(check) -> str:
         why.append(f"{c['mandatory']} mandatory policy violation(s)")
     if check.fail_on == "advisory" and c["advisory"]:
         why.append(f"{c['advisory']} advisory violation(s) with --fail-on advisory")
+    if check.fail_on == "advisory" and c["settingWarnings"]:
+        why.append(f"{c['settingWarnings']} stack setting warning(s) with --fail-on advisory")
     if c["expiredWaivers"]:
         why.append(f"{c['expiredWaivers']} expired waiver(s)")
     return f"{mode} failed: {', '.join(why)}; {tail}"

@@ -9,7 +9,10 @@ One result per finding:
   file; the resource's URN as the logical location; an acknowledged one carries a SARIF
   suppression (kind "external", status "accepted", the waiver's reason);
 * a "not checked while unknown" finding: kind "open" with level "none" (SARIF 2.1.0 §3.27.10:
-  a result that is not a failure has level "none"), with how the update judged it.
+  a result that is not a failure has level "none"), with how the update judged it;
+* a warning about a stack setting (valid but most likely a mistake): rule
+  `stack-setting-warning`, level warning, at the setting's line. The program's other warnings
+  (about this machine, e.g. boot artifacts not built) are execution notifications.
 
 No timings or absolute paths: two runs give the same file.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hashlib
 
 from .analyzer_messages import NOT_CHECKED
+from .check import SETTING_WARNING_RULE
 from .rulemeta import rule_meta
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -84,8 +88,33 @@ def _result(check, f, index: dict) -> dict:
     return out
 
 
+def _setting_warning_rule() -> dict:
+    text = ("A stack setting that is valid but most likely a mistake (a documentation address range, the whole "
+            "internet on a public host, the plain-HTTP opt-in, a placeholder domain ...). Advisory; it fails the "
+            "run with --fail-on advisory.")
+    return {"id": SETTING_WARNING_RULE, "name": SETTING_WARNING_RULE,
+            "shortDescription": {"text": "stack setting that is most likely a mistake"},
+            "fullDescription": {"text": text}, "help": {"text": text},
+            "defaultConfiguration": {"level": "warning"}, "properties": {"tags": ["settings"]}}
+
+
+def _setting_warning_result(check, w, rule_index: int) -> dict:
+    physical: dict = {"artifactLocation": {"uri": w.file}}
+    if w.line:
+        physical["region"] = {"startLine": w.line}
+    fingerprint = hashlib.sha256(f"{SETTING_WARNING_RULE}|{w.key}|{w.text}".encode()).hexdigest()[:32]
+    return {"ruleId": SETTING_WARNING_RULE, "ruleIndex": rule_index, "kind": "fail", "level": "warning",
+            "message": {"text": w.text}, "locations": [{"physicalLocation": physical}],
+            "partialFingerprints": {"preflightFinding/v1": fingerprint},
+            "properties": {"setting": w.key, "findingKind": "setting-warning"}}
+
+
 def to_sarif(check) -> dict:
     rules, index = _rules(check)
+    settings = check.setting_warnings
+    if settings:
+        index[SETTING_WARNING_RULE] = len(rules)
+        rules.append(_setting_warning_rule())
     for f in check.findings:   # a diagnostic from a policy GetAnalyzerInfo did not list
         if f.policy not in index:
             index[f.policy] = len(rules)
@@ -96,14 +125,19 @@ def to_sarif(check) -> dict:
     notes += [{"level": "warning", "message": {"text": f"waiver matches nothing: {s.waiver.rule} on "
                                                        f"{s.waiver.resource} ({s.waiver.where})"}}
               for s in check.unmatched]
+    shown = {w.text for w in settings}
+    program = [{"level": "warning", "message": {"text": w}} for w in check.warnings if w not in shown]
     invocation = {"executionSuccessful": True, "exitCode": check.exit_code}
     if notes:
         invocation["toolConfigurationNotifications"] = notes
+    if program:
+        invocation["toolExecutionNotifications"] = program
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [{
         "tool": {"driver": _driver(rules)},
         "automationDetails": {"id": f"preflight/{check.stack}/"},
         "invocations": [invocation],
-        "results": [_result(check, f, index) for f in check.findings],
+        "results": [_result(check, f, index) for f in check.findings]
+        + [_setting_warning_result(check, w, index[SETTING_WARNING_RULE]) for w in settings],
         "properties": {"stack": check.stack, "mode": check.mode,
                        "policyPack": f"{check.primary.pack_name}@v{check.primary.pack_version}"},
     }]}

@@ -311,6 +311,25 @@ def _put(values: dict, secrets: set, key: str, value: Any, source: str) -> None:
     secrets.discard(key)
 
 
+_STACK_NAME = re.compile(r"(?!\.+$)[A-Za-z0-9_.-]+")  # not "." or ".." (a path, not a name)
+
+
+def plain_stack_name(stack: str, program_dir: str | Path = ".") -> str:
+    """The stack name of `stack` as the CLI accepts it (`dev`, `org/dev`, `org/project/dev`):
+    the last part, whose `Pulumi.<stack>.yaml` holds the config; a project part must be this
+    program's."""
+    parts = stack.split("/")
+    if len(parts) > 3 or not all(_STACK_NAME.fullmatch(p) for p in parts):
+        raise StackConfigError(f"--stack {stack!r}: a stack name is letters, digits, '-', '_' and '.', "
+                               "optionally qualified as org/stack or org/project/stack")
+    if len(parts) == 3:
+        project = _read_yaml(Path(program_dir) / "Pulumi.yaml").get("name")
+        project = getattr(project, "value", project)
+        if project != parts[1]:
+            raise StackConfigError(f"--stack {stack!r}: project {parts[1]!r} is not this program's ({project!r})")
+    return parts[-1]
+
+
 def load_stack_config(stack: str, program_dir: str | Path = ".") -> StackConfig:
     """The engine's config map for `stack` of the program in `program_dir`."""
     root = Path(program_dir)

@@ -319,6 +319,15 @@ def test_a_pinned_ami_must_match_the_instance_types_architecture(itype, arch, ok
     assert call.args["filters"] == [{"name": "image-id", "values": [ami]}]
 
 
+@pytest.mark.parametrize("itype", ["t4g.small", "t3.small"])
+def test_a_pinned_ami_the_mocks_cannot_look_up_is_not_refused_but_said_unchecked(itype):
+    """preflight cannot know a pinned image's architecture: neither architecture is refused."""
+    ami = "ami-0fedcba9876543210"
+    found = _warnings("dev", {"hostInstanceType": itype, "hostAmiId": ami})
+    assert f"hostAmiId {ami}: its architecture could not be looked up here, so whether it runs on {itype}" in \
+        " ".join(found), found
+
+
 def _warnings(stack, overrides):
     import logging
 
@@ -351,7 +360,11 @@ def test_valid_but_suspicious_settings_are_warnings_naming_the_key():
     assert _warnings("dev", {"hostIngressCidrs": ["192.0.2.0/28"]})[0].startswith(
         "stack config aurorakit:hostIngressCidrs = '192.0.2.0/28': is in the documentation range 192.0.2.0/24")
     assert _warnings("dev", {"hostIngressCidrs": ["198.18.0.0/32"]}) == []  # benchmarking range: not a placeholder
-    assert _warnings("prod", {}) == []
+    assert _warnings("prod", {"appDomainName": "shop.aurorakit.dev", "appHostedZoneId": "Z0123456789ABCDEFGHIJ"}) == []
+    assert _warnings("prod", {}) == [  # the shipped placeholders, until the user sets a real domain
+        "stack config aurorakit:appDomainName = 'app.example.com': with appHostedZoneId ZREPLACEWITHYOURZONEID is "
+        "the shipped placeholder: set your domain and the id of its Route 53 hosted zone before `pulumi up` "
+        "(Route 53 rejects this zone id)"]
 
 
 def test_the_whole_internet_spelled_as_many_blocks_is_still_a_warning():
@@ -369,3 +382,12 @@ def test_a_secret_settings_value_is_never_shown_in_a_warning(monkeypatch):
     assert found == ["stack config aurorakit:hostIngressCidrs = [secret]: is in the documentation range "
                      "192.0.2.0/24 (RFC 5737/3849): no client has that address, so nobody can connect; replace "
                      "it with your own address"], found
+
+
+def test_the_plain_http_opt_in_is_said_out_loud():
+    found = _warnings("prod", {"appDomainName": None, "appHostedZoneId": None, "albAllowHttp": True})
+    assert found == ["stack config aurorakit:albAllowHttp = True: the internet-facing load balancer serves plain "
+                     "HTTP (the explicit opt-in): form data crosses the internet in clear text and browsers get no "
+                     "HSTS; set appDomainName with appHostedZoneId, or albCertificateArn, and remove albAllowHttp"]
+    assert _warnings("prod", {"appDomainName": None, "appHostedZoneId": None, "albAllowHttp": None,
+                              "albCertificateArn": CERT}) == []

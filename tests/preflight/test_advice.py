@@ -140,3 +140,12 @@ def test_library_program_gets_component_arguments(tmp_path):
     assert advice["stack-deletion-safety"].argument == "AuroraClusterArgs.protect"
     # the Network's flow-log group keeps 3 days, below the pack's default 7: NetworkArgs' field
     assert advice["cloudwatch-log-group-retention"].argument == "NetworkArgs.flow_log_retention_days"
+
+
+def test_a_copy_of_this_project_is_this_project(tmp_path):
+    """A clone in another directory (CI checkouts, forks) gets settings advice, by project name."""
+    from preflight.check import _own_program
+
+    (tmp_path / "Pulumi.yaml").write_text("name: aurorakit\nruntime: python\n")
+    assert _own_program(tmp_path, "aurorakit")
+    assert not _own_program(tmp_path, "libuser")

@@ -40,6 +40,9 @@ def runs(tmp_path_factory):
         "no-args": [],
         "bad-diagram": [*FIXTURE, "--stack", "dev", "--diagram", str(tmp / "d.gif")],
         "help": ["--help"],
+        "bad-flag": [*FIXTURE, "--stack", "dev", "--fail-on", "bogus", *reports(tmp, "usage")],
+        "empty-stack": [*FIXTURE, "--stack", ""],
+        "other-project": [*FIXTURE, "--stack", "acme/someone-else/dev"],
     }
     procs = {k: subprocess.Popen([sys.executable, "-m", "preflight", *a], cwd=ROOT, text=True,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for k, a in argv.items()}
@@ -133,3 +136,28 @@ def test_errors_exit_2_with_one_line(runs, key, text):
     assert code == 2, (stdout, stderr)
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("preflight: error: ") and text in lines[0], stderr
+
+
+def test_a_usage_error_still_writes_the_reports_it_names(runs):
+    code, _, stderr = runs["bad-flag"]
+    assert code == 2 and stderr.count("\n") == 1 and "argument --fail-on: invalid choice: 'bogus'" in stderr
+    tmp = runs["tmp"]
+    doc = json.loads((tmp / "usage.json").read_text())
+    jsonschema.Draft7Validator(SCHEMA).validate(doc)
+    assert doc["stack"] == "dev" and "invalid choice: 'bogus'" in doc["error"]["message"]
+    assert json.loads((tmp / "usage.sarif").read_text())["runs"][0]["invocations"][0]["exitCode"] == 2
+    assert ET.parse(tmp / "usage.xml").getroot().get("errors") == "1"
+
+
+def test_a_stack_name_is_checked_and_a_qualified_one_is_accepted(runs, tmp_path):
+    from preflight.stackconfig import StackConfigError, plain_stack_name
+
+    code, _, stderr = runs["empty-stack"]
+    assert code == 2 and "--stack '': a stack name is letters, digits" in stderr
+    code, _, stderr = runs["other-project"]
+    assert code == 2 and "project 'someone-else' is not this program's" in stderr
+    (tmp_path / "Pulumi.yaml").write_text("name: shop\nruntime: python\n")
+    assert [plain_stack_name(s, tmp_path) for s in ("dev", "acme/dev", "acme/shop/prod")] == ["dev", "dev", "prod"]
+    for bad in ("a/b/c/d", "dev stack", "../dev"):
+        with pytest.raises(StackConfigError):
+            plain_stack_name(bad, tmp_path)

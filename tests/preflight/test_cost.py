@@ -93,7 +93,10 @@ def test_it_follows_what_the_program_builds():
 
 def test_a_region_without_prices_is_said_not_guessed():
     est = estimate([reg("aws:kms/key:Key", "k")], "ap-south-1")
-    assert est.lines == [] and est.total == 0
+    assert est.lines == [] and est.total is None  # not $0
+    from preflight.cost import render_lines, to_json
+    assert render_lines(est)[0].endswith("h/month): n/a (no prices for this region)")
+    assert to_json(est)["monthlyTotal"] is None
     assert est.missing[0][1].startswith("prices.yaml has no prices for region ap-south-1")
 
 

@@ -53,8 +53,9 @@ def test_sarif_has_one_result_per_finding_and_every_rule_with_help(project_check
     doc = to_sarif(chk)
     run = doc["runs"][0]
     rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
-    assert set(rules) == {p.name for p in chk.primary.policies}   # every rule, not only the fired
-    assert len(run["results"]) == len(chk.findings) > 0
+    # every rule, not only the fired; and the stack-setting warnings' own rule (dev has one)
+    assert set(rules) == {p.name for p in chk.primary.policies} | {"stack-setting-warning"}
+    assert len(run["results"]) == len(chk.findings) + len(chk.setting_warnings) > len(chk.setting_warnings) == 1
     for res in run["results"]:
         assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == res["ruleId"]
     rule = rules["rds-deletion-protection"]
@@ -129,3 +130,30 @@ def test_two_runs_give_identical_reports_except_run(project_checks):
     first, second = _outputs(project_checks["dev"]), _outputs(again)
     assert first[:3] == second[:3]
     assert set(first[3]) == {"timings", "today"} and first[3]["timings"]["preview"]["total"] > 0
+
+
+def test_a_stack_setting_warning_is_an_advisory_finding_in_every_format(project_checks):
+    """dev ships a documentation-range hostIngressCidrs: a SARIF warning at its line, a JUnit
+    case, counted in the JSON summary; it fails the run only with --fail-on advisory."""
+    import dataclasses
+
+    from preflight.junit import to_junit
+    from preflight.report import to_json
+
+    dev = project_checks["dev"]
+    line = line_of(ROOT / "Pulumi.dev.yaml", "aurorakit:hostIngressCidrs")
+    for fail_on, code in (("mandatory", 0), ("advisory", 1)):
+        chk = dataclasses.replace(dev, fail_on=fail_on)
+        assert chk.exit_code == code
+        (result,) = results_of(to_sarif(chk), "stack-setting-warning")
+        assert result["level"] == "warning" and "documentation range" in result["message"]["text"]
+        assert result["locations"][0]["physicalLocation"] == {
+            "artifactLocation": {"uri": "Pulumi.dev.yaml"}, "region": {"startLine": line}}
+        notes = to_sarif(chk)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        assert [n["message"]["text"] for n in notes] == [w for w in chk.warnings if "stack config" not in w]
+        suite = to_junit(chk).getroot().find("testsuite[@name='preflight.dev.stack-setting-warning']")
+        (case,) = suite.findall("testcase")
+        assert case.get("name") == f"aurorakit:hostIngressCidrs (Pulumi.dev.yaml:{line})"
+        assert (case.find("failure") is not None) == (fail_on == "advisory")
+        summary = to_json(chk)["summary"]
+        assert summary["settingWarnings"] == 1 and summary["exitCode"] == code

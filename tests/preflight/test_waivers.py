@@ -37,6 +37,9 @@ def test_a_valid_file(tmp_path):
     ("waivers:\n  - {rule: x, resource: db, reason: r}\n  - {rule: x, resource: db, reason: s}\n",
      "w.yaml:3: duplicate waiver for x on db (first at line 2)"),
     ("waivers: [\n", "not valid YAML"),
+    # a date YAML reads as a timestamp but the calendar does not have (PyYAML raised ValueError)
+    ("waivers:\n  - rule: x\n    resource: db\n    reason: r\n    expires: 2027-02-30\n",
+     "w.yaml:2: expires '2027-02-30': use a date like 2027-06-30"),
 ])
 def test_a_bad_file_is_one_clear_error(tmp_path, text, error):
     with pytest.raises(WaiverError, match=error.replace("(", r"\(").replace(")", r"\)")):
