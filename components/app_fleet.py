@@ -43,11 +43,21 @@ from .instance_types import instance_type_problem
 from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches, published
 from .load_balancer import fleet_alarms, internet_facing_alb
 from .policies import AccountContext, assume_role_policy, document
+from .rule_names import cidr_rules
 from .webapp import cloud_init, metric_names, settings
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 HEALTH_CHECK_GRACE = 600   # seconds: first boot installs Python and the app before /livez answers
 CAPACITY_TIMEOUT = "20m"   # how long `up` waits for a new group's hosts to become healthy
+
+
+def template_name(name: str, arm64: bool) -> str:
+    """The launch template's logical name, one per architecture: the template keeps the AMI of its
+    creation (imageId is ignored), so a change of architecture must create a new template, which
+    resolves the AMI of the new architecture. x86_64 keeps the name templates always had; no alias
+    links the two, since an alias cannot tell which architecture the stack's template was made for
+    (a stack whose hosts are Graviton already gets its template, and its hosts, renewed once)."""
+    return f"{name}-template-arm64" if arm64 else f"{name}-template"
 
 
 def is_graviton(instance_type: str) -> bool:
@@ -277,9 +287,10 @@ class AppFleetArgs:
     Default: "t3.micro"."""
     ami_id: Optional[str] = knob(default=None, key="hostAmiId", check=matches(
         r"ami-[0-9a-f]{8}([0-9a-f]{9})?", "must be an AMI id like ami-0123456789abcdef0"))
-    """AMI override (changing it rolls the hosts); when absent, the latest Amazon Linux 2023
-    from the public SSM parameter at create time (later releases are ignored so they never roll
-    the hosts by surprise). Default: None."""
+    """AMI override (setting or changing it rolls the hosts); when absent, the latest Amazon Linux
+    2023 from the public SSM parameter when the launch template is created (per architecture):
+    later releases never roll the hosts by surprise, `up` warns naming a newer one, and setting
+    this to it rolls them. Default: None."""
     root_volume_gb: int = knob(default=16, key="hostRootVolumeGb", check=between(8, 1024))
     """Root volume size in GiB, 8..1024 (gp3, encrypted with the CMK). Default: 16."""
     app_port: int = knob(default=80, key="appPort", check=_app_port)
@@ -444,11 +455,12 @@ class AppFleet(pulumi.ComponentResource):
         ssm_core = aws.iam.RolePolicyAttachment(f"{name}-ssm-core", role=role.name, policy_arn=ctx.partition.apply(
             lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"), opts=child)
         # No secret: the app signs IAM tokens; only RDS and the bootstrap read the master secret.
+        # The cluster and the proxy are granted in separate policies, each naming its one resource.
         db_access = aws.iam.RolePolicy(f"{name}-db-access", role=role.id, policy=pulumi.Output.all(
-            ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id, db.proxy_resource_id
+            ctx.partition, ctx.region, ctx.account_id, db.cluster_resource_id
         ).apply(lambda a: document([
                 {"Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-                 "Resource": [db_user_arn(a[0], a[1], a[2], rid, args.app_db_user) for rid in a[3:] if rid]},
+                 "Resource": [db_user_arn(a[0], a[1], a[2], a[3], args.app_db_user)]},
                 # PutMetricData has no resource-level permissions (AWS: Resource "*"); the
                 # condition keeps it to the app's own namespace (app/metric_names.py).
                 {"Sid": "PublishTheAppsDbHealthMetrics", "Effect": "Allow",
@@ -456,6 +468,11 @@ class AppFleet(pulumi.ComponentResource):
                  "Condition": {"StringEquals": {"cloudwatch:namespace": metric_names.NAMESPACE}}}])),
             opts=child)
         permissions = [ssm_core, db_access]
+        if db.proxy_resource_id is not None:
+            permissions.append(aws.iam.RolePolicy(f"{name}-proxy-access", role=role.id, policy=pulumi.Output.all(
+                ctx.partition, ctx.region, ctx.account_id, db.proxy_resource_id).apply(lambda a: document([
+                    {"Sid": "IamDbAuthToTheProxyAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+                     "Resource": [db_user_arn(a[0], a[1], a[2], a[3], args.app_db_user)]}])), opts=child))
         if args.extra_statements is not None:
             permissions.append(aws.iam.RolePolicy(
                 f"{name}-extra-access", role=role.id,
@@ -472,11 +489,13 @@ class AppFleet(pulumi.ComponentResource):
             f"{name}-egress-https", security_group_id=sg.id, cidr_ipv4="0.0.0.0/0", ip_protocol="tcp",
             from_port=443, to_port=443, description="HTTPS: S3 (boot artifacts, dnf), SSM, DynamoDB",
             opts=child)
-        for i, cidr in enumerate(args.ingress_cidrs if args.placement == Placement.PUBLIC else ()):
+        public = args.placement == Placement.PUBLIC
+        for rule, cidr, alias in cidr_rules(f"{name}-app-ingress", args.ingress_cidrs if public else ()):
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-app-ingress-{i}", security_group_id=sg.id, cidr_ipv4=cidr, ip_protocol="tcp",
+                rule, security_group_id=sg.id, cidr_ipv4=cidr, ip_protocol="tcp",
                 from_port=args.app_port, to_port=args.app_port,
-                description=f"app tcp/{args.app_port} from {cidr} (public host opt-in)", opts=child)
+                description=f"app tcp/{args.app_port} from {cidr} (public host opt-in)",
+                opts=pulumi.ResourceOptions.merge(child, alias))
         if args.key_pair_name:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-ssh-admin", security_group_id=sg.id, cidr_ipv4=args.admin_cidr, ip_protocol="tcp",
@@ -485,10 +504,11 @@ class AppFleet(pulumi.ComponentResource):
 
     def _launch_template(self, name, args, ctx, profile, sg, tags, store) -> aws.ec2.LaunchTemplate:
         db = args.database
+        arch = "arm64" if args.arm64 else "x86_64"
         # insecure_value: a public AMI id is no secret (`value` would show as [secret] in every preview).
         ami = args.ami_id or aws.ssm.get_parameter_output(
-            name=AL2023_PARAMETER.format(arch="arm64" if args.arm64 else "x86_64"),
-            with_decryption=False, opts=pulumi.InvokeOptions(parent=self)).insecure_value
+            name=AL2023_PARAMETER.format(arch=arch), with_decryption=False,
+            opts=pulumi.InvokeOptions(parent=self)).insecure_value
         # gzip-compressed (cloud-init detects it) and base64-encoded, within EC2's 16 KB limit.
         writer = db.writer_endpoint if db.proxy_endpoint is None else db.proxy_endpoint
         reader = (db.reader_endpoint if db.proxy_endpoint is None
@@ -500,8 +520,8 @@ class AppFleet(pulumi.ComponentResource):
                 forum_tables=settings.ForumTables(**{k.lower(): v for k, v in a[3].items()}) if a[3] else None,
                 bucket=a[4], artifacts=store.artifacts)))
         public = args.placement == Placement.PUBLIC
-        return aws.ec2.LaunchTemplate(
-            f"{name}-template", description=f"{name}: app hosts", image_id=ami,
+        template = aws.ec2.LaunchTemplate(
+            template_name(name, args.arm64), description=f"{name}: app hosts", image_id=ami,
             instance_type=args.instance_type, key_name=args.key_pair_name,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
@@ -525,8 +545,21 @@ class AppFleet(pulumi.ComponentResource):
                 for kind, suffix in (("instance", "host"), ("volume", "root"))],
             tags=tags,
             # The SSM parameter is republished every few weeks: a new AMI must not roll the hosts
-            # on the next `up`; set hostAmiId (or `pulumi up --replace` the template) to roll.
+            # on the next `up` (the template keeps the AMI it was created with, and `up` says when
+            # a newer one exists); set hostAmiId to roll. (`pulumi up --replace` would not: the
+            # engine fills an ignored property from the state, on a replacement too.)
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if args.ami_id else ["imageId"]))
+        if not args.ami_id:
+            pulumi.Output.all(template.image_id, ami).apply(lambda a: self._note_newer_ami(name, arch, a[0], a[1]))
+        return template
+
+    def _note_newer_ami(self, name: str, arch: str, kept: Optional[str], latest: Optional[str]) -> None:
+        """The template keeps the AMI of its creation (ignored imageId): say when a newer one exists."""
+        if kept and latest and kept != latest:
+            pulumi.log.warn(
+                f"{name}: the hosts keep {kept}; the latest Amazon Linux 2023 ({arch}) is {latest}. To roll them "
+                f"to it (create-before-delete), set aurorakit:hostAmiId: {latest} (AppFleetArgs.ami_id)",
+                resource=self)
 
     def _auto_scaling_group(self, name, args, template, lb, permissions, tags) -> aws.autoscaling.Group:
         subnets = pulumi.Output.all(args.subnet_ids, args.egress_ready).apply(lambda a: a[0])

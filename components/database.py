@@ -1,9 +1,10 @@
 """AuroraCluster: a private, encrypted, monitored Aurora MySQL/PostgreSQL cluster.
 
 Own KMS CMK with rotation (or a given key) for storage, Performance Insights, the master
-secret and the alarm topic; DB subnet group on the isolated tier; a cluster parameter group
-that enforces TLS; master password managed by RDS in Secrets Manager (default) or a
-RandomPassword stored in a Secrets Manager secret (opt-out); IAM auth; backups; final snapshot
+secret and the alarm topic (and an app fleet's root volumes: its key policy lets the EC2 Auto
+Scaling service-linked role use it, components/policies.py); DB subnet group on the isolated
+tier; a cluster parameter group that enforces TLS; master password managed by RDS in Secrets
+Manager (default) or a RandomPassword stored in a Secrets Manager secret (opt-out); IAM auth; backups; final snapshot
 kept under a name unique to each cluster; writer in the first AZ, readers round-robin over the
 other AZs (never in the writer's; several readers may share one), promotion tiers by round;
 enhanced monitoring; CloudWatch alarms to SNS; optional reader autoscaling and RDS Proxy; the
@@ -54,7 +55,7 @@ from .engines import (
 )
 from .knobs import Rule, args_class, between, each, knob, matches, one_of, published
 from .network import FLOW_LOG_RETENTION_DAYS
-from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, key_policy
+from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, autoscaling_key_statements, key_policy
 from .webapp import bootstrap_sql
 
 
@@ -188,6 +189,16 @@ def _app_user(a) -> Optional[str]:
     return None
 
 
+def _data_api_class(a) -> Optional[str]:
+    """AWS's RDS Data API limitations: "Data API isn't supported on T DB instance classes"; the
+    bootstrap runs on the writer through it, and every instance has `instance_class`."""
+    if a.mode == DbMode.PROVISIONED and a.app_db_user is not None and re.match(r"db\.t\d", a.instance_class):
+        return ("is a burstable T class, and AWS offers no RDS Data API (which creates {app_db_user}) on T DB "
+                "instance classes: with {mode} provisioned choose a class outside db.t* (e.g. db.r7g.large, "
+                "db.r6g.large), or set {mode} serverless")
+    return None
+
+
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEK = 7 * 1440
 
@@ -260,10 +271,11 @@ class AuroraClusterArgs:
     mode: DbMode = knob(default=DbMode.PROVISIONED, key="dbMode")
     """provisioned, or serverless (Aurora Serverless v2, instance class db.serverless).
     Default: "provisioned"."""
-    instance_class: str = knob(default="db.t4g.medium", key="dbInstanceClass", only=_PROVISIONED, check=matches(
+    instance_class: str = knob(default="db.r7g.large", key="dbInstanceClass", only=_PROVISIONED, check=matches(
         r"db\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.(medium|large|\d*xlarge)",
         "must be an Aurora instance class like db.r7g.large or db.t4g.medium (no micro/small)"))
-    """Instance class of every instance, e.g. db.r7g.large (provisioned only). Default: "db.t4g.medium"."""
+    """Instance class of every instance, e.g. db.r7g.large (provisioned only); not a burstable
+    db.t* class while app_db_user is set (no RDS Data API there). Default: "db.r7g.large"."""
     serverless_min_acu: float = knob(default=0.5, key="dbServerlessMinAcu", only=_SERVERLESS, check=_acu(0))
     """Serverless v2 minimum capacity, 0..256 in steps of 0.5. Default: 0.5."""
     serverless_max_acu: float = knob(default=4, key="dbServerlessMaxAcu", only=_SERVERLESS, check=_acu(1))
@@ -348,8 +360,9 @@ class AuroraClusterArgs:
         r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})",
         "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)"))
     """An existing KMS key ARN instead of a new CMK; its policy must let CloudWatch Logs (log
-    groups /aws/rds/cluster/<name>-* and /aws/lambda/<name>-*) and CloudWatch (alarm topic) use it. Default: None (create
-    one)."""  # noqa: E501 (rewrapping it changes provider/schema.json's description)
+    groups /aws/rds/cluster/<name>-* and /aws/lambda/<name>-*), CloudWatch (alarm topic) and, when
+    an app fleet's volumes use it, the EC2 Auto Scaling service-linked role use it (the statements:
+    docs/DATABASE_RUNBOOK.md, "Bring your own key"). Default: None (create one)."""
     aws_backup: bool = knob(default=True, key="dbAwsBackup")
     """A daily AWS Backup plan for the cluster into a vault encrypted with the CMK, beyond RDS's
     automated backups. Default: True."""
@@ -381,6 +394,7 @@ class AuroraClusterArgs:
               Rule("backup_vault_lock", _vault_lock, requires=("keep_on_destroy",)),
               Rule("db_name", _system_database, requires=("engine",)),
               Rule("app_db_user", _app_user, requires=("master_username", "db_name", "engine", "engine_version")),
+              Rule("instance_class", _data_api_class, requires=("mode", "app_db_user")),
               Rule("proxy", _proxy, requires=("app_db_user",)),
               Rule("backup_window", _windows_apart, requires=("maintenance_window",)))
 
@@ -496,7 +510,9 @@ class AuroraCluster(pulumi.ComponentResource):
                         "Action": ENCRYPT_ACTIONS, "Resource": "*",
                         "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": [
                             f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/rds/cluster/{prefix}*",
-                            f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/lambda/{prefix}*"]}}}])),
+                            f"arn:{a[1]}:logs:{a[2]}:{a[0]}:log-group:/aws/lambda/{prefix}*"]}}},
+                        # an app fleet's root volumes use this key: its Auto Scaling group launches them
+                        *autoscaling_key_statements(a[0], a[1])])),
                 tags={**tags, "Name": f"{name}-key"},
                 # keep_on_destroy: kept on `pulumi destroy`, since the final snapshot, automated backups
                 # and recovery points are encrypted with it (schedule its deletion by hand when done);

@@ -5,7 +5,8 @@
   `DeleteDBCluster` fails at once with `InvalidDBClusterStateFault: Cluster cannot be deleted, it
   still contains DB instances in non-deleting state`. Delete hooks run only when the program
   runs: `pulumi destroy --run-program` (a plain `pulumi destroy` refuses to start when a
-  resource has delete hooks); `pulumi up` runs them for a replaced or removed cluster.
+  resource has delete hooks); `pulumi up` runs them for a replaced or removed cluster. It calls
+  AWS as the stack's default provider would (components/aws_session.py), in the cluster's account.
 - before_update on the cluster (also during previews): refuse an engine-version change RDS would
   reject, with one message naming the settings, before any API call.
 """
@@ -18,6 +19,7 @@ from typing import Any, Optional
 
 import pulumi
 
+from .aws_session import AwsSettings, clients_factory
 from .engines import is_newer, major_version
 
 AUTOSCALED_PREFIX = "application-autoscaling-"
@@ -110,27 +112,46 @@ def region_of(arn: Optional[str]) -> Optional[str]:
     return parts[3] if len(parts) > 5 and parts[3] else None
 
 
-def _session(region: Optional[str], profile: Optional[str]) -> Any:
-    import boto3  # deploy-time only (the hook); kept out of the import path of previews
-    return boto3.Session(profile_name=profile, region_name=region)
+def account_of(arn: Optional[str]) -> Optional[str]:
+    """The account field of an ARN."""
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
 
 
 def before_cluster_delete(outputs: Mapping[str, Any], resource_id: str, managed: Optional[Collection[str]],
                           session: Callable[[Optional[str]], Any], **wait: Any) -> list[str]:
-    """What the before_delete hook does, given the cluster's last outputs."""
+    """What the before_delete hook does, given the cluster's last outputs: in the cluster's Region
+    and, when its ARN is known, only with credentials of the cluster's account."""
     cluster_id = outputs.get("clusterIdentifier") or resource_id
-    client = session(region_of(outputs.get("arn"))).client("rds")
-    return remove_unmanaged_instances(client, cluster_id, managed, **wait)
+    clients = session(region_of(outputs.get("arn")) or None)
+    expected = account_of(outputs.get("arn"))
+    if expected is not None:
+        actual = clients.client("sts").get_caller_identity()["Account"]
+        if actual != expected:
+            raise RuntimeError(
+                f"{cluster_id}: the hook's AWS credentials are for account {actual}, the cluster is in {expected}: "
+                "set aws:profile / aws:assumeRoles (or the environment's credentials) to the account the stack's "
+                "provider uses, and run the command again")
+    return remove_unmanaged_instances(clients.client("rds"), cluster_id, managed, **wait)
 
 
-def unmanaged_instances_hook(name: str, managed: ManagedInstances, poll: float = POLL_S) -> pulumi.ResourceHook:
-    """The cluster's before_delete hook (boto3 with the cluster's Region and aws:profile)."""
-    profile = pulumi.Config("aws").get("profile")
+def unmanaged_instances_hook(name: str, managed: ManagedInstances, poll: float = POLL_S,
+                             settings: Optional[AwsSettings] = None) -> pulumi.ResourceHook:
+    """The cluster's before_delete hook: AWS clients set up as the default provider is
+    (components/aws_session.py), in the cluster's Region; a provider setting they cannot follow
+    stops it with one message before any call."""
+    settings = settings or AwsSettings.from_config()
+    factory = clients_factory(settings)
 
     async def before_delete(args: pulumi.ResourceHookArgs) -> None:
+        if settings.problem:
+            raise RuntimeError(
+                f"{name}: the hook that removes the cluster's unmanaged instances (autoscaled readers) cannot "
+                f"follow the AWS provider's settings ({settings.problem}); unset them for this command (pulumi "
+                "config rm aws:<key>; docs/DATABASE_RUNBOOK.md, \"Destroying the stack\") and run it again")
         await asyncio.to_thread(  # off the event loop: the wait takes minutes
-            before_cluster_delete, dict(args.old_outputs or {}), args.id, managed.ids,
-            lambda region: _session(region, profile), log=pulumi.log.info, poll=poll)
+            before_cluster_delete, dict(args.old_outputs or {}), args.id, managed.ids, factory,
+            log=pulumi.log.info, poll=poll)
 
     return pulumi.ResourceHook(f"{name}-remove-unmanaged-instances", before_delete)
 

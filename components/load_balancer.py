@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from .connections import Connections, SecurityGroupLink
 from .domain import alias_record, validated_certificate
+from .rule_names import cidr_rules
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 LIVENESS_PATH = "/livez"   # the app answers it without touching the database (app/web.py)
@@ -49,11 +50,11 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
                                description=f"{name}: internet-facing ALB (rules are standalone resources)",
                                tags={**tags, "Name": f"{name}-alb-sg"}, opts=child)
     for port in ([80, 443] if https else [80]):
-        for i, cidr in enumerate(args.load_balancer_ingress_cidrs):
+        for rule, cidr, alias in cidr_rules(f"{name}-alb-ingress-{port}", args.load_balancer_ingress_cidrs):
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-alb-ingress-{port}-{i}", security_group_id=sg.id, cidr_ipv4=cidr,
+                rule, security_group_id=sg.id, cidr_ipv4=cidr,
                 ip_protocol="tcp", from_port=port, to_port=port,
-                description=f"ALB listener tcp/{port} from {cidr}", opts=child)
+                description=f"ALB listener tcp/{port} from {cidr}", opts=pulumi.ResourceOptions.merge(child, alias))
     connections = Connections([sg.id], 443 if https else 80, label=f"{name} ALB")
     SecurityGroupLink(f"{name}-alb-to-host", source=connections, target=fleet, opts=child)
     # The subnets ride with `internet_ready`: the ALB is created after the internet route.
@@ -74,24 +75,28 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
             unhealthy_threshold=3),
         tags=tags, opts=child)
     forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=group.arn)
+    redirect = aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+        port="443", protocol="HTTPS", status_code="HTTP_301"))
+    secure = None
     if https:
-        aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS",
-                        ssl_policy=TLS_POLICY, certificate_arn=certificate,
-                        default_actions=[forward], tags=tags, opts=child)
-        aws.lb.Listener(f"{name}-http-redirect", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
-                        default_actions=[aws.lb.ListenerDefaultActionArgs(
-                            type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                                port="443", protocol="HTTPS", status_code="HTTP_301"))],
-                        tags=tags, opts=child)
-        if args.domain_name:  # the URL resolves once the name points at the ALB
-            url = alias_record(name, args.domain_name, args.hosted_zone_id, lb, parent).fqdn.apply(
-                lambda d: f"https://{d}")
-        else:
-            url = lb.dns_name.apply(lambda d: f"https://{d}")
+        secure = aws.lb.Listener(f"{name}-https", load_balancer_arn=lb.arn, port=443, protocol="HTTPS",
+                                 ssl_policy=TLS_POLICY, certificate_arn=certificate,
+                                 default_actions=[forward], tags=tags, opts=child)
+    # Port 80 is ONE listener whatever it does: forward (the plain-HTTP opt-in) or redirect to
+    # HTTPS. Switching between them is an in-place ModifyListener (two logical listeners would be
+    # created before the other is deleted, and the ELB refuses a second listener on port 80:
+    # DuplicateListener). It redirects only once the HTTPS listener serves. Stacks created with
+    # the redirect under its own name keep that listener (alias).
+    aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
+                    default_actions=[redirect if https else forward],
+                    tags=tags if https else {**tags, PLAIN_HTTP_OPT_IN_TAG: "true"},
+                    opts=pulumi.ResourceOptions(parent=parent, depends_on=[secure] if secure else None,
+                                                aliases=[pulumi.Alias(name=f"{name}-http-redirect")]))
+    if https and args.domain_name:  # the URL resolves once the name points at the ALB
+        url = alias_record(name, args.domain_name, args.hosted_zone_id, lb, parent).fqdn.apply(
+            lambda d: f"https://{d}")
     else:
-        aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
-                        default_actions=[forward], tags={**tags, PLAIN_HTTP_OPT_IN_TAG: "true"}, opts=child)
-        url = lb.dns_name.apply(lambda d: f"http://{d}")
+        url = lb.dns_name.apply(lambda d: f"{'https' if https else 'http'}://{d}")
     return LoadBalancer(url, group, lb, connections, sg.id)
 
 

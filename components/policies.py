@@ -60,3 +60,28 @@ def key_policy(account_id: str, partition: str, service_statements: list[dict]) 
 
 ENCRYPT_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo",
                    "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
+
+
+AUTOSCALING_SLR_PATH = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+"""The EC2 Auto Scaling service-linked role (the default one every Auto Scaling group uses)."""
+
+
+def autoscaling_slr_arn(account_id: str, partition: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:{AUTOSCALING_SLR_PATH}"
+
+
+def autoscaling_key_statements(account_id: str, partition: str) -> list[dict]:
+    """Key-policy statements AWS documents for Auto Scaling groups whose launch template encrypts
+    volumes with this key ("Required AWS KMS key policy for use with encrypted volumes"): without
+    them every launch fails (Client.InternalError). The role is named in a condition, not as the
+    Principal: KMS refuses a key policy whose Principal is a role that does not exist
+    (MalformedPolicyDocumentException), and the service-linked role appears only with the
+    account's first Auto Scaling group, which may come after this key."""
+    caller = {"aws:PrincipalArn": autoscaling_slr_arn(account_id, partition), "kms:CallerAccount": account_id}
+    return [{"Sid": "AllowEc2AutoScalingServiceLinkedRoleUseOfTheKey", "Effect": "Allow",
+             "Principal": {"AWS": "*"}, "Resource": "*",
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+             "Condition": {"StringEquals": caller}},
+            {"Sid": "AllowEc2AutoScalingServiceLinkedRoleGrantsForAwsResources", "Effect": "Allow",
+             "Principal": {"AWS": "*"}, "Resource": "*", "Action": "kms:CreateGrant",
+             "Condition": {"StringEquals": caller, "Bool": {"kms:GrantIsForAWSResource": True}}}]

@@ -7,6 +7,8 @@ import pytest
 
 from components import AppFleetArgs
 from components.domain import PLACEHOLDER_DOMAIN, PLACEHOLDER_ZONE_ID, domain_problem
+from preflight.mocks import RecordingMocks, install_mocks
+from preflight.recorder import RecordingMonitor
 
 from .conftest import resolve
 from .test_app_fleet import CERT, DB, KEY, PRIVATE, PUBLIC, build
@@ -130,3 +132,29 @@ def test_domain_settings_are_checked(kw, message):
                                 {"domain_name": PLACEHOLDER_DOMAIN, "hosted_zone_id": PLACEHOLDER_ZONE_ID}])
 def test_each_of_the_three_choices_is_enough(kw):
     assert args(**kw)
+
+
+def _port_80_listener(**kw):
+    """(registration, mocks) of the port-80 listener of a fleet built under fresh mocks."""
+    mocks = RecordingMocks(region="eu-west-1")
+    monitor = RecordingMonitor(mocks, preview=False, config={"aws:region": "eu-west-1"})
+    install_mocks({"aws:region": "eu-west-1"}, stack="test", mocks=mocks, monitor=monitor)
+    build(**kw)
+    (listener,) = [r for r in mocks.resources_of(LISTENER) if r.inputs["port"] == 80]
+    return monitor.named(listener.name), listener
+
+
+def test_switching_between_http_and_https_keeps_one_port_80_listener():
+    """ONE logical listener on port 80 whose action changes in place: a second logical name would
+    be created before the first is deleted, and the ELB refuses a second port-80 listener."""
+    plain, forward = _port_80_listener(load_balancer_allow_http=True)
+    domain, redirect = _port_80_listener(domain_name=DOMAIN, hosted_zone_id=ZONE)
+    existing, _ = _port_80_listener(certificate_arn=CERT)
+    assert plain.urn == domain.urn == existing.urn and plain.urn.endswith("::app-http")
+    assert forward.inputs["defaultActions"][0]["type"] == "forward"
+    assert redirect.inputs["defaultActions"][0]["type"] == "redirect"
+    # stacks created with the redirect under its own name keep that listener (no replacement)
+    old = domain.urn.rsplit("::", 1)[0] + "::app-http-redirect"
+    assert old in domain.aliases and old in existing.aliases
+    # it redirects only once the HTTPS listener exists
+    assert any(d.endswith("::app-https") for d in domain.dependencies), domain.dependencies

@@ -108,7 +108,7 @@ def test_writer_and_readers_in_distinct_azs_with_promotion_tiers(mocks):
         assert i["publiclyAccessible"] is False and i["autoMinorVersionUpgrade"] is True
         assert i["performanceInsightsEnabled"] and i["performanceInsightsKmsKeyId"] == key_arn
         assert i["monitoringInterval"] == 60 and i["monitoringRoleArn"] == role_arn
-        assert i["instanceClass"] == "db.t4g.medium" and i["copyTagsToSnapshot"] is True
+        assert i["instanceClass"] == "db.r7g.large" and i["copyTagsToSnapshot"] is True
     trust = json.loads(mocks.by_name("db-monitoring-role").inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
     attachment = mocks.by_name("db-monitoring-policy").inputs
@@ -224,8 +224,8 @@ def test_two_clusters_do_not_collide(mocks):
     ({"readers": -1}, "AuroraClusterArgs.readers = -1: must be between 0 and 15"),
     ({"mode": "serverless", "serverless_min_acu": 8, "serverless_max_acu": 4},
      r"AuroraClusterArgs.serverless_min_acu = 8: must not exceed AuroraClusterArgs.serverless_max_acu \(4\)"),
-    ({"instance_class": "db.r7g.large", "mode": "serverless"},
-     "AuroraClusterArgs.instance_class = 'db.r7g.large': only with AuroraClusterArgs.mode provisioned"),
+    ({"instance_class": "db.r6g.large", "mode": "serverless"},
+     "AuroraClusterArgs.instance_class = 'db.r6g.large': only with AuroraClusterArgs.mode provisioned"),
 ])
 def test_args_validation(kw, message):
     with pytest.raises(ValueError, match=message):
@@ -270,6 +270,42 @@ def test_component_name_must_make_a_valid_identifier(mocks, name):
     assert mocks.resources == []
 
 
+SLR = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+def test_key_policy_lets_the_auto_scaling_service_linked_role_launch_encrypted_volumes(mocks):
+    """An Auto Scaling group launches the fleet's volumes encrypted with this key: AWS's documented
+    statements for its service-linked role, which may not exist yet when the key is created (a
+    key policy naming a missing role as Principal is refused), so the role is a condition."""
+    from policy.rules.iamdocs import everyone, pins_caller
+
+    build()
+    statements = {s.get("Sid"): s for s in json.loads(mocks.only("aws:kms/key:Key").inputs["policy"])["Statement"]}
+    use = statements["AllowEc2AutoScalingServiceLinkedRoleUseOfTheKey"]
+    grant = statements["AllowEc2AutoScalingServiceLinkedRoleGrantsForAwsResources"]
+    caller = {"aws:PrincipalArn": SLR, "kms:CallerAccount": "123456789012"}
+    assert use["Effect"] == grant["Effect"] == "Allow" and use["Resource"] == grant["Resource"] == "*"
+    assert sorted(use["Action"]) == ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*",
+                                     "kms:ReEncrypt*"]
+    assert use["Condition"] == {"StringEquals": caller}
+    assert grant["Action"] == "kms:CreateGrant"
+    assert grant["Condition"] == {"StringEquals": caller, "Bool": {"kms:GrantIsForAWSResource": True}}
+    for statement in (use, grant):
+        assert SLR not in json.dumps(statement["Principal"])  # never a principal that may not exist
+        assert everyone(statement["Principal"]) and pins_caller(statement["Condition"])  # not public
+
+
+def test_the_runbook_gives_byo_key_users_the_statements_the_stacks_key_has():
+    from pathlib import Path
+
+    from components.policies import autoscaling_key_statements
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "DATABASE_RUNBOOK.md").read_text()
+    section = text[text.index("## Bring your own key"):]
+    block = section[section.index("```json\n") + 8:]
+    assert json.loads(block[:block.index("```")]) == autoscaling_key_statements("111122223333", "aws")
+
+
 def test_backup_and_maintenance_windows_reach_the_cluster_and_every_instance(mocks):
     """One maintenance window for the cluster and its instances (an instance left without one gets
     a random window from RDS); windows that touch are accepted, as RDS accepts them."""
@@ -295,3 +331,27 @@ def test_windows_apart(backup, maintenance, clash):
             AuroraClusterArgs(**kw)
     else:
         AuroraClusterArgs(**kw)
+
+
+@pytest.mark.parametrize("klass", ["db.t4g.medium", "db.t3.medium", "db.t4g.large", "db.t3.2xlarge"])
+def test_no_burstable_class_where_the_data_api_creates_the_app_user(mocks, klass):
+    """AWS: "Data API isn't supported on T DB instance classes" (RDS Data API limitations); the
+    bootstrap creates the app user through it on the writer. Refused before anything is built."""
+    from components.knobs import ArgsError
+
+    with pytest.raises(ArgsError, match=rf"AuroraClusterArgs.instance_class = '{klass}': is a burstable T class.*"
+                                        r"AuroraClusterArgs.app_db_user.*db\.r7g\.large.*AuroraClusterArgs.mode "
+                                        r"serverless"):
+        build(instance_class=klass)
+    assert mocks.resources == []
+
+
+@pytest.mark.parametrize("kw", [dict(instance_class="db.t4g.medium", app_db_user=None),
+                                dict(mode="serverless"), dict(instance_class="db.r6g.large"),
+                                dict(instance_class="db.x2g.large"), dict()])
+def test_classes_the_data_api_serves_or_no_bootstrap_are_fine(mocks, kw):
+    build(**kw)
+    klass = "db.serverless" if kw.get("mode") else kw.get("instance_class", "db.r7g.large")
+    assert {i.inputs["instanceClass"] for i in mocks.resources_of(R + "clusterInstance:ClusterInstance")} == {klass}
+    assert mocks.only(R + "cluster:Cluster").inputs.get("enableHttpEndpoint") is (
+        None if kw.get("app_db_user", "app") is None else True)

@@ -338,8 +338,6 @@ BAD = [  # (stack, overrides, key, part of the message)
      "only with dbMode serverless and dbServerlessMinAcu 0"),
     ("prod", {"dbInsightsMode": "turbo"}, "dbInsightsMode", "allowed values are standard, advanced"),
     ("prod", {"dbInsightsMode": "advanced"}, "dbInsightsMode", "needs dbPerformanceInsightsRetentionDays ≥ 465"),
-    ("prod", {"dbInsightsMode": "advanced", "dbPerformanceInsightsRetentionDays": 465, "dbInstanceClass": "db.t3.medium",
-              "dbReaderAutoscalingMax": 0}, "dbInsightsMode", "aurora-mysql does not offer on db.t3.medium"),
     ("prod", {"dbPerformanceInsightsRetentionDays": 730}, "dbPerformanceInsightsRetentionDays", "or 731"),
     ("prod", {"dbAwsBackupRetentionDays": 0}, "dbAwsBackupRetentionDays", "between 1 and 36500"),
     ("prod", {"dbAwsBackupVaultLock": "strict"}, "dbAwsBackupVaultLock", "allowed values are off, governance, compliance"),
@@ -409,9 +407,24 @@ def test_standard_insights_is_stated_explicitly_with_the_instances_pi_settings(p
     assert (cluster["databaseInsightsMode"], cluster["performanceInsightsEnabled"],
             cluster["performanceInsightsKmsKeyId"], cluster["performanceInsightsRetentionPeriod"]) == \
         ("standard", True, key, 31)
-    small = run_stack("prod", {"dbInstanceClass": "db.t3.medium", "dbReaderAutoscalingMax": 0})
-    cluster = small.mocks.only(R + "cluster:Cluster").inputs
+
+
+
+def test_a_class_without_performance_insights_states_it_off(mocks):
+    # A burstable class is a library user's choice without the app user (no Data API on T classes).
+    build(instance_class="db.t3.medium", app_db_user=None)
+    cluster = mocks.only(R + "cluster:Cluster").inputs
     assert cluster["performanceInsightsEnabled"] is False and "performanceInsightsKmsKeyId" not in cluster
+
+
+def test_advanced_insights_on_a_class_without_performance_insights_is_refused(mocks):
+    from components.knobs import ArgsError
+
+    with pytest.raises(ArgsError, match="insights_mode = .*advanced needs Performance Insights, which "
+                                        "aurora-mysql does not offer on db.t3.medium"):
+        build(insights_mode="advanced", performance_insights_retention_days=465, instance_class="db.t3.medium",
+              app_db_user=None)
+    assert mocks.resources == []
 
 
 def test_scale_to_zero_sets_the_auto_pause_delay(dev):

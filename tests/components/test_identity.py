@@ -155,13 +155,17 @@ def test_proxy_shape_end_to_end_iam_and_the_hosts_connect_arns(mocks):
     assert ro.inputs["vpcSecurityGroupIds"] == proxy.inputs["vpcSecurityGroupIds"]
     prx = proxy.outputs["arn"].rsplit(":", 1)[1]
     assert prx.startswith("prx-") and resolve(db.proxy_resource_id) == prx
-    # the host: connect as `app` on the cluster and the proxy (and publish its health metrics,
-    # tests/components/test_app_fleet.py), nothing else; no secret anywhere
+    # the host: connect as `app` on the cluster and, in a policy of its own, on the proxy (and
+    # publish its health metrics, tests/components/test_app_fleet.py), nothing else; no secret
     assert doc(mocks.by_name("app-db-access"))[0] == {
         "Sid": "IamDbAuthAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
-        "Resource": [f"{ACCOUNT}{cluster['clusterResourceId']}/app", f"{ACCOUNT}{prx}/app"]}
+        "Resource": [f"{ACCOUNT}{cluster['clusterResourceId']}/app"]}
     assert [s["Sid"] for s in doc(mocks.by_name("app-db-access"))] == ["IamDbAuthAsAppUser",
                                                                       "PublishTheAppsDbHealthMetrics"]
+    assert doc(mocks.by_name("app-proxy-access")) == [
+        {"Sid": "IamDbAuthToTheProxyAsAppUser", "Effect": "Allow", "Action": ["rds-db:connect"],
+         "Resource": [f"{ACCOUNT}{prx}/app"]}]
+    assert mocks.by_name("app-proxy-access").inputs["role"] == mocks.by_name("app-role").id
     env = env_of(mocks)
     assert (env["AURORAKIT_DB_WRITER_HOST"], env["AURORAKIT_DB_READER_HOST"], env["AURORAKIT_DB_USER"]) == (
         proxy.outputs["endpoint"], ro.outputs["endpoint"], "app")
@@ -191,6 +195,7 @@ def test_without_the_proxy_the_host_uses_the_cluster_and_connects_only_there(moc
     assert mocks.resources_of("aws:rds/proxy:Proxy") == [] and db.proxy_resource_id is None
     cluster = mocks.only("aws:rds/cluster:Cluster").outputs
     assert doc(mocks.by_name("app-db-access"))[0]["Resource"] == [f"{ACCOUNT}{cluster['clusterResourceId']}/app"]
+    assert "app-proxy-access" not in {p.name for p in mocks.resources_of("aws:iam/rolePolicy:RolePolicy")}
     env = env_of(mocks)
     assert (env["AURORAKIT_DB_WRITER_HOST"], env["AURORAKIT_DB_READER_HOST"]) == (
         cluster["endpoint"], cluster["readerEndpoint"])
@@ -212,3 +217,10 @@ def test_database_endpoint_proxy_fields_come_together():
         DatabaseEndpoint(**base, proxy_endpoint="p")
     with pytest.raises(ValueError, match="proxy_read_only_endpoint: needs proxy_endpoint"):
         DatabaseEndpoint(**base, proxy_read_only_endpoint="ro")
+
+
+def test_hosts_launch_once_they_may_connect_to_the_proxy(recording):
+    settle(lambda: wired(proxy=True))
+    _, monitor = recording
+    waits = {d.split("::")[-1] for d in monitor.named("app-fleet").dependencies}
+    assert {"app-db-access", "app-proxy-access"} <= waits, waits

@@ -8,6 +8,7 @@ import runpy
 import pulumi
 import pytest
 
+from components import AuroraCluster, AuroraClusterArgs
 from components.database import alias_name
 from components.engines import performance_insights_supported, supports_zero_acu
 from components.app_fleet import is_graviton
@@ -15,9 +16,10 @@ from components.app_fleet import is_graviton
 from preflight.mocks import RecordingMocks, install_mocks
 from preflight.stackconfig import load_stack_config
 
-from .conftest import ROOT, run_stack
+from .conftest import ROOT, run_stack, settle
 
 CI = "aws:rds/clusterInstance:ClusterInstance"
+AZS = ("eu-west-1a", "eu-west-1b")
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +111,14 @@ def test_performance_insights_support(engine, klass, ok):
     assert performance_insights_supported(engine, klass) is ok
 
 
-def test_no_performance_insights_where_aws_rejects_it():
-    run = run_stack("prod", {"dbInstanceClass": "db.t3.medium", "dbReaders": 1,
-                             "dbReaderAutoscalingMax": 0})
-    for inst in run.mocks.resources_of(CI):
+def test_no_performance_insights_where_aws_rejects_it(mocks):
+    # A burstable class only without the app user's bootstrap (no RDS Data API on T classes).
+    settle(lambda: AuroraCluster("db", AuroraClusterArgs(
+        vpc_id="vpc-0123456789abcdef0", subnet_ids=["subnet-0a", "subnet-0b"], availability_zones=AZS,
+        instance_class="db.t3.medium", readers=1, app_db_user=None)))
+    instances = mocks.resources_of(CI)
+    assert len(instances) == 2
+    for inst in instances:
         # Off, with an empty key and retention: the provider then sends neither (it would resend
         # the old values of a class change from a PI class, which RDS refuses with PI off).
         assert inst.inputs["performanceInsightsEnabled"] is False
@@ -233,7 +239,8 @@ def test_service_names_follow_the_partition():
     via = [s["Condition"]["StringEquals"]["kms:ViaService"] for s in doc if "Condition" in s]
     assert via == ["secretsmanager.cn-north-1.amazonaws.com.cn"]
     # the hosts connect to the cluster and the proxy; the proxy to the cluster
-    assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 2
+    assert m.by_name("app-db-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
+    assert m.by_name("app-proxy-access").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
     assert m.by_name("db-proxy-connect").inputs["policy"].count("arn:aws-cn:rds-db:cn-north-1:") == 1
 
 

@@ -30,6 +30,12 @@ BAD = [  # (stack, overrides, key in message, part of the "allowed" text)
     ("dev", {"dbMode": "serverless-v1"}, "dbMode", "allowed values are provisioned, serverless"),
     ("dev", {"dbInstanceClass": "r7g.large"}, "dbInstanceClass", "Aurora instance class"),
     ("dev", {"dbInstanceClass": "db.t3.small"}, "dbInstanceClass", "no micro/small"),
+    # AWS: "Data API isn't supported on T DB instance classes"; the Data API creates the app user.
+    ("prod", {"dbInstanceClass": "db.t4g.medium"}, "dbInstanceClass",
+     "no RDS Data API (which creates appDbUser) on T DB instance classes: with dbMode provisioned choose a "
+     "class outside db.t* (e.g. db.r7g.large, db.r6g.large), or set dbMode serverless"),
+    ("prod", {"dbInstanceClass": "db.t3.large", "dbReaderAutoscalingMax": 0}, "dbInstanceClass",
+     "no RDS Data API"),
     ("dev", {"dbServerlessMinAcu": 8}, "dbServerlessMinAcu", "must not exceed dbServerlessMaxAcu (2.0)"),
     ("dev", {"dbServerlessMaxAcu": 300}, "dbServerlessMaxAcu", "1..256 in steps of 0.5"),
     ("dev", {"dbServerlessMinAcu": 0, "dbEngineVersion": "8.0.mysql_aurora.3.07.1"}, "dbServerlessMinAcu",

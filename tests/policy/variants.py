@@ -121,6 +121,9 @@ ANYONE_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}]})
 PASSROLE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["ec2:RunInstances", "iam:PassRole"], "Resource": "*"}]})
+CLUSTER_ONLY_CONNECT = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["rds-db:connect"],
+     "Resource": ["arn:aws:rds-db:eu-west-1:123456789012:dbuser:cluster-ABCDEFGHIJKLMNOPQRSTUVWXYZ/app"]}]})
 PUBLIC_KEY_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*", "Resource": "*"}]})
 CERT_ARN = ("arn:aws:acm:eu-west-1:123456789012:certificate/"
@@ -475,15 +478,17 @@ VARIANTS = [
     Variant("https-tls10", "lb-listener-modern-tls", "app-https",
             overrides=WITH_CERT,
             changes={"app-https": {"ssl_policy": "ELBSecurityPolicy-2016-08"}}, shared=True),
-    Variant("http-beside-https", "alb-http-redirects-to-https", "app-http-redirect",
+    Variant("http-beside-https", "alb-http-redirects-to-https", "app-http",
             overrides=WITH_CERT,
-            changes={"app-http-redirect": {"default_actions": _Lazy(_plain_http)}}, shared=True),
+            changes={"app-http": {"default_actions": _Lazy(_plain_http)}}, shared=True),
     Variant("proxy-without-tls", "rds-proxy-require-tls", "db-proxy",
             overrides={"dbProxy": True}, changes={"db-proxy": {"require_tls": False}}, shared=True),
     Variant("passrole-anywhere", "iam-no-privilege-escalation", "app-db-access",
-            changes={"app-db-access": {"policy": PASSROLE_POLICY}}, shared=True,
-            # with dbProxy (proxy-without-tls, same run) the proxy loses its only rds-db:connect
-            also=("db-iam-auth-guardrails",)),
+            changes={"app-db-access": {"policy": PASSROLE_POLICY}}, shared=True),
+    # with dbProxy (proxy-without-tls, same run) the app's proxy policy names the cluster instead:
+    # no role may connect to the proxy (the cluster grant, app-db-access, is its own policy)
+    Variant("proxy-grant-names-the-cluster", "db-iam-auth-guardrails", "db-proxy",
+            changes={"app-proxy-access": {"policy": CLUSTER_ONLY_CONNECT}}, shared=True),
     Variant("poweruser-monitoring", "iam-no-admin-managed-policy", "db-monitoring-policy",
             changes={"db-monitoring-policy": {
                 "policy_arn": "arn:aws:iam::aws:policy/PowerUserAccess"}}, shared=True),
