@@ -44,6 +44,7 @@ from .knobs import Rule, args_class, between, each, ipv4_cidr, knob, matches, pu
 from .load_balancer import fleet_alarms, internet_facing_alb
 from .policies import AccountContext, assume_role_policy, document
 from .rule_names import cidr_rules
+from .tags import component_tags_problem
 from .webapp import cloud_init, metric_names, settings
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
@@ -302,8 +303,9 @@ class AppFleetArgs:
     admin_cidr: Optional[str] = knob(default=None, key="hostAdminCidr", check=admin_cidr_problem)
     """CIDR allowed to port 22 when a key pair is set: at most a /24 of public addresses (private
     ranges of any size). Default: None."""
-    tags: Mapping[str, str] = knob(default_factory=dict)
-    """Tags on every taggable child. Default: {}."""
+    tags: Mapping[str, str] = knob(default_factory=dict, check=component_tags_problem)
+    """Tags on every taggable child: at most 44, keys 1-128 and values up to 256 characters of letters,
+    digits, spaces and _ . : / = + - @, no aws: or aurorakit: prefix. Default: {}."""
 
     _rules = (Rule("load_balancer_subnet_ids", _load_balancer, requires=("placement",)),
               Rule("domain_name", _https, requires=("placement", "certificate_arn", "load_balancer_allow_http")),

@@ -56,6 +56,7 @@ from .engines import (
 from .knobs import Rule, args_class, between, each, knob, matches, one_of, published
 from .network import FLOW_LOG_RETENTION_DAYS
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, autoscaling_key_statements, key_policy
+from .tags import component_tags_problem
 from .webapp import bootstrap_sql
 
 
@@ -380,8 +381,9 @@ class AuroraClusterArgs:
     protect: bool = knob(default=False, key="protect")
     """pulumi `protect` on the cluster, its key and secret (the stack setting also protects the
     flow-log key and turns on the ALB's deletion protection). Default: False."""
-    tags: Mapping[str, str] = knob(default_factory=dict)
-    """Tags on every taggable child. Default: {}."""
+    tags: Mapping[str, str] = knob(default_factory=dict, check=component_tags_problem)
+    """Tags on every taggable child: at most 44, keys 1-128 and values up to 256 characters of letters,
+    digits, spaces and _ . : / = + - @, no aws: or aurorakit: prefix. Default: {}."""
 
     _rules = (Rule("engine_version", _version, requires=("engine",)),
               Rule("serverless_min_acu", _min_acu, requires=("serverless_max_acu", "engine", "engine_version", "mode")),

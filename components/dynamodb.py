@@ -30,6 +30,7 @@ import pulumi_aws as aws
 
 from .knobs import Rule, args_class, between, knob, published
 from .policies import ENCRYPT_ACTIONS, AccountContext
+from .tags import component_tags_problem
 from .webapp import forum_schema as schema
 
 PROJECTIONS = ("ALL", "KEYS_ONLY", "INCLUDE")
@@ -190,8 +191,9 @@ class DynamoTablesArgs:
     """pulumi `protect` on every table (the stack's `protect` sets it). Default: False."""
     name_prefix: Optional[str] = None
     """Prefix of the physical table names. Default: None (`<project>-<stack>-<component name>-`)."""
-    tags: Mapping[str, str] = knob(default_factory=dict)
-    """Tags on every table. Default: {}."""
+    tags: Mapping[str, str] = knob(default_factory=dict, check=component_tags_problem)
+    """Tags on every table: at most 44, keys 1-128 and values up to 256 characters of letters,
+    digits, spaces and _ . : / = + - @, no aws: or aurorakit: prefix. Default: {}."""
 
 
 def default_prefix(component: str) -> str:

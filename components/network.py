@@ -20,6 +20,7 @@ import pulumi_aws as aws
 
 from .knobs import Rule, args_class, ipv4_cidr, knob, one_of, published
 from .policies import ENCRYPT_ACTIONS, AccountContext, assume_role_policy, document, key_policy
+from .tags import component_tags_problem
 
 TIERS = ("public", "private", "isolated")
 INTERFACE_ENDPOINT_SERVICES = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "kms", "monitoring")
@@ -100,8 +101,9 @@ class NetworkArgs:
     exported DB logs' retention); a value CloudWatch accepts. Default: 30."""
     protect: bool = knob(default=False)
     """pulumi `protect` on the flow-log KMS key. Default: False."""
-    tags: Mapping[str, str] = knob(default_factory=dict)
-    """Tags on every taggable child. Default: {}."""
+    tags: Mapping[str, str] = knob(default_factory=dict, check=component_tags_problem)
+    """Tags on every taggable child: at most 44, keys 1-128 and values up to 256 characters of letters,
+    digits, spaces and _ . : / = + - @, no aws: or aurorakit: prefix. Default: {}."""
 
     _rules = (Rule("subnet_prefix_length", _subnets_fit, requires=("cidr_block", "availability_zones")),)
 

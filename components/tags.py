@@ -15,13 +15,26 @@ RESERVED_PREFIXES = ("aws:", "aurorakit:")
 _TEXT = re.compile(r"[\w .:/=+\-@]*")
 
 
+MAX_COMPONENT_TAGS = MAX_EXTRA_TAGS + len(RESERVED_KEYS)  # the stack's own keys plus its extra tags
+
+
 def tags_problem(v: Any) -> Optional[str]:
     """Extra tags: at most 40; keys 1-128 and values 0-256 characters of letters, digits, spaces
     and _ . : / = + - @; no aws: or aurorakit: prefix, none of the keys the stack sets itself."""
+    return _problem(v, MAX_EXTRA_TAGS, RESERVED_KEYS)
+
+
+def component_tags_problem(v: Any) -> Optional[str]:
+    """A component's `tags` argument: what `tags_problem` checks, except that the stack's own keys
+    (Project, Stack, ManagedBy, Name) may come in (a component sets Name per resource itself)."""
+    return _problem(v, MAX_COMPONENT_TAGS, ())
+
+
+def _problem(v: Any, most: int, reserved: tuple[str, ...]) -> Optional[str]:
     if not isinstance(v, Mapping):
         return "must be an object of string -> string"
-    if len(v) > MAX_EXTRA_TAGS:
-        return f"at most {MAX_EXTRA_TAGS} tags (AWS allows 50 per resource and the stack sets some); got {len(v)}"
+    if len(v) > most:
+        return f"at most {most} tags (AWS allows 50 per resource and the components set some); got {len(v)}"
     for key, value in v.items():
         if not isinstance(key, str) or not isinstance(value, str):
             return "must be an object of string -> string"
@@ -32,6 +45,6 @@ def tags_problem(v: Any) -> Optional[str]:
                     "(what all AWS services accept)")
         if key.lower().startswith(RESERVED_PREFIXES):
             return f"tag {key[:40]!r}: the prefixes {', '.join(RESERVED_PREFIXES)} are reserved (AWS; the policy pack)"
-        if key in RESERVED_KEYS:
+        if key in reserved:
             return f"tag {key!r} is set by the stack itself; reserved keys are {', '.join(RESERVED_KEYS)}"
     return None

@@ -33,3 +33,26 @@ def test_two_environments_in_one_program(mocks):
     ports = {r.inputs["fromPort"] for r in mocks.resources_of("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
              if r.name.endswith("app-to-db-ingress")}
     assert ports == {5432}
+
+
+def test_component_tags_are_checked_like_the_stacks_tags():
+    """A tag AWS refuses (or one granting the policy pack's aurorakit: opt-ins to every resource)
+    is an argument error before anything is created; the stack's own keys may come in."""
+    import pytest
+
+    from components import NetworkArgs
+    from components.knobs import ArgsError
+
+    azs = ("eu-west-1a", "eu-west-1b")
+    base = {"Project": "shop", "Stack": "prod", "ManagedBy": "pulumi", "Name": "x", "team": "db"}
+    assert NetworkArgs(availability_zones=azs, tags=base).tags == base
+    for tags, text in (({"aws:cloudformation:x": "1"}, "the prefixes aws:, aurorakit: are reserved"),
+                       ({"aurorakit:allow-plain-http": "true"}, "are reserved"),
+                       ({"team": "db<script>"}, "only letters, digits, spaces"),
+                       ({"k" * 129: "v"}, "keys are 1-128 characters"),
+                       ({f"t{i}": "v" for i in range(45)}, "at most 44 tags")):
+        with pytest.raises(ArgsError, match="NetworkArgs.tags") as info:
+            NetworkArgs(availability_zones=azs, tags=tags)
+        assert text in str(info.value), str(info.value)
+        with pytest.raises(ArgsError, match="AuroraClusterArgs.tags"):
+            AuroraClusterArgs(vpc_id="v", subnet_ids=["a", "b"], availability_zones=azs, tags=tags)
