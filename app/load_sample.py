@@ -7,7 +7,9 @@ step, with the retries the CLI leaves to you.
 The file is what `batch-write-item --request-items` takes: table name -> write requests in
 DynamoDB JSON ({"Forum": [{"PutRequest": {"Item": {"Name": {"S": "Events"}, ...}}}], ...}),
 any number of them. `--tables` maps those names to the physical table names (JSON object; a
-name it does not map is used as is). Requests go out in BatchWriteItem calls of at most 25;
+name it does not map is used as is). Requests go out in BatchWriteItem calls of at most 25 (a
+second request for a key already in a call starts the next one: DynamoDB refuses a batch that
+writes one key twice; the tables' keys come from DescribeTable);
 what DynamoDB returns as UnprocessedItems is sent again after an exponential backoff (with
 jitter, capped) up to `--max-attempts` calls per batch. Exit 0: everything written; 1: items
 still unprocessed after the last attempt (counted per table); 2: bad input or an AWS error.
@@ -94,14 +96,44 @@ def read_requests(path: Path, tables: Mapping[str, str]) -> list[tuple[str, dict
     return out
 
 
-def batches(requests: list[tuple[str, dict]], size: int = BATCH_SIZE) -> list[dict[str, list]]:
-    """RequestItems of at most `size` requests each, in file order."""
-    out = []
-    for start in range(0, len(requests), size):
-        items: dict[str, list] = {}
-        for table, req in requests[start:start + size]:
-            items.setdefault(table, []).append(req)
+def _key(request: dict, attributes: tuple[str, ...]) -> str:
+    body = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get("Key") or {}
+    return json.dumps([body.get(a) for a in attributes], sort_keys=True)
+
+
+def batches(requests: list[tuple[str, dict]], size: int = BATCH_SIZE,
+            keys: Optional[Mapping[str, tuple[str, ...]]] = None) -> list[dict[str, list]]:
+    """RequestItems of at most `size` requests each, in file order. With `keys` (table -> key
+    attribute names), a request for a key already in the batch starts a new one: DynamoDB refuses
+    a batch that writes one key twice (ValidationException), and in file order the later wins."""
+    out: list[dict[str, list]] = []
+    items: dict[str, list] = {}
+    seen: set[tuple[str, str]] = set()
+    count = 0
+    for table, req in requests:
+        key = (table, _key(req, keys[table])) if keys and table in keys else None
+        if count == size or (key is not None and key in seen):
+            out.append(items)
+            items, seen, count = {}, set(), 0
+        items.setdefault(table, []).append(req)
+        count += 1
+        if key is not None:
+            seen.add(key)
+    if items:
         out.append(items)
+    return out
+
+
+def key_attributes(client, tables: list[str]) -> dict[str, tuple[str, ...]]:
+    """table -> its key attribute names (DescribeTable)."""
+    out = {}
+    for table in tables:
+        try:
+            schema = client.describe_table(TableName=table)["Table"]["KeySchema"]
+        except (ClientError, BotoCoreError) as exc:  # name the error, never the items
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+            raise LoadError(f"DescribeTable on {table} failed: {code}") from None
+        out[table] = tuple(k["AttributeName"] for k in schema)
     return out
 
 
@@ -134,7 +166,9 @@ def write_batch(client, items: dict[str, list], backoff: Backoff, report: Report
 
 def load(client, path: Path, tables: Mapping[str, str], backoff: Optional[Backoff] = None) -> Report:
     report, backoff = Report(), backoff or Backoff()
-    for items in batches(read_requests(path, tables)):
+    requests = read_requests(path, tables)
+    keys = key_attributes(client, sorted({table for table, _ in requests}))
+    for items in batches(requests, keys=keys):
         write_batch(client, items, backoff, report)
     return report
 

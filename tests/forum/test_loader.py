@@ -26,6 +26,9 @@ class Flaky:
     def __init__(self, client, times: int, hold: int = 3):
         self.client, self.times, self.hold, self.calls = client, times, hold, []
 
+    def describe_table(self, **kw):
+        return self.client.describe_table(**kw)
+
     def batch_write_item(self, RequestItems, **kw):
         sent = [(t, r) for t, reqs in RequestItems.items() for r in reqs]
         self.calls.append(len(sent))
@@ -131,7 +134,16 @@ def test_bad_files_get_one_clear_error_and_exit_2(tmp_path, capsys, content, mes
 def test_an_aws_error_names_the_code_and_exits_2(ddb, capsys):
     assert load_sample.main([str(SAMPLE), "--tables", '{"Forum": "missing-table"}'], client=ddb) == 2
     err = capsys.readouterr().err
-    assert "BatchWriteItem on" in err and "ResourceNotFoundException" in err and "Events" not in err
+    assert re.search(r"DescribeTable on [\w-]+ failed: ResourceNotFoundException", err) and "Events" not in err
+
+    class Refusing(Flaky):  # the tables exist; the write is refused
+        def batch_write_item(self, RequestItems, **kw):
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchWriteItem")
+
+    assert load_sample.main([str(SAMPLE), "--tables", json.dumps(PHYSICAL)], client=Refusing(ddb, 0)) == 2
+    err = capsys.readouterr().err
+    assert "BatchWriteItem on" in err and "AccessDeniedException" in err and "Events" not in err
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -143,3 +155,21 @@ def test_bad_arguments_are_usage_errors(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_:
         load_sample.main([str(SAMPLE), *argv], client=object())
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_key_written_twice_goes_in_the_next_call_and_the_later_wins(ddb, tmp_path):
+    """DynamoDB refuses one BatchWriteItem that writes a key twice (moto too): the second request
+    for a key starts a new call, so the file loads and, in file order, the later item wins."""
+    forum = PHYSICAL["Forum"]
+    item = {"Name": {"S": "Events"}, "Category": {"S": "Old"}}
+    again = {"Name": {"S": "Events"}, "Category": {"S": "New"}}
+    other = {"Name": {"S": "Other"}, "Category": {"S": "x"}}
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps({"Forum": [{"PutRequest": {"Item": i}} for i in (item, other, again)]}))
+    report = load(ddb, path, PHYSICAL, recording_backoff()[0])
+    assert report.calls == 2 and report.written == {forum: 3}
+    got = ddb.get_item(TableName=forum, Key={"Name": {"S": "Events"}})["Item"]
+    assert got["Category"] == {"S": "New"}
+    requests = [(forum, {"PutRequest": {"Item": i}}) for i in (item, other, again)]
+    split = load_sample.batches(requests, keys={forum: ("Name",)})
+    assert [sum(map(len, b.values())) for b in split] == [2, 1]
