@@ -9,13 +9,15 @@ does not contain: then only `*` and `?` cover that part, so it stands for arbitr
 * every action of a service: the part after `<service>:` names nothing (`s3:*`, `s3:**`,
   `s3:*?`, `s3*`, `?3:*`);
 * every resource of a kind: after the ARN's header and resource type the name part names
-  nothing (`arn:aws:iam::123:role/*`, `…:role/**`, `…:role*`, `arn:aws:s3:::*`, `…:::*/*`, an
+  nothing (`arn:aws:iam::123:role/*`, `…:role/**`, `…:role*`, `…:log-group:*:*`, `arn:aws:s3:::*`, `…:::*/*`, an
   ARN whose wildcard spans the header such as `arn:aws:*` or `arn:*`, and `*` itself). S3
   object ARNs of one bucket (`arn:aws:s3:::bucket/*`) name the bucket, so they are not broad.
 
 Cost: linear in the pattern per probe prefix (a few dozen short glob matches, each O(n + m)).
 """
 from __future__ import annotations
+
+import re
 
 from .glob import Glob, has_wildcard
 
@@ -109,6 +111,8 @@ def broad_resource(resource: str) -> bool:
                 return True                 # objects of every bucket
             prefixes.append(header)
         elif cut >= 0:
+            if all(_wild_only(part) for part in re.split(r"[/:]", rest[cut + 1:])):
+                return True                 # every name, with any suffix (`log-group:*:*`, `function:*:*`)
             prefixes.append(header + _instance(rest[:cut]) + rest[cut])
         else:
             literal = rest[:min((i for i in (rest.find("*"), rest.find("?")) if i >= 0),

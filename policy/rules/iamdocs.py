@@ -99,13 +99,34 @@ def broad_resources(statement: dict) -> list[str]:
     return [r for r in listed(statement.get("Resource")) if broad(r)]
 
 
-def _concrete(key: str, value: Any) -> bool:
+_ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+
+
+def _wild(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def concrete(key: str, value: Any) -> bool:
+    """Whether one condition value names known callers for `key` (lower case): no wildcard
+    where it would widen to anyone. An ARN pins by its account (`arn:aws:iam::123:role/*`),
+    or, when its service has account-less ARNs (S3 buckets), by the whole literal ARN; an
+    organization path by its literal `o-…/` root (AWS documents `o-a1b2/r-ab12/*`); a user id
+    by its unique id before the `:` (`AROAEXAMPLEID:*`). A number is taken as written (an
+    account id given unquoted)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
     if not isinstance(value, str) or not value or "${" in value:
         return False
     if key in _ARN_KEYS and value.count(":") >= 5:
         account = value.split(":")[4]
-        return bool(account) and "*" not in account and "?" not in account
-    return "*" not in value and "?" not in value
+        return (bool(account) and not _wild(account)) or (not account and not _wild(value))
+    if key in _ORG_PATH_KEYS:
+        root = value.split("/", 1)[0]
+        return root.startswith("o-") and len(root) > 2 and not _wild(root) and "/" in value
+    if key == "aws:userid":
+        unique = value.split(":", 1)[0]
+        return bool(unique) and not _wild(unique)
+    return not _wild(value)
 
 
 def pins_caller(condition: Any) -> bool:
@@ -122,8 +143,9 @@ def pins_caller(condition: Any) -> bool:
             continue
         for key, values in block.items():
             key = str(key).lower()
-            values = listed(values) if isinstance(values, (str, list)) else []
-            if key in PINNING_KEYS and values and all(_concrete(key, v) for v in values):
+            values = [values] if isinstance(values, (str, int)) else \
+                [v for v in items(values) if isinstance(v, (str, int))] if isinstance(values, list) else []
+            if key in PINNING_KEYS and values and all(concrete(key, v) for v in values):
                 return True
     return False
 

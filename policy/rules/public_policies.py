@@ -7,9 +7,11 @@ DynamoDB and Backup vault resource policies, ECR, OpenSearch, CloudWatch Logs, A
 An Allow statement for every principal (`*`, `{"AWS": "*"}`, a wildcard principal) is public
 unless its Condition pins who the caller is (iamdocs.pins_caller: account, organization,
 source account/ARN/VPC/endpoint, principal ARN, kms:CallerAccount); `NotPrincipal` with Allow
-is always reported. Lambda's grant resources carry the same thing as arguments: a Permission
-(or LayerVersionPermission) for principal `*` without `sourceArn` / `sourceAccount` /
-`principalOrgId` (`organizationId`), and a FunctionUrl with `authorizationType: NONE`.
+is always reported. Grant resources carry the same thing as arguments: a Lambda Permission (or
+LayerVersionPermission) or an EventBridge EventPermission for principal `*` without a literal
+`sourceArn` / `sourceAccount` / `principalOrgId` (`organizationId`; the EventPermission's
+organization `condition`) — a wildcard there pins nothing —, and a FunctionUrl with
+`authorizationType: NONE`.
 
 Not resource policies: IAM identity policies (no Principal; trust policies are judged by
 iam-trust-only-services) and VPC endpoint policies (they restrict what passes through an
@@ -27,7 +29,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .base import ANY_TYPE, MANDATORY, UNKNOWN, Ctx, is_set, resource_rule, text
-from .iamdocs import allows, document, everyone, listed, pins_caller, statements
+from .iamdocs import allows, concrete, document, everyone, listed, pins_caller, statements
 
 POLICY_KEYS = frozenset({"policy", "resourcepolicy", "accesspolicy", "accesspolicies",
                          "policydocument"})
@@ -36,8 +38,13 @@ NOT_RESOURCE_POLICIES = frozenset({"aws:ec2/vpcEndpoint:VpcEndpoint",
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
 LAYER_PERMISSION = "aws:lambda/layerVersionPermission:LayerVersionPermission"
 FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
-_GRANTS = {LAMBDA_PERMISSION: ("sourceArn", "sourceAccount", "principalOrgId"),
-           LAYER_PERMISSION: ("organizationId",)}
+EVENT_PERMISSION = "aws:cloudwatch/eventPermission:EventPermission"
+# grant resource -> its pinning arguments, each with the condition key it stands for
+_GRANTS = {LAMBDA_PERMISSION: {"sourceArn": "aws:sourcearn", "sourceAccount": "aws:sourceaccount",
+                               "principalOrgId": "aws:principalorgid"},
+           LAYER_PERMISSION: {"organizationId": "aws:principalorgid"},
+           EVENT_PERMISSION: {"condition": "aws:principalorgid"}}
+
 
 def _policy_keys(raw: Any) -> list[str]:
     if not isinstance(raw, Mapping):
@@ -88,14 +95,25 @@ def _grant_findings(ctx: Ctx) -> Iterable[str]:
     if not ctx.known(principal, "principal") or not any("*" in p for p in listed(principal)):
         return
     pins = _GRANTS[ctx.type]
-    values = [ctx.get(k) for k in pins]
-    if any(v is UNKNOWN for v in values):
+    values = {k: ctx.get(k) for k in pins}
+    if any(v is UNKNOWN for v in values.values()):
         ctx.known(UNKNOWN, "/".join(pins))
         return
-    if not any(is_set(v) for v in values):
-        yield (f"Lambda grant \"{ctx.name}\" gives principal `*` (anyone) access without "
+    if not any(_pinned(pins[k], v) for k, v in values.items()):
+        what = "Lambda grant" if ctx.type != EVENT_PERMISSION else "Event bus permission"
+        how = "without" if not any(is_set(v) for v in values.values()) else "with a wildcard in"
+        yield (f"{what} \"{ctx.name}\" gives principal `*` (anyone) access {how} "
                f"{' / '.join(f'`{k}`' for k in pins)}: name the service or account, and pin "
-               "the caller with sourceArn/sourceAccount (or the organization).")
+               "the caller with a literal source ARN / account (or the organization).")
+
+
+def _pinned(key: str, value: Any) -> bool:
+    """A grant argument that names known callers: a literal value (an EventPermission's
+    `condition` is the organization condition {key, type, value})."""
+    if isinstance(value, Mapping):
+        return (str(value.get("key", "")).lower() == "aws:principalorgid"
+                and str(value.get("type", "")).lower() == "stringequals" and concrete(key, value.get("value")))
+    return concrete(key, value)
 
 
 def _function_url(ctx: Ctx) -> Iterable[str]:
