@@ -278,18 +278,42 @@ def check_namespace(key: str, project: str, source: str) -> None:
     `awz:region`, the project's name misspelt) is ignored by every reader and silently keeps the
     default: raise, naming the key and the namespace meant. Any other namespace may be the
     program's own (`pulumi.Config("platform")`), so it passes."""
-    import difflib
-
     namespace, _, name = key.partition(":")
     known = [project, COMPONENTS_NAMESPACE, *_ENGINE_NAMESPACES, "aws"]
     if namespace in known or _provider_installed(namespace):
         return
-    close = difflib.get_close_matches(namespace.lower(), known, n=1, cutoff=0.65) or \
-        [k for k in known if namespace.lower().replace("-", "").replace("_", "") == k.replace("-", "")]
+    close = [k for k in known if _misspelt(namespace, k)]
     if close:
         raise StackConfigError(f"{source}: config key {key!r} has namespace {namespace!r}, which no "
                                f"reader uses (not the project {project!r}, not {COMPONENTS_NAMESPACE}, not "
                                f"pulumi, not an installed provider): did you mean {close[0]}:{name}?")
+
+
+def _misspelt(namespace: str, known: str) -> bool:
+    """`namespace` is `known` with a typo: the same but for case and separators, `known` plus a
+    -suffix (aurorakit-dev), or one edit away (two for names of 6+ characters): `aurorakt`,
+    `Aurorakit`, `pulumii`, `awz` — not `aurora` or `as`, which may be a program's own."""
+    a, b = namespace.lower(), known.lower()
+    if a.replace("-", "").replace("_", "") == b.replace("-", "").replace("_", "") or a.startswith(b + "-"):
+        return True
+    if min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 2 or len(a) > 64:
+        return False
+    return _edits(a, b) <= (2 if min(len(a), len(b)) >= 6 else 1)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance with adjacent swaps (short names only)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, prev2[j - 2] + 1)
+            row.append(cost)
+        prev2, prev = prev, row
+    return prev[-1]
 
 
 def _encode(value: Any) -> str:

@@ -37,6 +37,12 @@ def test_a_namespace_of_the_programs_own_is_fine(tmp_path):
         load_stack_config("dev", tmp_path)
 
 
+@pytest.mark.parametrize("namespace", ["aurora", "as", "ws", "shop", "awsome", "kubernetes"])
+def test_a_namespace_that_is_no_typo_of_a_known_one_passes(tmp_path, namespace):
+    write(tmp_path, f"config:\n  {namespace}:x: 1\n")
+    assert load_stack_config("dev", tmp_path)[f"{namespace}:x"] == "1"
+
+
 def test_project_engine_and_installed_provider_namespaces_are_fine(tmp_path):
     write(tmp_path, "config:\n  aws:region: eu-west-1\n  aurorakit:dbReaders: 2\n  random:x: y\n"
                     "  pulumi:tags: {team: db}\n  protect: true\n")
