@@ -2,8 +2,11 @@
 host's app CIDRs): each rule is named by its CIDR, so inserting or removing one CIDR leaves the
 other rules as they are (an index in the name would move every later rule to another CIDR).
 Earlier versions named them by list index: each rule carries that old name as an alias, so a
-stack created by them keeps its rules (its first `up` with this code should not also change the
-list; if it does, Pulumi updates the aliased rules in place to their new CIDRs)."""
+stack created by them keeps its rules. Its first `up` with this code must not also change the
+list: an alias is by position in the NEW list, so removing or inserting a CIDR then would update
+an old rule in place to a CIDR another old rule still holds until the end of the run, which AWS
+refuses (InvalidPermission.Duplicate). Migrate with the same list, then edit it (README, Known
+limits)."""
 from __future__ import annotations
 
 import ipaddress
