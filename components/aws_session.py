@@ -86,25 +86,41 @@ class AwsSettings:
         credentials_file, too_many = _one_file(c, "sharedCredentialsFiles")
         config_file, too_many_configs = _one_file(c, "sharedConfigFiles")
         problems += [p for p in (too_many, too_many_configs) if p]
+        blocks, bad = _objects(c, "endpoints")
+        problems += bad
         endpoints: dict[str, str] = {}
-        for block in c.get_object("endpoints") or []:
-            endpoints.update({k: v for k, v in dict(block).items() if v})
-        roles = c.get_object("assumeRoles") or []
-        if isinstance(roles, Mapping):  # a single object (the provider's older assumeRole shape)
-            roles = [roles]
+        for block in blocks:
+            endpoints.update({k: v for k, v in block.items() if v})
+        roles, bad = _objects(c, "assumeRoles")  # a list, or one object (the older assumeRole shape)
+        web, bad_web = _objects(c, "assumeRoleWithWebIdentity")
+        problems += bad + bad_web
         try:
-            for role in [*roles, c.get_object("assumeRoleWithWebIdentity") or {}]:
-                duration_seconds(dict(role).get("duration"))
+            for role in [*roles, *web]:
+                duration_seconds(role.get("duration"))
         except ValueError as exc:
             problems.append(f"an assumed role's duration is {exc}")
         proxies = {k: v for k, v in (("http", c.get("httpProxy")), ("https", c.get("httpsProxy"))) if v}
         return cls(region=c.get("region"), profile=c.get("profile"), access_key=c.get("accessKey"),
                    secret_key=c.get("secretKey"), token=c.get("token"), credentials_file=credentials_file,
-                   config_file=config_file, web_identity=c.get_object("assumeRoleWithWebIdentity"),
+                   config_file=config_file, web_identity=web[0] if web else None,
                    assume_roles=tuple(dict(r) for r in roles if r), sts_region=c.get("stsRegion"),
                    endpoints=endpoints, ca_bundle=c.get("customCaBundle"), fips=bool(c.get_bool("useFipsEndpoint")),
                    dualstack=bool(c.get_bool("useDualstackEndpoint")), proxies=proxies,
                    problem=("; ".join(problems) + " set") if problems else None)
+
+
+def _objects(c: pulumi.Config, key: str) -> tuple[list[dict], list[str]]:
+    """aws:<key> as a list of objects (one object counts as a list of one), or the problem."""
+    try:
+        value = c.get_object(key)
+    except (ValueError, pulumi.ConfigTypeError):
+        return [], [f"aws:{key} (not valid JSON)"]
+    if value is None:
+        return [], []
+    value = [value] if isinstance(value, Mapping) else value
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        return [], [f"aws:{key} (an object or a list of objects)"]
+    return [dict(v) for v in value if v], []
 
 
 class Clients:

@@ -108,6 +108,20 @@ def test_settings_it_cannot_follow_stop_the_hook_with_one_message(aws):
     assert members(client) == ["application-autoscaling-0f1e2d3c", "db-writer"]
 
 
+@pytest.mark.parametrize("key,value,problem", [
+    ("assumeRoles", json.dumps(["arn:aws:iam::123456789012:role/ops"]), "aws:assumeRoles (an object or a list"),
+    ("endpoints", json.dumps("https://rds.example.internal"), "aws:endpoints (an object or a list"),
+    ("assumeRoleWithWebIdentity", "{not json", "aws:assumeRoleWithWebIdentity (not valid JSON)")])
+def test_malformed_provider_settings_are_named_not_raised(key, value, problem):
+    """A shape the provider would refuse too is one named problem (the hook then stops with it),
+    never a bare ValueError from inside the settings."""
+    from components.aws_session import AwsSettings
+
+    install_mocks({"aws:region": REGION, f"aws:{key}": value}, stack="test")
+    settings = AwsSettings.from_config()
+    assert settings.problem is not None and problem in settings.problem
+
+
 def test_connection_settings_reach_the_clients():
     from components.aws_session import AwsSettings, Clients
 
