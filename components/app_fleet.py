@@ -182,8 +182,14 @@ def _load_balancer(a) -> Optional[str]:
 def _sizes(a) -> Optional[str]:
     if a.placement != Placement.PRIVATE:
         return None
-    if not a.min_size <= a.desired_size <= a.max_size:
+    if a.desired_size is not None and not a.min_size <= a.desired_size <= a.max_size:
         return f"must be between {{min_size}} ({a.min_size}) and {{max_size}} ({a.max_size})"
+    return None
+
+
+def _min_max(a) -> Optional[str]:
+    if a.placement == Placement.PRIVATE and a.min_size > a.max_size:
+        return f"must not exceed {{max_size}} ({a.max_size})"
     return None
 
 
@@ -235,9 +241,10 @@ class AppFleetArgs:
     min_size: int = knob(default=2, key="hostMinCount", check=between(1, 100), only=_FLEET)
     """Fewest hosts in the Auto Scaling group; ≥ 2 keeps serving through the loss of a host or
     an AZ. Default: 2."""
-    desired_size: int = knob(default=2, key="hostDesiredCount", check=between(1, 100), only=_FLEET)
-    """Hosts a new group starts with (target tracking moves it between min and max; `up` leaves
-    the live value alone). Default: 2."""
+    desired_size: Optional[int] = knob(default=None, key="hostDesiredCount", check=between(1, 100), only=_FLEET)
+    """Hosts the group is set to on every `up` (and a deploy's new group starts with), between min
+    and max; None leaves the size to target tracking and a new group starts at min_size (CDK's
+    advice: a fixed desired capacity undoes scaling on each deploy). Default: None."""
     max_size: int = knob(default=4, key="hostMaxCount", check=between(1, 100), only=_FLEET)
     """Most hosts target tracking may run. Default: 4."""
     scaling_metric: ScalingMetric = knob(default=ScalingMetric.CPU, key="hostScalingMetric", only=_FLEET)
@@ -315,6 +322,7 @@ class AppFleetArgs:
               Rule("certificate_arn", _one_certificate, requires=("domain_name",)),
               Rule("admin_cidr", _ssh, requires=("key_pair_name",)),
               Rule("desired_size", _sizes, requires=("placement", "min_size", "max_size")),
+              Rule("min_size", _min_max, requires=("placement", "max_size")),
               Rule("scaling_target", _scaling_target, requires=("scaling_metric",)))
 
     @property
@@ -567,13 +575,19 @@ class AppFleet(pulumi.ComponentResource):
         subnets = pulumi.Output.all(args.subnet_ids, args.egress_ready).apply(lambda a: a[0])
         return aws.autoscaling.Group(
             f"{name}-fleet", vpc_zone_identifiers=subnets,
+            # No desired capacity unless the stack sets one: a new group (each deploy) starts at the
+            # minimum and target tracking owns the size. A configured one is applied on every `up`
+            # (ignore_changes would instead hand every replacement the FIRST value from the state,
+            # below a raised minimum: CreateAutoScalingGroup refuses it).
             min_size=args.min_size, max_size=args.max_size, desired_capacity=args.desired_size,
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)),
             target_group_arns=[lb.target_group.arn], health_check_type="ELB",
             health_check_grace_period=HEALTH_CHECK_GRACE, default_instance_warmup=300,
-            # `up` waits until the new group's hosts pass the ALB health check.
-            wait_for_elb_capacity=args.min_size, wait_for_capacity_timeout=CAPACITY_TIMEOUT,
+            # `up` waits until the new group's hosts pass the ALB health check: at creation only
+            # and "at least" (min_elb_capacity), so a size change in place never waits for an exact
+            # count that target tracking has moved (wait_for_elb_capacity would, on every update).
+            min_elb_capacity=args.desired_size or args.min_size, wait_for_capacity_timeout=CAPACITY_TIMEOUT,
             # AWS's own replacements (health, AZ rebalancing) launch before they terminate.
             instance_maintenance_policy=aws.autoscaling.GroupInstanceMaintenancePolicyArgs(
                 min_healthy_percentage=100, max_healthy_percentage=200),
@@ -584,11 +598,11 @@ class AppFleet(pulumi.ComponentResource):
             tags=[aws.autoscaling.GroupTagArgs(key=k, value=v, propagate_at_launch=False)
                   for k, v in sorted({**tags, "Name": f"{name}-fleet"}.items())],
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=permissions,
+                # After the forwarding listener: its targets count as healthy only once it exists
+                # (on a first `up` the HTTPS listener waits for the certificate's validation).
+                parent=self, depends_on=[*permissions, lb.listener],
                 # A new launch template version = a new group, created before the old one goes.
-                replace_on_changes=["launchTemplate"],
-                # target tracking owns the live size; `up` must not reset it.
-                ignore_changes=["desiredCapacity"]))
+                replace_on_changes=["launchTemplate"]))
 
     def _scaling_policy(self, name, args, group, lb) -> None:
         target = args.scaling_target or SCALING_TARGET_DEFAULTS[args.scaling_metric]

@@ -52,10 +52,15 @@ def bucket_policy(bucket_arn: str, endpoint_id: Optional[str], deployer: str) ->
 
 
 def read_statements(bucket_arn: str, keys: Sequence[str], kms_key_arn: str, s3_host: str) -> list[dict]:
-    """The hosts' role: GetObject on exactly these objects; Decrypt with the key only when S3
-    asks for this bucket (with a Bucket Key the encryption context is the bucket's ARN)."""
+    """The hosts' role: GetObject under the artifacts' prefixes (`app/*`, `rds-ca/*`,
+    `wheels/*`), not on exactly today's keys: during a deploy the old group still launches hosts
+    (health replacements, scale-out) from the old template, whose objects stay until it is gone,
+    while this policy already names the new ones. Integrity comes from the SHA-256 each host
+    checks, not from the grant. Decrypt with the key only when S3 asks for this bucket (with a
+    Bucket Key the encryption context is the bucket's ARN)."""
+    prefixes = sorted({f"{key.split('/', 1)[0]}/*" if "/" in key else key for key in keys})
     return [{"Sid": "ReadBootArtifacts", "Effect": "Allow", "Action": ["s3:GetObject"],
-             "Resource": [f"{bucket_arn}/{key}" for key in keys]},
+             "Resource": [f"{bucket_arn}/{prefix}" for prefix in prefixes]},
             {"Sid": "DecryptBootArtifactsThroughS3", "Effect": "Allow", "Action": ["kms:Decrypt"],
              "Resource": [kms_key_arn],
              "Condition": {"StringEquals": {"kms:ViaService": s3_host},

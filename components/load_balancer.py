@@ -37,6 +37,7 @@ class LoadBalancer:
     load_balancer: aws.lb.LoadBalancer
     connections: Connections
     security_group_id: pulumi.Output[str]  # the ALB's own (connections' only one)
+    listener: aws.lb.Listener  # the one forwarding to the target group: targets are `unused` until it exists
 
 
 def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
@@ -87,7 +88,7 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
     # created before the other is deleted, and the ELB refuses a second listener on port 80:
     # DuplicateListener). It redirects only once the HTTPS listener serves. Stacks created with
     # the redirect under its own name keep that listener (alias).
-    aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
+    plain = aws.lb.Listener(f"{name}-http", load_balancer_arn=lb.arn, port=80, protocol="HTTP",
                     default_actions=[redirect if https else forward],
                     tags=tags if https else {**tags, PLAIN_HTTP_OPT_IN_TAG: "true"},
                     opts=pulumi.ResourceOptions(parent=parent, depends_on=[secure] if secure else None,
@@ -97,7 +98,7 @@ def internet_facing_alb(name: str, args, fleet: Connections, tags: dict,
             lambda d: f"https://{d}")
     else:
         url = lb.dns_name.apply(lambda d: f"{'https' if https else 'http'}://{d}")
-    return LoadBalancer(url, group, lb, connections, sg.id)
+    return LoadBalancer(url, group, lb, connections, sg.id, secure or plain)
 
 
 def fleet_alarms(name: str, lb: LoadBalancer, topic_arn: Optional[pulumi.Input[str]], tags: dict,

@@ -93,19 +93,31 @@ def test_private_fleet_spreads_over_every_az_behind_the_alb(mocks):
     assert g["targetGroupArns"] == [mocks.only("aws:lb/targetGroup:TargetGroup").outputs["arn"]]
     assert g["launchTemplate"] == {"id": mocks.only(LT).outputs["id"], "version": "1"}
     assert g["instanceMaintenancePolicy"] == {"minHealthyPercentage": 100, "maxHealthyPercentage": 200}
-    # up waits until the new group's hosts pass the ALB health check
-    assert g["waitForElbCapacity"] == 2 and g["waitForCapacityTimeout"] == app_fleet.CAPACITY_TIMEOUT
+    # up waits until the new group's hosts pass the ALB health check: at creation, at least
+    assert g["minElbCapacity"] == 3 and g["waitForCapacityTimeout"] == app_fleet.CAPACITY_TIMEOUT
+    assert "waitForElbCapacity" not in g   # exact, on every update: fights target tracking
     assert mocks.resources_of(E + "instance:Instance") == []
 
 
+def test_without_a_desired_count_target_tracking_owns_the_size(mocks):
+    """The default: no desired capacity (a new group starts at the minimum), so nothing in the
+    state can hand a replacement a stale size below a raised minimum."""
+    build(min_size=3, max_size=6)
+    g = mocks.only(ASG).inputs
+    assert "desiredCapacity" not in g and (g["minSize"], g["maxSize"], g["minElbCapacity"]) == (3, 6, 3)
+
+
 def test_a_deploy_replaces_the_group_create_before_delete(recording):
-    """App or AMI change = new template version = a new group, created before the old goes;
-    target tracking owns the live size."""
+    """App or AMI change = new template version = a new group, created before the old goes, and
+    after the listener that forwards to its targets (targets are `unused` until one exists).
+    Nothing is ignored: an ignored property is taken from the state on a replacement too."""
     build()
     group = recording[1].named("app-fleet")
     assert group.replace_on_changes == ["launchTemplate"]
-    assert group.ignore_changes == ["desiredCapacity"]
-    assert not group.delete_before_replace
+    assert not group.ignore_changes and not group.delete_before_replace
+    assert any(d.endswith("::app-http") for d in group.dependencies)  # plain-HTTP opt-in: it forwards
+    build("web", certificate_arn=CERT)
+    assert any(d.endswith("::web-https") for d in recording[1].named("web-fleet").dependencies)
 
 
 def test_hosts_launch_after_their_egress_routes_and_permissions(recording):

@@ -117,20 +117,28 @@ def test_a_new_app_is_a_new_object_and_a_new_template(mocks, monkeypatch):
     assert {k for k in before[1] ^ after[1]} == {k for k in before[1] ^ after[1] if k.startswith("app/")}
 
 
-def test_the_role_reads_exactly_these_objects_and_decrypts_only_through_s3(mocks):
+def test_the_role_reads_the_artifact_prefixes_and_decrypts_only_through_s3(mocks, monkeypatch):
+    """GetObject under the artifacts' prefixes, not on today's keys only: during a deploy the old
+    group still launches hosts from the old template (health replacements, scale-out) while the
+    policy already names the new app; its objects still exist. The prefixes stay when the app
+    changes, so a deploy does not touch this policy at all."""
     build()
     arn = mocks.only(S3 + "bucket:Bucket").outputs["arn"]
-    keys = sorted(a.key for a in manifest("x86_64"))
+    prefixes = sorted({a.key.split("/")[0] for a in manifest("x86_64")})
+    assert prefixes == ["app", "rds-ca", "wheels"]
     statements = policy_of(mocks, "app-boot-artifacts")
     assert statements == [
         {"Sid": "ReadBootArtifacts", "Effect": "Allow", "Action": ["s3:GetObject"],
-         "Resource": [f"{arn}/{k}" for k in [a.key for a in manifest("x86_64")]]},
+         "Resource": [f"{arn}/{p}/*" for p in prefixes]},
         {"Sid": "DecryptBootArtifactsThroughS3", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [KEY],
          "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"},
                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": [arn, f"{arn}/*"]}}}]
-    assert sorted(r.removeprefix(f"{arn}/") for r in statements[0]["Resource"]) == keys
     role = mocks.only("aws:iam/role:Role")
     assert mocks.by_name("app-boot-artifacts").inputs["role"] == role.id
+    monkeypatch.setattr(cloud_init, "APP_FILES", (*cloud_init.APP_FILES[:-1],))  # any change to the app
+    mocks.resources.clear()
+    build()
+    assert policy_of(mocks, "app-boot-artifacts") == statements
 
 
 @pytest.mark.parametrize("placement", ["private", "public"])

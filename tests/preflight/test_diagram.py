@@ -164,7 +164,7 @@ def test_prod_fleet_is_drawn_in_every_private_subnet_with_its_sizes(prod):
     assert len(cells) == 3
     for i, (az, cell) in enumerate(zip("abc", cells)):
         assert f"eu-west-1{az} · " in cell and f'PORT="Group_app_fleet__network_private_{i}"' in cell
-        assert "Auto Scaling group app-fleet<BR/>t3.small · desired 2, min 2, max 4<BR/>across 3 subnet(s)" in cell
+        assert "Auto Scaling group app-fleet<BR/>t3.small · min 2, max 4<BR/>across 3 subnet(s)" in cell
     assert "Group_app_fleet" not in _row(src, "public") + _row(src, "isolated")
     assert "public IP" not in "".join(cells)
 
