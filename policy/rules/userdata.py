@@ -12,7 +12,11 @@ What it recognises: key/value assignments whose key names a secret (`password`, 
 forms; long options (`--password=…`, `--db-password …`); `mysql -p<password>`; `sshpass -p`;
 `curl -u user:password`; credentials in URLs (`scheme://user:password@host`); PEM private keys;
 AWS access key ids; and the forms without a key of userdata_forms.py (`chpasswd` input,
-`.pgpass` entries, literal content written to a credential file).
+`.pgpass` entries, literal content written to a credential file, a literal fed on stdin to
+`passwd --stdin` and its kin, positional passwords such as `htpasswd -b` or `redis-cli -a`,
+`aws configure set <secret key> …`). A switch (`--password-stdin`, `--ask-pass`,
+`--no-password`) names no value, and a locked-password marker (`!`, `!!`, `*`, `*LK*`) is no
+secret.
 A value is a *reference* (not a secret) only when the whole value is one:
 `$VAR`, `${VAR}`, `$(command …`, `{{ template }}`, `<placeholder>`, an ARN, a path, a dotted
 attribute or `name['key']` — so the special characters a RandomPassword emits
@@ -60,7 +64,9 @@ _PATTERNS = (
     (re.compile(r"(?<![0-9A-Z])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])"), "an AWS access key id"),
 )
 _LONG_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-               "privatekey", "authkey")
+               "privatekey", "authkey", "requirepass", "masterauth")
+# `--password-stdin`, `--stdin-password`, `--ask-pass`, `--no-password`, `--prompt-password`
+_SWITCH_WORDS = frozenset({"no", "ask", "prompt", "stdin"})
 _SHORT_WORDS = frozenset({"pass", "pwd", "pw", "passwd", "pword"})
 # Keys that name or point at a secret rather than hold it.
 # Keys that name, point at or describe a secret rather than hold it (TOKEN_TTL, SECRET_ARN).
@@ -79,6 +85,9 @@ _REFERENCE = re.compile(
     r"|\{\{[^{}]*+\}\}|\{%[^{}]*+%\}|<[A-Za-z][\w .-]{0,62}+>|%\(\w++\)s|![A-Za-z]++"
     r"|[A-Za-z_]\w*+(?:\.[A-Za-z_]\w*+)++\(?\)?"           # attribute access, maybe a call
     r"|[A-Za-z_][\w.]*+\[['\"][\w.-]*+['\"]\]|[A-Za-z_][\w.]*+\(\)", re.DOTALL)
+# `!`, `!!`, `*`, `!*`, `*LK*`, `*NP*`: a shadow password field that locks or disables the
+# account (useradd -p '!', chpasswd -e 'user:*', cloud-config `passwd: '!'`), never a secret.
+_LOCKED = re.compile(r"[!*]{1,8}+(?:[A-Z]{2}\*)?")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
@@ -89,18 +98,20 @@ def secret_key(key: str) -> bool:
     compact = re.sub(r"[^a-z0-9]", "", key.lower())
     if not compact or compact.endswith(_REFERENCE_SUFFIXES):
         return False
+    parts = [p for p in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", key).lower()) if p]
+    if parts[0] in _SWITCH_WORDS or "stdin" in parts or compact.startswith("askpass"):
+        return False            # a switch: the secret is read elsewhere (or not at all)
     if any(word in compact for word in _LONG_WORDS):
         return True
-    parts = re.split(r"[^a-z0-9]+", _CAMEL.sub("_", key).lower())
     return any(p in _SHORT_WORDS for p in parts)
 
 
 def literal(value: str) -> bool:
     """Whether `value` is a literal (not empty, not a small number such as a port or a
-    timeout, not a reference/expansion/expression)."""
+    timeout, not a locked-password marker, not a reference/expansion/expression)."""
     value = value.strip()
     if value.lower() in _EMPTY or value.startswith(_REFERENCE_PREFIXES) or (
-            value.isdigit() and len(value) <= 6):
+            value.isdigit() and len(value) <= 6) or _LOCKED.fullmatch(value):
         return False
     core = value.rstrip(",;)]}")
     return not (_REFERENCE.fullmatch(value) or (core and _REFERENCE.fullmatch(core)))

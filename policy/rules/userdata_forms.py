@@ -3,6 +3,14 @@
 * `chpasswd` input: `echo 'root:pw' | chpasswd`, `chpasswd <<< user:pw`, the `user:password`
   lines of cloud-config's `chpasswd:` block (`list:`), and `useradd`/`usermod -p <hash>`;
 * `.pgpass` entries (`host:port:database:user:password`) wherever they appear;
+* a literal fed on stdin to a command that reads a password there (`echo pw | passwd --stdin
+  user`, a here-string or here-document into `passwd`/`smbpasswd`/`htpasswd`/`kinit`/`realm`,
+  any `--password-stdin`);
+* a literal password a command takes by position or short option (`htpasswd -b[c] FILE USER
+  PW`, `redis-cli -a`, `mysqladmin password`, `rabbitmqctl add_user`, `ldap* -w`,
+  `keytool -storepass`, `mongosh -p`, samba's `-U user%pw`);
+* `config[ure] … set KEY VALUE` with a secret-named key (`aws configure set
+  aws_secret_access_key …`, `redis-cli CONFIG SET requirepass …`, `npm config set _authToken`);
 * literal content written to a file named like a credential (`.pgpass`, `db_password`,
   `api-token`, `id_rsa`, `*.key` ...): `echo`/`printf` of a literal, a literal piped through
   `base64 -d`, a here-document, and cloud-init `write_files` entries with such a `path`.
@@ -31,8 +39,31 @@ _ARG = re.compile(r"\"[^\"\n]{0,1024}+\"|'[^'\n]{0,1024}+'|[^\s|;&<>'\"]{1,1024}
 _FORMAT = re.compile(r"%[-+ #0-9.]{0,16}+[a-zA-Z]|\\.")
 _CHPASSWD_KEY = re.compile(r"chpasswd[ \t]*+:[ \t]*+$")
 _HERESTRING = re.compile(r"<<<[ \t]*+(\"[^\"\n]{0,1024}+\"|'[^'\n]{0,1024}+'|[^\s|;&<>]{1,1024}+)")
-_HEREDOC = re.compile(r"<<-?[ \t]*+(['\"]?)([A-Za-z_]\w{0,31}+)\1")
+_HEREDOC = re.compile(r"(?<!<)<<-?+(?!<)[ \t]*+(['\"]?)([A-Za-z_]\w{0,31}+)\1")
 _DECODE = re.compile(r"(?<![\w-])base64[ \t]++(?:-d|-D|--decode)\b")
+_STDIN_HINT = re.compile(r"passwd|stdin|kinit|realm")
+# a pipeline stage that runs a command reading a password on stdin (maybe via sudo, by path)
+_STDIN_TOOL = re.compile(r"[ \t(]*+(?:(?:sudo|doas|exec|command)(?:[ \t]++-[A-Za-z]{1,8}+)*+"
+                         r"[ \t]++)?(?:[\w.-]{0,64}+/)*+(passwd|smbpasswd|htpasswd|kinit|realm)"
+                         r"(?![\w.-])")
+_STDIN_OPTION = re.compile(r"(?<![\w-])--(password-stdin|stdin-password)(?![\w-])")
+_SMB_TOOLS = frozenset({"smbclient", "rpcclient", "smbcacls", "smbget", "net"})
+_PASSWORD_FLAGS = {"redis-cli": ("-a",), "mongosh": ("-p",), "mongo": ("-p",),
+                   "mongodump": ("-p",), "mongorestore": ("-p",), "mongoexport": ("-p",),
+                   "mongoimport": ("-p",), "keytool": ("-storepass", "-keypass", "-srcstorepass",
+                                                       "-deststorepass", "-srckeypass",
+                                                       "-destkeypass", "-new"),
+                   **{f"ldap{c}": ("-w",) for c in ("search", "add", "modify", "delete",
+                                                    "passwd", "whoami", "compare", "modrdn")}}
+_COMMAND = re.compile(r"(?<![\w.-])(htpasswd|mysqladmin|mariadb-admin|rabbitmqctl|"
+                      + "|".join(sorted(set(_PASSWORD_FLAGS) | _SMB_TOOLS, reverse=True))
+                      + r")(?![\w.-])([^\n;&|<>]{0,2048}+)")
+# `config[ure] [--opt [value]]… set [--profile x] KEY VALUE`
+_CONFIG_SET = re.compile(r"(?<![\w-])(?:configure|config|CONFIG)(?![\w-])"
+                         r"(?:[ \t]++--?[\w-]{1,32}+(?:[ \t=]++(?![Ss][Ee][Tt][ \t])"
+                         r"[^\s-]\S{0,127}+)?){0,4}+[ \t]++[Ss][Ee][Tt]"
+                         r"(?:[ \t]++--?[\w-]{1,32}+[ \t=]++[^\s-]\S{0,127}+){0,2}+"
+                         r"[ \t]++([\w./:@-]{1,256}+)[ \t]++")
 _YAML_KEY = re.compile(r"^([ \t]*+)(-[ \t]++)?([A-Za-z_][\w-]{0,63}+)[ \t]*+:(?:[ \t]++([^\n]*+))?$")
 _CREDENTIAL_NAMES = frozenset({"pgpass", "netrc", "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519",
                                "credentials", "git-credentials", "htpasswd", "shadow", "gshadow"})
@@ -95,17 +126,128 @@ def _written(text: str, literal: Callable[[str], bool], secret_key: Callable[[st
             doc = _HEREDOC.search(segment)
             what = None
             if doc:
-                body = []
-                while i < len(lines) and lines[i].strip() != doc.group(2):
-                    body.append(lines[i])
-                    i += 1
-                i += 1
+                body, i = _here_document(lines, i, doc.group(2))
                 if any(literal(b) for b in body if b.strip()):
                     what = "literal here-document content"
             else:
                 what = _literal_source(segment, literal)
             if what:
                 yield f"{what} written to a credential file (`{target.rsplit('/', 1)[-1]}`)"
+                return
+
+
+def _here_document(lines: list[str], i: int, delimiter: str) -> tuple[list[str], int]:
+    """The body of a here-document whose first line is `lines[i]`, and the line after it."""
+    body = []
+    while i < len(lines) and lines[i].strip() != delimiter:
+        body.append(lines[i])
+        i += 1
+    return body, i + 1
+
+
+def _stdin_fed(text: str, literal: Callable[[str], bool]) -> Iterator[str]:
+    """A literal piped, here-string'd or here-doc'd into a command that reads a password on
+    stdin (`echo pw | passwd --stdin user`, `docker login --password-stdin`). One forward pass
+    over the lines, each pipeline's stages read once."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not _STDIN_HINT.search(line):
+            continue
+        for segment in _SEGMENTS.split(line):
+            stages = segment.split("|")
+            sink = next(((k, tool) for k, tool in enumerate(map(_stdin_tool, stages)) if tool),
+                        None)
+            if sink is None:
+                continue
+            doc = _HEREDOC.search(segment)
+            fed = False
+            if doc:
+                body, i = _here_document(lines, i, doc.group(2))
+                fed = any(literal(b) for b in body if b.strip())
+            if fed or any(_literal_source(stage, literal) for stage in stages[:sink[0] + 1]):
+                yield f"a literal password fed to `{sink[1]}` on stdin"
+                return
+
+
+def _stdin_tool(stage: str) -> Optional[str]:
+    """The password-reading command a pipeline stage runs, if any."""
+    m = _STDIN_TOOL.match(stage)
+    if m:
+        return m.group(1)
+    m = _STDIN_OPTION.search(stage)
+    return f"--{m.group(1)}" if m else None
+
+
+def _arg(raw: str) -> Optional[str]:
+    """A shell word's value, or None when the shell expands it (the value comes from elsewhere;
+    single quotes keep `$` literal)."""
+    if not raw.startswith("'") and (_EXPANSION.search(raw) or "`" in raw):
+        return None
+    return _unquote(raw)
+
+
+def _command_passwords(tool: str, args: list[str]) -> Iterator[str]:
+    """The raw words of `tool args…` that hold a password, by position or by short option."""
+    if tool == "htpasswd":              # -b [-c] FILE USER PASSWORD, -nb USER PASSWORD
+        flags, positional, skip = "", [], False
+        for a in args:
+            if skip:
+                skip = False
+            elif a.startswith("-") and len(a) > 1:
+                flags += a[1:]
+                skip = a[-1] in "Cr"        # -C cost, -r rounds take a value
+            else:
+                positional.append(a)
+        at = 1 if "n" in flags else 2
+        if "b" in flags and len(positional) > at:
+            yield positional[at]
+        return
+    for k, a in enumerate(args):
+        following = args[k + 1] if k + 1 < len(args) else ""
+        if tool in _SMB_TOOLS:          # -U user%password, --user=user%password
+            if a in ("-U", "--user"):
+                yield following
+            elif a.startswith(("-U", "--user=")):
+                yield a.split("U", 1)[1] if a[1] == "U" else a.split("=", 1)[1]
+        elif a in _PASSWORD_FLAGS.get(tool, ()) and not following.startswith("-"):
+            yield following
+        elif tool == "redis-cli" and a.startswith("-a="):
+            yield a[3:] or following
+        elif tool in ("mysqladmin", "mariadb-admin") and a.lower() == "password":
+            yield following
+        elif tool == "rabbitmqctl" and a in ("add_user", "change_password",
+                                             "authenticate_user") and k + 2 < len(args):
+            yield args[k + 2]
+
+
+def _commands(text: str, literal: Callable[[str], bool]) -> Iterator[str]:
+    """A literal password a command takes as an argument without a `--password` name
+    (`htpasswd -b`, `redis-cli -a`, `mysqladmin password`, `smbclient -U user%pw` ...)."""
+    for m in _COMMAND.finditer(text):
+        tool = m.group(1)
+        for raw in _command_passwords(tool, _ARG.findall(m.group(2))):
+            value = _arg(raw) if raw else None
+            if value and tool in _SMB_TOOLS:
+                value = value.partition("%")[2]
+            if value and literal(value):
+                yield f"a literal password on a `{tool}` command line"
+                return
+
+
+def _config_set(text: str, literal: Callable[[str], bool], secret_key: Callable[[str], bool]
+                ) -> Iterator[str]:
+    """`aws configure set aws_secret_access_key <literal>`, `redis-cli CONFIG SET requirepass
+    <literal>`, `npm config set _authToken <literal>`: a secret-named key set by position."""
+    for m in _CONFIG_SET.finditer(text):
+        key = m.group(1)
+        value = _ARG.match(text, m.end())
+        if value and secret_key(key):
+            v = _arg(value.group(0))
+            if v and literal(v):
+                yield f"a literal value for `{key.rsplit('.', 1)[-1]}` (`config set`)"
                 return
 
 
@@ -173,6 +315,9 @@ def scan_forms(text: str, literal: Callable[[str], bool], secret_key: Callable[[
         found += list(_chpasswd_block(text, literal))
     found += list(_pgpass(text, literal))
     found += list(_written(text, literal, secret_key))
+    found += list(_stdin_fed(text, literal))
+    found += list(_commands(text, literal))
+    found += list(_config_set(text, literal, secret_key))
     if "write_files" in text:
         found += list(_write_files(text, literal, secret_key))
     return found
