@@ -147,18 +147,24 @@ class RecordingMonitor(MockMonitor):
         pkg = type_.split(":", 1)[0]
         name = "default_" + version.replace(".", "_").replace("-", "_") if version else "default"
         urn = self.make_urn("", f"pulumi:providers:{pkg}", name)
+        # Check and add in one step: the SDK registers resources from several threads, and two
+        # first resources of a package must not both create its default provider (the second
+        # would be reported as a duplicate URN).
         with self._lock:
             if urn in self.by_urn:
                 return urn
-        inputs = struct_pb2.Struct()
-        inputs.update({k.split(":", 1)[1]: v for k, v in self.config.items() if k.startswith(pkg + ":")})
-        if version:
-            inputs["version"] = version
-        outputs = struct_pb2.Struct()
-        outputs.CopyFrom(inputs)
-        self._add(Registration(urn, f"pulumi:providers:{pkg}", name, True, inputs=inputs,
-                               outputs=outputs, id=UNKNOWN if self.preview else "default",
-                               synthetic=True))
+            inputs = struct_pb2.Struct()
+            inputs.update({k.split(":", 1)[1]: v for k, v in self.config.items() if k.startswith(pkg + ":")})
+            if version:
+                inputs["version"] = version
+            outputs = struct_pb2.Struct()
+            outputs.CopyFrom(inputs)
+            reg = Registration(urn, f"pulumi:providers:{pkg}", name, True, inputs=inputs, outputs=outputs,
+                               id=UNKNOWN if self.preview else "default", synthetic=True)
+            self.registrations.append(reg)
+            self.by_urn[urn] = reg
+        if self.on_register is not None:
+            self.on_register(reg)
         return urn
 
     def RegisterResource(self, request):
