@@ -10,7 +10,8 @@ import base64
 import gzip
 import json
 import random
-from typing import Any, Callable, NamedTuple, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
@@ -19,31 +20,14 @@ from policy.rules.cidrs import internet_reach
 from policy.rules.userdata import findings
 
 from . import factories as f
+from .cases import Case, resource, stack
 from .stack_factory import T, good_stack, policy_doc
-from .support import Outcome, check_resource
+from .support import check_resource
 
 ISOLATED = {"forbidNatRoute": True}
 
 
-class Case(NamedTuple):
-    id: str
-    rule: str
-    run: Callable[[], Outcome]
-    fragment: str = ""
 
-
-def resource(rule: str, type_: str, props: dict, config: Optional[dict] = None
-             ) -> Callable[[], Outcome]:
-    return lambda: check_resource(rule, type_, props, config)
-
-
-def stack(rule: str, change: Callable[[Any], None], config: Optional[dict] = None
-          ) -> Callable[[], Outcome]:
-    def run() -> Outcome:
-        s = good_stack()
-        change(s)
-        return s.check(rule, config)
-    return run
 
 
 def _sg(**ingress: Any) -> dict:

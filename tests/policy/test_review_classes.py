@@ -10,8 +10,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from collections.abc import Callable
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 import pytest
 
@@ -19,8 +18,9 @@ from policy.rules import REGISTRY
 from policy.rules.userdata import findings
 
 from . import factories as f
-from .stack_factory import T, good_stack, policy_doc
-from .support import Outcome, check_resource
+from .cases import Case, resource, stack
+from .stack_factory import T, policy_doc
+from .support import check_resource
 
 ACCOUNT = f.ACCOUNT
 ESCALATION = "iam-no-privilege-escalation"
@@ -28,25 +28,7 @@ WILDCARDS = "iam-no-wildcard-actions"
 PUBLIC = "resource-policy-no-public-principal"
 
 
-class Case(NamedTuple):
-    id: str
-    rule: str
-    run: Callable[[], Outcome]
-    fragment: str = ""
 
-
-def resource(rule: str, type_: str, props: dict, config: Optional[dict] = None,
-             name: str = "res") -> Callable[[], Outcome]:
-    return lambda: check_resource(rule, type_, props, config, name)
-
-
-def stack(rule: str, change: Callable[[Any], None], config: Optional[dict] = None
-          ) -> Callable[[], Outcome]:
-    def run() -> Outcome:
-        s = good_stack()
-        change(s)
-        return s.check(rule, config)
-    return run
 
 
 def _policy(*statements: dict) -> dict:

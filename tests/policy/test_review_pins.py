@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from . import factories as f
+from .cases import Case, resource
 from .support import check_resource
-from .test_review_classes import ACCOUNT, PUBLIC, WILDCARDS, Case, _allow, _policy, resource
+from .test_review_classes import ACCOUNT, PUBLIC, WILDCARDS, _allow, _policy
 
 EVENT_PERMISSION = "aws:cloudwatch/eventPermission:EventPermission"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
