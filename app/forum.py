@@ -28,7 +28,7 @@ def _text(field: str, value, limit: int, multiline: bool = False, key_part: bool
     value = value.strip()
     if len(value) > limit:
         raise Invalid(field, f"'{field}' must be at most {limit} characters (got {len(value)})")
-    if not all(c.isprintable() or (multiline and c in "\n\t") for c in value.replace("\r\n", "\n")):
+    if not security.clean_text(value.replace("\r\n", "\n"), "\n\t" if multiline else ""):
         raise Invalid(field, f"'{field}' must not contain control characters")
     if key_part and "#" in value:
         raise Invalid(field, f"'{field}' must not contain '#'")
