@@ -3,7 +3,10 @@ failover-aware access (dbconnect.py, failover.py)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, create_engine,
                         event, func, insert, inspect, select, text)
 from sqlalchemy.engine import URL, Connection, Engine
@@ -15,6 +18,7 @@ from .settings import Settings
 
 log = logging.getLogger("aurorakit.db")
 NAME_MAX, ADDRESS_MAX = 100, 200
+T = TypeVar("T")
 
 metadata = MetaData()
 entries = Table(
@@ -38,8 +42,25 @@ def is_auth_failure(exc: BaseException) -> bool:
     return "authentication failed" in str(exc)
 
 
+def signed(dbapi, role: str, sign: Callable[[], T]) -> T:
+    """`sign()`'s result (IamTokenCredentials.get/refresh), or the driver's OperationalError when
+    it cannot sign (no, expired or refused instance credentials): a connection failure like an
+    unreachable server (503, /healthz unavailable, the start not aborted). Only the error's type
+    (and AWS error code) is told, never a credential value."""
+    try:
+        return sign()
+    except (BotoCoreError, ClientError) as exc:
+        code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+        log.error("%s: no IAM token signed (%s%s): check the instance role's credentials", role,
+                  type(exc).__name__, f" {code}" if code else "")
+        raise dbapi.OperationalError(f"{role}: no IAM database token could be signed ({type(exc).__name__})") from exc
+
+
 def make_engine(settings: Settings, role: str, creds: IamTokenCredentials) -> Engine:
     host = settings.writer_host if role == "writer" else settings.reader_host
+    problem = dbconnect.ca_bundle_problem(settings.ca_bundle) if role == "writer" else None
+    if problem:  # once per start; every connection then fails as a connection error (503)
+        log.error("%s: every database connection will fail until it is fixed (AURORAKIT_DB_CA_BUNDLE)", problem)
     driver, connect_args = dbconnect.driver_options(settings, role)
     url = URL.create(driver, host=host, port=settings.port, database=settings.db_name)
     pool = {"pool_size": 5, "max_overflow": 10, "pool_timeout": settings.connect_timeout,
@@ -49,16 +70,17 @@ def make_engine(settings: Settings, role: str, creds: IamTokenCredentials) -> En
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect, conn_rec, cargs, cparams):
-        current = creds.get()
+        dbapi = dialect.loaded_dbapi
+        current = signed(dbapi, role, creds.get)
         cparams["user"], cparams["password"] = current
         try:
-            return dbconnect.connect(dialect.loaded_dbapi, cargs, cparams, settings, role)
-        except dialect.loaded_dbapi.OperationalError as exc:
-            if not is_auth_failure(exc) or not creds.refresh(current):
+            return dbconnect.connect(dbapi, cargs, cparams, settings, role)
+        except dbapi.OperationalError as exc:
+            if not is_auth_failure(exc) or not signed(dbapi, role, lambda: creds.refresh(current)):
                 raise
             log.warning("%s: authentication failed; signed a new IAM token and retrying", role)
-            cparams["user"], cparams["password"] = creds.get()
-            return dbconnect.connect(dialect.loaded_dbapi, cargs, cparams, settings, role)
+            cparams["user"], cparams["password"] = signed(dbapi, role, creds.get)
+            return dbconnect.connect(dbapi, cargs, cparams, settings, role)
 
     return engine
 

@@ -1,8 +1,11 @@
 """Driver connections: TLS, bounded connect and reads, keepalives, statement limits; a writer
-connection that reaches a read-only node is closed, never pooled (docs/FAILOVER.md)."""
+connection that reaches a read-only node is closed, never pooled (docs/FAILOVER.md). An unusable
+CA bundle is a connection failure on both engines (libpq reports it; PyMySQL raises OSError /
+ssl.SSLError while building its TLS context, before its own error wrapping)."""
 from __future__ import annotations
 
 import socket
+import ssl
 
 import psycopg
 import pymysql
@@ -15,6 +18,16 @@ READ_ONLY_SQL = {
     "postgresql": "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'",
 }
 _WAIT_TIMEOUT = psycopg.errors._WaitTimeout  # raised by psycopg's wait(timeout=...)
+
+
+def ca_bundle_problem(path: str) -> str | None:
+    """Why the CA bundle at `path` cannot verify a server (missing, unreadable, no certificate,
+    corrupt PEM), or None when it loads."""
+    try:
+        ssl.create_default_context(cafile=path)
+    except OSError as exc:  # ssl.SSLError is an OSError
+        return f"CA bundle {path!r} unusable: {type(exc).__name__} ({exc.strerror or getattr(exc, 'reason', None) or exc})"
+    return None
 
 
 def statement_limit(settings: Settings) -> float:
@@ -62,7 +75,11 @@ def set_keepalive(sock: socket.socket, settings: Settings) -> None:
 
 def connect(dbapi, cargs: tuple, cparams: dict, settings: Settings, role: str):
     mysql = settings.engine == "aurora-mysql"
-    raw = dbapi.connect(*cargs, **cparams) if mysql else DeadlineConnection.connect(*cargs, **cparams)
+    try:
+        raw = dbapi.connect(*cargs, **cparams) if mysql else DeadlineConnection.connect(*cargs, **cparams)
+    except OSError as exc:  # PyMySQL's TLS context from a bad CA bundle (libpq: an OperationalError)
+        raise pymysql.err.OperationalError(2026, f"SSL connection error: {ca_bundle_problem(settings.ca_bundle) or exc}") \
+            from exc
     try:
         limit = statement_limit(settings)
         with raw.cursor() as cur:

@@ -1,5 +1,6 @@
 """The forum API on DynamoDB, served when AURORAKIT_DDB_*_TABLE are set (README: "The forum on
-DynamoDB"). 400 names the field; 404 unknown forum/thread; 503 when DynamoDB is unavailable."""
+DynamoDB"). 400 names the field; 404 unknown forum/thread; 503 when DynamoDB is unavailable
+(without Retry-After when a post's outcome is unknown); 500 when a table is missing or refused."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,7 +8,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from . import security
-from .forum_store import ForumError, ForumStore, make_client
+from .forum_store import ForumError, ForumStore, OutcomeUnknown, make_client
 from .settings import Settings
 
 NAME_MAX, USER_MAX, MESSAGE_MAX, PAGE_SIZE, MAX_LIMIT = 100, 50, 2000, 20, 100
@@ -28,7 +29,7 @@ def _text(field: str, value, limit: int, multiline: bool = False, key_part: bool
     value = value.strip()
     if len(value) > limit:
         raise Invalid(field, f"'{field}' must be at most {limit} characters (got {len(value)})")
-    if not all(c.isprintable() or (multiline and c in "\n\t") for c in value.replace("\r\n", "\n")):
+    if not security.clean_text(value.replace("\r\n", "\n"), "\n\t" if multiline else ""):
         raise Invalid(field, f"'{field}' must not contain control characters")
     if key_part and "#" in value:
         raise Invalid(field, f"'{field}' must not contain '#'")
@@ -73,6 +74,8 @@ def _invalid(exc: Invalid):
 
 @bp.errorhandler(ForumError)
 def _refused(exc: ForumError):
+    if isinstance(exc, OutcomeUnknown):  # no Retry-After: sending it again may post it twice
+        return jsonify(error="DynamoDB did not answer while saving: check the thread before sending it again"), 503
     if exc.status == 503:
         return jsonify(error="DynamoDB unavailable, try again"), 503, {"Retry-After": "1"}
     return jsonify(error=str(exc), **({"field": "page"} if exc.status == 400 else {})), exc.status

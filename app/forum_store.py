@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from . import forum_schema as schema
 from .settings import ForumTables
@@ -20,12 +20,23 @@ log = logging.getLogger("aurorakit.forum")
 TOKEN_MAX = 1024
 BUSY = {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded"}
 PK, SK = (k for k, _ in schema.KEYS[schema.COMMENT])
+# Refusals that no retry mends: a table missing or not the deployed one, a role without the action
+# (a wrong AURORAKIT_DDB_*_TABLE or role policy). 500 "server misconfigured", not 503.
+MISCONFIGURED = {"ResourceNotFoundException", "AccessDeniedException", "ValidationException"}
 BY = schema.INDEXES[schema.BY_USER_INDEX][1][0]
 NAMES = {"#pk": PK, "#sk": SK, "#by": BY, "#msg": "Message"}
 
 
 class ForumError(Exception):
     status = 503  # DynamoDB unreachable, throttled or refusing: try again
+
+
+class OutcomeUnknown(ForumError):
+    """The write was sent and no answer came (every attempt): it may or may not be stored."""
+
+
+class Misconfigured(ForumError):
+    status = 500
 
 
 class BadPageToken(ForumError):
@@ -46,8 +57,10 @@ def make_client(region: str, endpoint_url: Optional[str] = None, max_attempts: i
 
 
 def sort_key_time(moment: datetime) -> str:
-    """UTC with microseconds: lexical order is time order."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC with microseconds and a 4-digit year (years 1-9999): lexical order is time order.
+    (strftime's %Y does not zero-pad years before 1000 on Linux: 999 would sort after 2026.)"""
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def encode_token(key: dict) -> str:
@@ -76,7 +89,12 @@ def _s(value: str) -> dict:
 
 
 def _refused(operation: str, exc: ClientError) -> ForumError:
-    log.warning("dynamodb %s refused: %s %s", operation, exc.response.get("Error", {}).get("Code"),
+    code = exc.response.get("Error", {}).get("Code")
+    if code in MISCONFIGURED:  # the code only: the message names the role and table ARNs
+        log.error("dynamodb %s refused: %s (check the AURORAKIT_DDB_*_TABLE names and the role's policy)",
+                  operation, code)
+        return Misconfigured("server misconfigured: the forum's tables are missing or not accessible")
+    log.warning("dynamodb %s refused: %s %s", operation, code,
                 [r.get("Code") for r in exc.response.get("CancellationReasons", [])])
     return ForumError("refused")
 
@@ -149,6 +167,8 @@ class ForumStore:
             response = getattr(self.client, method)(ReturnConsumedCapacity="TOTAL", **request)
         except BotoCoreError as exc:  # unreachable, timed out, no credentials
             log.error("dynamodb %s failed: %s", method, type(exc).__name__)
+            if method == "transact_write_items" and isinstance(exc, (ReadTimeoutError, ConnectionClosedError)):
+                raise OutcomeUnknown("unknown") from exc  # sent; the answer was lost
             raise ForumError("unavailable") from exc
         used = response.get("ConsumedCapacity") or []
         log.info("dynamodb %s items=%d consumed_capacity=%s", method,

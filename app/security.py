@@ -1,10 +1,12 @@
-"""HTTP hardening: security headers (HSTS on HTTPS), cross-origin write refusal, strict integers.
+"""HTTP hardening: security headers (HSTS on HTTPS), cross-origin write refusal, strict integers,
+the one rule for user text (`clean_text`).
 `install(app)` registers the hooks. Why Sec-Fetch-Site/Origin and not a CSRF token, and why
 X-Forwarded-Proto is trusted for HSTS only: README, "The app's HTTP security".
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
@@ -23,6 +25,14 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+# Refused in user text besides control characters (Cc) and lone surrogates (Cs, not UTF-8):
+# line/paragraph separators (they break lines where a reader does not expect one), and, as a
+# deliberate anti-spoofing rule, the bidi embedding/override/isolate controls (U+202A-U+202E,
+# U+2066-U+2069: "Trojan Source"-style reordering of what others read). Every other format
+# character is real text: ZWNJ/ZWJ (Persian, Indic scripts, emoji sequences), soft hyphen, LRM/RLM,
+# tag characters (subdivision flags); so are no-break spaces and code points newer than Python's
+# Unicode tables (str.isprintable() refuses all of these).
+REFUSED_FORMAT = frozenset("\u2028\u2029") | frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
 _DECIMAL = re.compile(r"[1-9][0-9]{0,17}")  # ASCII only; 18 digits bounds the work before int()
 
 
@@ -34,6 +44,13 @@ def parse_positive_int(raw: str | None, maximum: int) -> int | None:
         return None
     value = int(raw)
     return value if value <= maximum else None
+
+
+def clean_text(value: str, allow: str = "") -> bool:
+    """No control character (but those in `allow`, e.g. "\\n\\t"), lone surrogate, line or
+    paragraph separator, or bidi override/isolate control in `value` (REFUSED_FORMAT)."""
+    return not any(c not in allow and (c in REFUSED_FORMAT or unicodedata.category(c) in ("Cc", "Cs"))
+                   for c in value)
 
 
 def json_body(req=request):

@@ -68,7 +68,7 @@ def validate(data) -> dict:
         value = value.strip()
         if len(value) > limit:
             raise ValidationError(field, f"'{field}' must be at most {limit} characters (got {len(value)})")
-        if not value.isprintable():
+        if not security.clean_text(value):
             raise ValidationError(field, f"'{field}' must not contain control characters")
         clean[field] = value
     return clean

@@ -7,6 +7,7 @@ import socket
 from urllib.parse import quote
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -123,8 +124,7 @@ def test_dynamodb_unreachable_is_503_with_retry_after(aws_env, caplog):
 
 @pytest.mark.parametrize("operation,code,reasons", [
     ("query", "ProvisionedThroughputExceededException", None),
-    ("query", "ResourceNotFoundException", None),
-    ("query", "AccessDeniedException", None),
+    ("query", "ExpiredTokenException", None),
     ("transact_write_items", "TransactionCanceledException",
      [{"Code": "None"}, {"Code": "ThrottlingError"}, {"Code": "None"}]),
     ("transact_write_items", "TransactionCanceledException",
@@ -138,7 +138,42 @@ def test_throttling_and_refusals_are_503(aws_env, operation, code, reasons):
                               modeled_fields={"CancellationReasons": reasons} if reasons else None)
         app = make_app(client).test_client()
         resp = app.get(URL) if operation == "query" else app.post(URL, json={"posted_by": "a", "message": "m"})
-    assert resp.status_code == 503, (code, resp.get_json())
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "1", (code, resp.get_json())
+
+
+@pytest.mark.parametrize("operation,code", [
+    (op, code) for op in ("query", "transact_write_items")
+    for code in ("ResourceNotFoundException", "AccessDeniedException", "ValidationException")])
+def test_a_missing_or_forbidden_table_is_500_misconfigured_without_retry_after(aws_env, caplog, operation, code):
+    """No retry mends a wrong table name or role policy: 500 with JSON, not 503 + Retry-After;
+    the log names the AWS error code, never its message (it holds the role and table ARNs)."""
+    client = SESSION.client("dynamodb", region_name=REGION)
+    with Stubber(client) as stub:
+        stub.add_client_error(operation, service_error_code=code, service_message="arn:aws:iam::123456789012:role/x",
+                              http_status_code=400)
+        app = make_app(client).test_client()
+        resp = app.get(URL) if operation == "query" else app.post(URL, json={"posted_by": "a", "message": "m"})
+    assert resp.status_code == 500 and "Retry-After" not in resp.headers, (code, resp.get_json())
+    assert resp.get_json() == {"error": "server misconfigured: the forum's tables are missing or not accessible"}
+    assert code in caplog.text and "123456789012" not in caplog.text
+
+
+def test_a_post_without_an_answer_says_check_before_sending_again(aws_env):
+    """The transaction was sent and every attempt timed out: it may be stored. No Retry-After,
+    the SQL side's wording; a listing that times out is a plain 503 (reads are safe to repeat)."""
+    client = make_client(REGION, endpoint_url=f"http://127.0.0.1:{_closed_port()}", max_attempts=1)
+
+    def no_answer(request, **kwargs):
+        raise ReadTimeoutError(endpoint_url=request.url)
+    client.meta.events.register("before-send.dynamodb.TransactWriteItems", no_answer)
+    client.meta.events.register("before-send.dynamodb.Query", no_answer)
+    app = make_app(client).test_client()
+    posted = app.post(URL, json={"posted_by": "ana", "message": "m"})
+    assert posted.status_code == 503 and "Retry-After" not in posted.headers
+    assert posted.get_json() == {
+        "error": "DynamoDB did not answer while saving: check the thread before sending it again"}
+    listed = app.get(URL)
+    assert listed.status_code == 503 and listed.headers["Retry-After"] == "1"
 
 
 def test_the_forum_is_not_served_without_its_tables():

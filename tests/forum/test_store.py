@@ -10,7 +10,15 @@ from datetime import timedelta
 import pytest
 
 from app import forum_schema as schema
-from app.forum_store import BadPageToken, Conflict, ForumStore, NotFound, decode_token, encode_token
+from app.forum_store import (
+    BadPageToken,
+    Conflict,
+    ForumStore,
+    NotFound,
+    decode_token,
+    encode_token,
+    sort_key_time,
+)
 
 from .conftest import T0, TABLES, comment_items, counters, seed_thread
 
@@ -98,6 +106,20 @@ def test_sort_key_range_is_inclusive_and_pages_stay_inside_it(ddb, store):
     with pytest.raises(BadPageToken):  # a token from the unbounded listing points outside [since, until]
         store.thread_comments(F, S, limit=3, since=since, until=until,
                               page=store.thread_comments(F, S, limit=1)[1])
+
+
+@pytest.mark.parametrize("year", [1, 9, 99, 999, 1000])
+def test_a_range_bound_before_year_1000_keeps_time_order(ddb, store, year):
+    """strftime('%Y') writes year 999 as '999', which sorts after '2026': since=0999 found nothing,
+    until=0999 everything. Keys have 4-digit years for every year the API accepts (1-9999)."""
+    seed_thread(ddb)
+    post(store, 2)
+    early, late = T0.replace(year=year), T0.replace(year=9999)
+    assert sort_key_time(early) < sort_key_time(T0) < sort_key_time(late)
+    assert sort_key_time(early)[:4] == f"{year:04d}"
+    assert len(store.thread_comments(F, S, limit=10, since=early)[0]) == 2
+    assert store.thread_comments(F, S, limit=10, until=early)[0] == []
+    assert len(store.thread_comments(F, S, limit=10, since=early, until=late)[0]) == 2
 
 
 def test_user_comments_use_the_index_across_threads(ddb, store):
