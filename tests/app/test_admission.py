@@ -14,12 +14,14 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
 
 import boto3
 from sqlalchemy.exc import OperationalError
 
 import app.gunicorn_conf as gconf
-from app.admission import RETRY_AFTER, slots
+from app.admission import RETRY_AFTER, Busy, Gate, slots
 from app.settings import ForumTables, Settings
 from components.dynamodb import forum_table_specs
 from tests.app.dbservers import free_port
@@ -180,3 +182,23 @@ def test_request_data_cannot_forge_a_log_line(app_behind, caplog):
     [record] = [r for r in caplog.records if "database error" in r.getMessage()]
     line = record.getMessage()
     assert "\n" not in line and "\r" not in line and "admin logged in" in line, line
+
+
+def test_the_slots_follow_the_running_thread_count_and_leave_one_free():
+    assert slots(gconf.threads) == gconf.threads - 1 and slots(1) == 1
+    gate = Gate()
+    for _ in range(gate.capacity):
+        gate.enter()
+    start = time.monotonic()
+    try:
+        gate.enter()
+        raise AssertionError("a full gate admitted a request")
+    except Busy:
+        assert time.monotonic() - start < 0.1  # refused, not queued
+    gate.leave()
+    gate.enter()  # a freed slot is usable again
+    svc = SimpleNamespace(settings=None)
+    worker = SimpleNamespace(wsgi=SimpleNamespace(extensions={"aurorakit": svc}), cfg=SimpleNamespace(threads=8))
+    with mock.patch("app.health.start_publisher"):
+        gconf.post_worker_init(worker)
+    assert svc.gate.capacity == 7
