@@ -32,7 +32,7 @@ from .settings import DEFAULT_CA_BUNDLE, ForumTables, Settings
 APP_DIR = Path(__file__).resolve().parent
 # Everything the host needs from app/ (cloud_init.py itself stays behind).
 APP_FILES = ("__init__.py", "settings.py", "credentials.py", "db.py", "dbconnect.py", "failover.py",
-             "health.py", "metric_names.py", "security.py", "web.py", "gunicorn_conf.py",
+             "health.py", "metric_names.py", "security.py", "web.py", "gunicorn_conf.py", "admission.py",
              "forum.py", "forum_schema.py", "forum_store.py",
              "templates/index.html", "requirements.lock", "amazon-root-cas.pem")
 INSTALL_DIR = "/opt/aurorakit"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import (
     Flask,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -17,7 +18,7 @@ from flask import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import db, failover, forum, health, security
+from . import admission, db, failover, forum, health, security
 from .credentials import IamTokenCredentials, for_endpoints
 from .settings import Settings
 
@@ -25,6 +26,7 @@ log = logging.getLogger("aurorakit")
 FIELDS = {"name": db.NAME_MAX, "address": db.ADDRESS_MAX}
 PAGE_SIZE, MAX_LIMIT = 50, 500
 MAX_ID = 2**31 - 1  # the INTEGER id column's range
+SQL_ENDPOINTS = ("index", "add_form", "api_list", "api_add")  # need the schema; /healthz probes only
 OUTCOME_UNKNOWN = ("connection lost while saving: check the list before sending it again",
                    "Connection lost while saving: check the list before adding it again.")
 
@@ -41,16 +43,24 @@ class Services:
     creds: dict[str, IamTokenCredentials]  # per endpoint role: "writer", "reader"
     writer: Engine
     reader: Engine
+    gate: admission.Gate = field(default_factory=admission.Gate)  # gunicorn_conf.py may resize it
     schema_ready: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def ensure_schema(self) -> None:
-        """Check (never create) the schema the deploy-time bootstrap owns; once per process."""
-        if not self.schema_ready:
-            with self._lock:
-                if not self.schema_ready:
-                    db.check_schema(self.writer)
-                    self.schema_ready = True
+        """Check (never create) the schema the deploy-time bootstrap owns; once per process.
+        One thread checks; the others are refused (Busy) at once instead of queueing behind a
+        check that may wait on a silent database."""
+        if self.schema_ready:
+            return
+        if not self._lock.acquire(blocking=False):
+            raise admission.Busy("the database schema is being checked")
+        try:
+            if not self.schema_ready:
+                db.check_schema(self.writer)
+                self.schema_ready = True
+        finally:
+            self._lock.release()
 
 
 def validate(data) -> dict:
@@ -110,9 +120,30 @@ def create_app(settings: Settings | None = None, *,
             exc, db.SchemaMissing) else type(exc).__name__)
 
     @app.before_request
-    def _schema():
-        if request.endpoint not in ("healthz", "livez"):
-            svc.ensure_schema()
+    def _admit():
+        """Database-bound routes hold one of the worker's slots for the whole request (released
+        in _release); everything else (/livez, the forum, 404s) never waits for Aurora."""
+        if request.endpoint in (*SQL_ENDPOINTS, "healthz"):
+            svc.gate.enter()  # Busy when full: 503 at once
+            g.db_gate = svc.gate
+            if request.endpoint in SQL_ENDPOINTS:
+                svc.ensure_schema()
+
+    @app.teardown_request
+    def _release(exc):
+        gate = g.pop("db_gate", None)
+        if gate is not None:
+            gate.leave()
+
+    @app.errorhandler(admission.Busy)
+    def _busy(exc):
+        headers = {"Retry-After": str(admission.RETRY_AFTER)}
+        if request.endpoint == "healthz":
+            return jsonify(status="busy", error="this worker's database slots are in use"), 503, headers
+        if request.path.startswith("/api/"):
+            return jsonify(error="busy: too many requests are waiting on the database, try again"), 503, headers
+        return render_template("index.html", entries=[], error="Busy, try again in a moment.",
+                               form={}), 503, headers
 
     @app.errorhandler(db.SchemaMissing)
     def _no_schema(exc):
@@ -122,7 +153,7 @@ def create_app(settings: Settings | None = None, *,
     @app.errorhandler(SQLAlchemyError)
     def _db_down(exc):
         orig = getattr(exc, "orig", None)
-        log.error("database error on %s %s: %s %s", request.method, request.path,
+        log.error("database error on %s %r: %s %s", request.method, request.path,  # %r: no forged lines
                   type(exc).__name__, orig.args[:1] if orig is not None and orig.args else "")
         api, page = (OUTCOME_UNKNOWN if isinstance(exc, failover.CommitOutcomeUnknown)
                      else ("database unavailable, try again", "Database unavailable, try again."))

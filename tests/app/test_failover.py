@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from app.admission import Gate
 from app.web import create_app
 from tests.app.conftest import REGION, tokens_for
 from tests.app.dbservers import (
@@ -129,6 +130,9 @@ class Traffic:
 
 def test_failover_writes_recover_within_5s_and_no_acknowledged_write_is_lost(cluster):
     app = create_app(cluster.settings)
+    # one app object stands for the host's workers here: a database slot for each traffic thread
+    # (admission itself: test_admission.py)
+    app.extensions["aurorakit"].gate = Gate(threads=8)
     cluster.new.catch_up(cluster.old)  # a steady state first: the replica has the schema
     traffic = Traffic(app).start()
     try:

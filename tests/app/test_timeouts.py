@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.admission import Gate
 from app.dbconnect import KEEPALIVE
 
 CONNECT, READ = 2, 1.0         # the tests' budgets (PostgreSQL's connect minimum is 2 s)
@@ -55,6 +56,8 @@ def test_every_connection_has_keepalives_and_server_side_limits(app_behind, depl
 def test_black_holed_writer_fails_within_the_timeouts_and_the_process_keeps_serving(app_behind, endpoints, deployment):
     writer, _ = endpoints
     app = app_behind(connect_timeout=CONNECT, read_timeout=READ)
+    # about timeouts, not admission (test_admission.py): room for its 6 concurrent database requests
+    app.extensions["aurorakit"].gate = Gate(threads=8)
     client = app.test_client()
     assert client.post("/api/entries", json={"name": "bh-warm", "address": "x"}).status_code == 201
     held = app.extensions["aurorakit"].writer.connect()  # a connection in use when it goes silent
