@@ -64,7 +64,8 @@ class Services:
 
 
 def validate(data) -> dict:
-    """Clean {"name", "address"}: required strings, trimmed, 1..max chars, printable."""
+    """Clean {"name", "address"}: required strings, trimmed, 1..max chars, no control or bidi
+    override characters (security.clean_text)."""
     if not isinstance(data, dict):
         raise ValidationError("body", "body must be a JSON object with 'name' and 'address'")
     unknown = sorted(set(data) - set(FIELDS))
