@@ -1,12 +1,15 @@
 """Admission control for database-bound requests (docs/FAILOVER.md, "Admission").
 
 A request waiting on a silent database pins its gunicorn thread for up to the request budget.
-Each worker admits at most `threads - 1` such requests at once and answers the rest 503 +
-Retry-After at once, so one thread per worker always stays free for `/livez` (the load
-balancer's check) and the routes that do not touch Aurora."""
+Each worker admits at most `threads - 1` such requests at once; beyond that a request waits a
+moment for a slot while the database answers (slots turn over) and is answered 503 +
+Retry-After at once while it does not, so one thread per worker always stays free for `/livez`
+(the load balancer's check) and the routes that do not touch Aurora."""
 from __future__ import annotations
 
+import collections
 import threading
+import time
 
 from . import gunicorn_conf
 
@@ -22,16 +25,60 @@ def slots(threads: int) -> int:
     return max(1, threads - 1)
 
 
+TURNOVER = 0.25  # s: slots all taken less than this ago mean the database may just be busy
+WAIT = 0.05      # s: how long a request then waits for a slot
+
+
 class Gate:
-    """A non-blocking counting gate: `enter()` takes a slot or raises Busy, never waits."""
+    """A counting gate that waits only while the database may be answering: `enter()` takes a
+    free slot at once; when all are taken it queues (first come, first served) up to WAIT for one,
+    but only if the oldest holder entered within TURNOVER (a healthy database turns slots over in
+    milliseconds, so a burst queues briefly instead of being refused); when every holder has
+    waited longer (a silent database holds its slots for seconds) it raises Busy at once, so the
+    spare thread does not sit in waits while `/livez` queues behind it."""
 
     def __init__(self, threads: int = gunicorn_conf.threads):
         self.capacity = slots(threads)
-        self._free = threading.BoundedSemaphore(self.capacity)
+        self._free = self.capacity
+        self._cond = threading.Condition()
+        self._queue: collections.deque = collections.deque()
+        self._held: list[float] = []      # entry times of the current holders
+        self._mine = threading.local()
 
     def enter(self) -> None:
-        if not self._free.acquire(blocking=False):
+        with self._cond:
+            if self._free == 0 or self._queue:
+                self._wait_turn()
+            self._free -= 1
+            now = time.monotonic()
+            self._held.append(now)
+        self._mine.entered = now
+
+    def _wait_turn(self) -> None:
+        """Queue for the next slot (the condition's lock is held); Busy when it does not come."""
+        now = time.monotonic()
+        if self._held and now - min(self._held) >= TURNOVER:
             raise Busy(f"all {self.capacity} database slots of this worker are in use")
+        ticket = object()
+        self._queue.append(ticket)
+        deadline = now + WAIT
+        while not (self._free > 0 and self._queue[0] is ticket):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._queue.remove(ticket)
+                self._cond.notify_all()
+                raise Busy(f"all {self.capacity} database slots of this worker are in use")
+            self._cond.wait(remaining)
+        self._queue.popleft()
+        self._cond.notify_all()   # the next in line may have a slot too
 
     def leave(self) -> None:
-        self._free.release()
+        entered = getattr(self._mine, "entered", None)
+        with self._cond:
+            if entered in self._held:
+                self._held.remove(entered)
+            elif self._held:
+                self._held.remove(min(self._held))
+            self._free = min(self.capacity, self._free + 1)
+            self._cond.notify_all()
+        self._mine.entered = None

@@ -202,3 +202,53 @@ def test_the_slots_follow_the_running_thread_count_and_leave_one_free():
     with mock.patch("app.health.start_publisher"):
         gconf.post_worker_init(worker)
     assert svc.gate.capacity == 7
+
+
+def test_a_healthy_database_burst_queues_briefly_instead_of_being_refused():
+    """Four threads (a saturated gthread worker) each run 50 short database calls through a
+    three-slot gate: slots turn over in milliseconds, so nothing is refused (before: a quarter
+    of them were 503s with a healthy database). A gate whose slots were just taken again by
+    requests that hang refuses after WAIT, and with no recent turnover at once."""
+    import threading
+
+    from app import admission
+
+    gate, refused = Gate(4), []
+
+    def client():
+        for _ in range(50):
+            try:
+                gate.enter()
+            except Busy:
+                refused.append(1)
+                continue
+            try:
+                time.sleep(0.002)  # a query against a healthy database
+            finally:
+                gate.leave()
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert refused == []
+    holders = [threading.Thread(target=gate.enter) for _ in range(gate.capacity)]
+    for t in holders:                # every slot now held by requests on a silent database
+        t.start()
+    for t in holders:
+        t.join(5)
+    start = time.monotonic()
+    try:
+        gate.enter()
+        raise AssertionError("a full gate admitted a request")
+    except Busy:
+        waited = time.monotonic() - start
+    assert waited < admission.WAIT + 0.2  # held for less than TURNOVER: a short wait, then refused
+    time.sleep(admission.TURNOVER)
+    start = time.monotonic()
+    try:
+        gate.enter()
+        raise AssertionError("a full gate admitted a request")
+    except Busy:
+        assert time.monotonic() - start < 0.02  # no turnover: refused at once
