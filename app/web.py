@@ -122,9 +122,11 @@ def create_app(settings: Settings | None = None, *,
 
     @app.before_request
     def _admit():
-        """Database-bound routes hold one of the worker's slots for the whole request (released
-        in _release); everything else (/livez, the forum, 404s) never waits for Aurora."""
-        if request.endpoint in (*SQL_ENDPOINTS, "healthz"):
+        """Routes that wait on a data store (Aurora, or DynamoDB for the forum) hold one of the
+        worker's slots for the whole request (released in _release), so a silent store never
+        takes the last thread; only the SQL routes run the schema check. /livez and 404s take
+        no slot."""
+        if request.endpoint in (*SQL_ENDPOINTS, "healthz") or request.blueprint == "forum":
             svc.gate.enter()  # Busy when full: 503 at once
             g.db_gate = svc.gate
             if request.endpoint in SQL_ENDPOINTS:

@@ -21,7 +21,7 @@ import boto3
 from sqlalchemy.exc import OperationalError
 
 import app.gunicorn_conf as gconf
-from app.admission import RETRY_AFTER, Busy, Gate, slots
+from app.admission import RETRY_AFTER, TURNOVER, Busy, Gate, slots
 from app.settings import ForumTables, Settings
 from components.dynamodb import forum_table_specs
 from tests.app.dbservers import free_port
@@ -167,6 +167,18 @@ def test_routes_without_aurora_never_touch_it(app_behind, endpoints, deployment,
         resp = client.get(path)
         assert resp.status_code == code and time.monotonic() - start < FAST, (path, resp.get_json())
     assert (writer.counts().connections, reader.counts().connections) == opened  # Aurora untouched
+    # The forum waits on DynamoDB: it takes a slot like the SQL routes (a silent DynamoDB must not
+    # take the last thread either), so with every slot held long enough it is refused at once.
+    gate = app.extensions["aurorakit"].gate
+    holders = [threading.Thread(target=gate.enter) for _ in range(gate.capacity)]
+    for t in holders:
+        t.start()
+    for t in holders:
+        t.join(5)
+    time.sleep(TURNOVER)
+    resp = client.get("/api/forums/Events/threads/Meetup/comments")
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == str(RETRY_AFTER), resp.get_json()
+    assert client.get("/livez").status_code == 200
 
 
 def test_request_data_cannot_forge_a_log_line(app_behind, caplog):
