@@ -29,6 +29,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from .app_fleet import DatabaseEndpoint
 from .backup import VaultLock, backup_plan
 from .connections import Connections
 from .database_ops import alarms, proxy, reader_autoscaling
@@ -722,6 +723,7 @@ class AuroraCluster(pulumi.ComponentResource):
         self.kms_key_arn = key_arn
         self.security_group_id = sg.id
         self.alarm_topic_arn = topic.arn
+        self._db_name, self._engine = args.db_name, args.engine
         self.register_outputs({
             "cluster_identifier": self.cluster_identifier, "cluster_arn": self.cluster_arn,
             "cluster_resource_id": self.cluster_resource_id, "endpoint": self.endpoint,
@@ -743,6 +745,16 @@ class AuroraCluster(pulumi.ComponentResource):
     def proxy_connections(self) -> Optional[Connections]:
         """The RDS Proxy's security group + port (link app hosts to it), when enabled."""
         return self._proxy_connections
+
+    @property
+    def database_endpoint(self) -> DatabaseEndpoint:
+        """What an AppFleet needs to reach this cluster (`AppFleetArgs.database`): its endpoints,
+        port, database name, engine and resource id, and the proxy's endpoints when enabled."""
+        return DatabaseEndpoint(
+            writer_endpoint=self.endpoint, reader_endpoint=self.reader_endpoint, port=self.port,
+            db_name=self._db_name, engine=self._engine, cluster_resource_id=self.cluster_resource_id,
+            proxy_endpoint=self.proxy_endpoint, proxy_read_only_endpoint=self.proxy_read_only_endpoint,
+            proxy_resource_id=self.proxy_resource_id)
 
 
 def _note_drift(resource: pulumi.Resource, engine: str, configured: str, actual: Optional[str], upgrade: bool) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from .app_fleet import AppFleet, AppFleetArgs, DatabaseEndpoint, Placement
+from .app_fleet import AppFleet, AppFleetArgs, Placement
 from .connections import SecurityGroupLink
 from .database import AuroraCluster, AuroraClusterArgs
 from .dynamodb import Capacity, DynamoTables, DynamoTablesArgs, app_access_statements, forum_table_specs
@@ -110,11 +110,7 @@ def compose(s: Settings, prefix: str = "", vpc_cidr: Optional[str] = None,
     host = AppFleet(f"{prefix}app", AppFleetArgs(
         **s.args("host"), vpc_id=network.vpc_id,
         subnet_ids=network.public_subnet_ids if public else network.private_subnet_ids,
-        database=DatabaseEndpoint(
-            writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port,
-            db_name=db_settings.db_name, engine=db_settings.engine, cluster_resource_id=db.cluster_resource_id,
-            proxy_endpoint=db.proxy_endpoint, proxy_read_only_endpoint=db.proxy_read_only_endpoint,
-            proxy_resource_id=db.proxy_resource_id),
+        database=db.database_endpoint,
         kms_key_arn=db.kms_key_arn, egress_ready=network.egress_ready, s3_endpoint_id=network.s3_endpoint_id,
         internet_ready=network.internet_ready, alarm_topic_arn=db.alarm_topic_arn,
         load_balancer_subnet_ids=None if public else network.public_subnet_ids,

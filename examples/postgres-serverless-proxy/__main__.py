@@ -1,6 +1,6 @@
 import pulumi
-from aurorakit import (AppFleet, AppFleetArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
-                       Network, NetworkArgs, SecurityGroupLink)
+from aurorakit import (AppFleet, AppFleetArgs, AuroraCluster, AuroraClusterArgs, Network, NetworkArgs,
+                       SecurityGroupLink)
 
 config = pulumi.Config()
 azs = config.require_object("availabilityZones")
@@ -15,11 +15,7 @@ app = AppFleet("app", AppFleetArgs(
     load_balancer_subnet_ids=net.public_subnet_ids, load_balancer_deletion_protection=True,
     certificate_arn=config.require("certificateArn"),
     egress_ready=net.egress_ready, internet_ready=net.internet_ready, alarm_topic_arn=db.alarm_topic_arn,
-    database=DatabaseEndpoint(
-        writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port, db_name="app",
-        engine="aurora-postgresql", cluster_resource_id=db.cluster_resource_id,
-        proxy_endpoint=db.proxy_endpoint, proxy_read_only_endpoint=db.proxy_read_only_endpoint,
-        proxy_resource_id=db.proxy_resource_id)))
+    database=db.database_endpoint))  # endpoints, port, database, engine; the proxy's when enabled
 # The app reaches the database only through the proxy (port from the target).
 SecurityGroupLink("app-to-proxy", source=app.connections, target=db.proxy_connections)
 

@@ -1,6 +1,6 @@
 import pulumi
-from aurorakit import (AppFleet, AppFleetArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
-                       Network, NetworkArgs, SecurityGroupLink)
+from aurorakit import (AppFleet, AppFleetArgs, AuroraCluster, AuroraClusterArgs, Network, NetworkArgs,
+                       SecurityGroupLink)
 
 config = pulumi.Config()
 azs = config.require_object("availabilityZones")
@@ -14,7 +14,7 @@ def cluster(name: str, engine: str) -> AuroraCluster:
         readers=1, backup_retention_days=14, protect=True))
 
 
-orders = cluster("orders", "aurora-mysql")         # the app's own database (DatabaseEndpoint)
+orders = cluster("orders", "aurora-mysql")         # the app's own database (database_endpoint)
 reports = cluster("reports", "aurora-postgresql")  # a second database the app also reads
 
 
@@ -31,10 +31,8 @@ app = AppFleet("app", AppFleetArgs(
     load_balancer_subnet_ids=net.public_subnet_ids, load_balancer_deletion_protection=True,
     certificate_arn=config.require("certificateArn"), egress_ready=net.egress_ready,
     internet_ready=net.internet_ready, alarm_topic_arn=orders.alarm_topic_arn,
-    extra_statements=[connect_as_app(reports)],  # orders' is built in (DatabaseEndpoint)
-    database=DatabaseEndpoint(
-        writer_endpoint=orders.endpoint, reader_endpoint=orders.reader_endpoint, port=orders.port,
-        db_name="app", engine="aurora-mysql", cluster_resource_id=orders.cluster_resource_id)))
+    extra_statements=[connect_as_app(reports)],  # orders' comes with its database_endpoint
+    database=orders.database_endpoint))
 
 # One app tier, two databases: each link opens exactly that cluster's port from the hosts.
 SecurityGroupLink("app-to-orders", source=app.connections, target=orders.connections)

@@ -355,3 +355,15 @@ def test_classes_the_data_api_serves_or_no_bootstrap_are_fine(mocks, kw):
     assert {i.inputs["instanceClass"] for i in mocks.resources_of(R + "clusterInstance:ClusterInstance")} == {klass}
     assert mocks.only(R + "cluster:Cluster").inputs.get("enableHttpEndpoint") is (
         None if kw.get("app_db_user", "app") is None else True)
+
+
+def test_database_endpoint_is_derived_from_the_cluster(mocks):
+    """AppFleetArgs.database comes from the cluster itself: its database name and engine (not a
+    caller's copy that can drift, e.g. "app" for a cluster whose database is "shop"), its
+    endpoints and, with a proxy, the proxy's."""
+    db = build(db_name="shop", engine="aurora-postgresql", engine_version="16.6", proxy=True, readers=1)
+    ep = db.database_endpoint
+    assert (ep.db_name, ep.engine, ep.port) == ("shop", "aurora-postgresql", 5432)
+    assert ep.writer_endpoint is db.endpoint and ep.reader_endpoint is db.reader_endpoint
+    assert ep.proxy_endpoint is db.proxy_endpoint and ep.proxy_resource_id is db.proxy_resource_id
+    assert build("plain").database_endpoint.proxy_endpoint is None

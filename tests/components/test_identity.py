@@ -119,11 +119,7 @@ def wired(proxy: bool, readers: int = 1):
     host = AppFleet("app", AppFleetArgs(
         vpc_id=net.vpc_id, subnet_ids=net.private_subnet_ids, kms_key_arn=db.kms_key_arn,
         load_balancer_subnet_ids=net.public_subnet_ids, load_balancer_allow_http=True,
-        database=DatabaseEndpoint(
-            writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint, port=db.port, db_name="app",
-            engine="aurora-mysql", cluster_resource_id=db.cluster_resource_id,
-            proxy_endpoint=db.proxy_endpoint, proxy_read_only_endpoint=db.proxy_read_only_endpoint,
-            proxy_resource_id=db.proxy_resource_id)))
+        database=db.database_endpoint))
     SecurityGroupLink("app-to-db", source=host.connections, target=db.connections)
     if proxy:
         SecurityGroupLink("app-to-proxy", source=host.connections, target=db.proxy_connections)

@@ -1,6 +1,5 @@
 """Another program importing the components (the README example): two full sets side by side."""
-from components import (AppFleet, AppFleetArgs, AuroraCluster, AuroraClusterArgs, DatabaseEndpoint,
-                        Network, NetworkArgs, SecurityGroupLink)
+from components import AppFleet, AppFleetArgs, AuroraCluster, AuroraClusterArgs, Network, NetworkArgs, SecurityGroupLink
 
 from .conftest import resolve, settle
 
@@ -16,9 +15,7 @@ def environment(prefix: str):
     host = AppFleet(f"{prefix}-app", AppFleetArgs(
         vpc_id=net.vpc_id, subnet_ids=net.private_subnet_ids, kms_key_arn=db.kms_key_arn,
         load_balancer_subnet_ids=net.public_subnet_ids, certificate_arn=CERT, s3_endpoint_id=net.s3_endpoint_id,
-        database=DatabaseEndpoint(writer_endpoint=db.endpoint, reader_endpoint=db.reader_endpoint,
-                                  port=db.port, db_name="app", engine="aurora-postgresql",
-                                  cluster_resource_id=db.cluster_resource_id)))
+        database=db.database_endpoint))
     SecurityGroupLink(f"{prefix}-app-to-db", source=host.connections, target=db.connections)
     return host
 
