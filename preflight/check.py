@@ -198,6 +198,7 @@ def _violation_text(d) -> str:
 def _findings(result: Result, phase: str, own_program: bool, stack_file: str, config) -> list[Finding]:
     by_urn = {r.urn: r for r in result.registrations}
     out = []
+    config = dict(config)
     for d in result.diagnostics:
         reg = by_urn.get(d.urn)
         rtype, name = (reg.type, reg.name) if reg else ("", d.urn.rsplit("::", 1)[-1])
@@ -206,7 +207,7 @@ def _findings(result: Result, phase: str, own_program: bool, stack_file: str, co
                     d.policy_pack_version or result.pack_version, rtype, name)
         if f.kind == VIOLATION:
             f.advice = advise(f.policy, rtype, component_of(d.urn, by_urn), own_program,
-                              stack_file, dict(config))
+                              stack_file, config)
         out.append(f)
     return out
 

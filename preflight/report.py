@@ -98,15 +98,13 @@ def _waiver_json(w) -> dict:
 def to_json(check) -> dict:
     """The documented JSON report (see report.schema.json)."""
     from . import cost
+    from .check import levels_of
 
     check = _as_check(check)
     r = check.primary
     regs = r.registrations
     c = counts(check)
-    levels = {}
-    for p in r.policies:
-        cfg = r.policy_config.get(p.name)
-        levels[p.name] = cfg.enforcement_level if cfg else p.enforcement_level
+    levels = levels_of(r)
     return {
         "schemaVersion": SCHEMA_VERSION,
         "project": check.project, "stack": check.stack, "mode": check.mode, "failOn": check.fail_on,

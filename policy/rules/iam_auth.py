@@ -59,7 +59,8 @@ def _reads(statement: dict, arns: set) -> Optional[list]:
     resources = statement.get("Resource")
     if resources is UNKNOWN or UNKNOWN in items(resources):
         return None
-    return [r for r in listed(resources) if broad(r) or any(Glob(r).match(a) for a in arns)]
+    return [r for r, pattern in ((r, Glob(r)) for r in listed(resources))
+            if broad(r) or any(pattern.match(a) for a in arns)]
 
 
 def _app_reads_master(view: StackView) -> Result:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 from .base import items
 from .breadth import broad_resource, service_wide
-from .glob import Glob
+from .glob import Glob, has_wildcard
 
 # Condition keys that say who the caller is (or from which account/organization/network path
 # it comes). A `*` principal restricted by one of these is not public; aws:SecureTransport,
@@ -102,10 +102,6 @@ def broad_resources(statement: dict) -> list[str]:
 _ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
 
 
-def _wild(text: str) -> bool:
-    return "*" in text or "?" in text
-
-
 def concrete(key: str, value: Any) -> bool:
     """Whether one condition value names known callers for `key` (lower case): no wildcard
     where it would widen to anyone. An ARN pins by its account (`arn:aws:iam::123:role/*`),
@@ -119,14 +115,14 @@ def concrete(key: str, value: Any) -> bool:
         return False
     if key in _ARN_KEYS and value.count(":") >= 5:
         account = value.split(":")[4]
-        return (bool(account) and not _wild(account)) or (not account and not _wild(value))
+        return (bool(account) and not has_wildcard(account)) or (not account and not has_wildcard(value))
     if key in _ORG_PATH_KEYS:
         root = value.split("/", 1)[0]
-        return root.startswith("o-") and len(root) > 2 and not _wild(root) and "/" in value
+        return root.startswith("o-") and len(root) > 2 and not has_wildcard(root) and "/" in value
     if key == "aws:userid":
         unique = value.split(":", 1)[0]
-        return bool(unique) and not _wild(unique)
-    return not _wild(value)
+        return bool(unique) and not has_wildcard(unique)
+    return not has_wildcard(value)
 
 
 def pins_caller(condition: Any) -> bool:

@@ -92,7 +92,7 @@ def _document_findings(ctx: Ctx) -> Iterable[str]:
 
 def _grant_findings(ctx: Ctx) -> Iterable[str]:
     principal = ctx.get("principal")
-    if not ctx.known(principal, "principal") or not any("*" in p for p in listed(principal)):
+    if not ctx.known(principal, "principal") or not everyone(principal):
         return
     pins = _GRANTS[ctx.type]
     values = {k: ctx.get(k) for k in pins}
