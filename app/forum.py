@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Flask, current_app, jsonify, request
 
 from . import security
+from .admission import RETRY_AFTER
 from .forum_store import ForumError, ForumStore, OutcomeUnknown, make_client
 from .settings import Settings
 
@@ -77,7 +78,7 @@ def _refused(exc: ForumError):
     if isinstance(exc, OutcomeUnknown):  # no Retry-After: sending it again may post it twice
         return jsonify(error="DynamoDB did not answer while saving: check the thread before sending it again"), 503
     if exc.status == 503:
-        return jsonify(error="DynamoDB unavailable, try again"), 503, {"Retry-After": "1"}
+        return jsonify(error="DynamoDB unavailable, try again"), 503, {"Retry-After": str(RETRY_AFTER)}
     return jsonify(error=str(exc), **({"field": "page"} if exc.status == 400 else {})), exc.status
 
 

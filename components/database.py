@@ -79,7 +79,7 @@ class DbMode(StrEnum):
     """Aurora Serverless v2 (class db.serverless, `serverless_min_acu`..`serverless_max_acu`)."""
 
 
-RESERVED_USERS = ("admin", "root", "postgres", "rdsadmin", "rdsrepladmin", "mysql", "master")
+RESERVED_USERS = bootstrap_sql.RESERVED  # RDS's own and well-known administrative names (one list)
 MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 _PROVISIONED = (lambda a: a.mode == DbMode.PROVISIONED, "with {mode} provisioned (serverless uses db.serverless)")
 _SERVERLESS = (lambda a: a.mode == DbMode.SERVERLESS, "with {mode} serverless")
