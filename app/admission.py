@@ -39,20 +39,21 @@ class Gate:
 
     def __init__(self, threads: int = gunicorn_conf.threads):
         self.capacity = slots(threads)
-        self._free = self.capacity
         self._cond = threading.Condition()
         self._queue: collections.deque = collections.deque()
-        self._held: list[float] = []      # entry times of the current holders
-        self._mine = threading.local()
+        self._held: list[float] = []      # entry times of the current holders: one per slot taken
 
-    def enter(self) -> None:
+    def _free(self) -> int:
+        return self.capacity - len(self._held)
+
+    def enter(self) -> float:
+        """Take a slot; returns the entry time, which `leave` gives back."""
         with self._cond:
-            if self._free == 0 or self._queue:
+            if self._free() <= 0 or self._queue:
                 self._wait_turn()
-            self._free -= 1
-            now = time.monotonic()
-            self._held.append(now)
-        self._mine.entered = now
+            entered = time.monotonic()
+            self._held.append(entered)
+        return entered
 
     def _wait_turn(self) -> None:
         """Queue for the next slot (the condition's lock is held); Busy when it does not come."""
@@ -62,7 +63,7 @@ class Gate:
         ticket = object()
         self._queue.append(ticket)
         deadline = now + WAIT
-        while not (self._free > 0 and self._queue[0] is ticket):
+        while not (self._free() > 0 and self._queue[0] is ticket):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._queue.remove(ticket)
@@ -72,13 +73,8 @@ class Gate:
         self._queue.popleft()
         self._cond.notify_all()   # the next in line may have a slot too
 
-    def leave(self) -> None:
-        entered = getattr(self._mine, "entered", None)
+    def leave(self, entered: float) -> None:
+        """Give back the slot taken at `entered` (what `enter` returned)."""
         with self._cond:
-            if entered in self._held:
-                self._held.remove(entered)
-            elif self._held:
-                self._held.remove(min(self._held))
-            self._free = min(self.capacity, self._free + 1)
+            self._held.remove(entered)
             self._cond.notify_all()
-        self._mine.entered = None

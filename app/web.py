@@ -127,16 +127,16 @@ def create_app(settings: Settings | None = None, *,
         takes the last thread; only the SQL routes run the schema check. /livez and 404s take
         no slot."""
         if request.endpoint in (*SQL_ENDPOINTS, "healthz") or request.blueprint == "forum":
-            svc.gate.enter()  # Busy when full: 503 at once
-            g.db_gate = svc.gate
+            g.db_slot = (svc.gate, svc.gate.enter())  # Busy when full: 503
             if request.endpoint in SQL_ENDPOINTS:
                 svc.ensure_schema()
 
     @app.teardown_request
     def _release(exc):
-        gate = g.pop("db_gate", None)
-        if gate is not None:
-            gate.leave()
+        slot = g.pop("db_slot", None)
+        if slot is not None:
+            gate, entered = slot
+            gate.leave(entered)
 
     @app.errorhandler(admission.Busy)
     def _busy(exc):

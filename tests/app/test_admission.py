@@ -199,15 +199,14 @@ def test_request_data_cannot_forge_a_log_line(app_behind, caplog):
 def test_the_slots_follow_the_running_thread_count_and_leave_one_free():
     assert slots(gconf.threads) == gconf.threads - 1 and slots(1) == 1
     gate = Gate()
-    for _ in range(gate.capacity):
-        gate.enter()
+    held = [gate.enter() for _ in range(gate.capacity)]
     start = time.monotonic()
     try:
         gate.enter()
         raise AssertionError("a full gate admitted a request")
     except Busy:
         assert time.monotonic() - start < 0.1  # refused, not queued
-    gate.leave()
+    gate.leave(held[0])
     gate.enter()  # a freed slot is usable again
     svc = SimpleNamespace(settings=None)
     worker = SimpleNamespace(wsgi=SimpleNamespace(extensions={"aurorakit": svc}), cfg=SimpleNamespace(threads=8))
@@ -230,14 +229,14 @@ def test_a_healthy_database_burst_queues_briefly_instead_of_being_refused():
     def client():
         for _ in range(50):
             try:
-                gate.enter()
+                entered = gate.enter()
             except Busy:
                 refused.append(1)
                 continue
             try:
                 time.sleep(0.002)  # a query against a healthy database
             finally:
-                gate.leave()
+                gate.leave(entered)
 
     threads = [threading.Thread(target=client) for _ in range(4)]
     for t in threads:
