@@ -51,7 +51,8 @@ def _vpc_cidr(value: str) -> Optional[str]:
     return None
 
 
-def _azs(value: Sequence[str]) -> Optional[str]:
+def azs_problem(value: Sequence[str]) -> Optional[str]:
+    """2 or 3 distinct AZ names (a list; a single string is not one)."""
     if isinstance(value, str) or not isinstance(value, (list, tuple)) \
             or not all(isinstance(a, str) for a in value) or len(set(value)) != len(value) \
             or not 2 <= len(value) <= 3:
@@ -82,7 +83,7 @@ def _subnets_fit(a) -> Optional[str]:
 class NetworkArgs:
     """Inputs of `Network`."""
 
-    availability_zones: Sequence[str] = knob(check=_azs)
+    availability_zones: Sequence[str] = knob(check=azs_problem)
     """2 or 3 AZ names; subnets of every tier are created in each. Required."""
     cidr_block: str = knob(default="10.0.0.0/16", key="vpcCidr", check=_vpc_cidr)
     """IPv4 CIDR of the VPC: a private (RFC 1918) range, /16../24. Default: "10.0.0.0/16"."""

@@ -21,24 +21,18 @@ from .connections import SecurityGroupLink
 from .database import AuroraCluster, AuroraClusterArgs
 from .dynamodb import Capacity, DynamoTables, DynamoTablesArgs, app_access_statements, forum_table_specs
 from .knobs import args_class, knob, one_of
-from .network import Network, NetworkArgs
+from .network import Network, NetworkArgs, azs_problem
 from .tags import tags_problem
 
 if TYPE_CHECKING:
     from .settings import Settings
 
 
-def _azs(value: Sequence[str]) -> Optional[str]:
-    if not all(isinstance(a, str) for a in value) or len(set(value)) != len(value) or not 2 <= len(value) <= 3:
-        return "must list 2 or 3 distinct AZ names (the DB subnet group needs ≥ 2)"
-    return None
-
-
 @args_class
 class StackArgs:
     """Stack-wide settings that are no single component's argument."""
 
-    availability_zones: Optional[Sequence[str]] = knob(default=None, key="availabilityZones", check=_azs)
+    availability_zones: Optional[Sequence[str]] = knob(default=None, key="availabilityZones", check=azs_problem)
     """2 or 3 AZ names in aws:region. Default: None (the first az_count AZs of the region, an
     AWS call at preview)."""
     az_count: int = knob(default=3, key="azCount", check=one_of(2, 3), only=(
