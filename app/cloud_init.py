@@ -27,6 +27,7 @@ from typing import Protocol
 import yaml
 
 from .lockfile import INSTALL_OPTIONS
+from .lockfile import PYTHON as LOCKED_PYTHON
 from .settings import DEFAULT_CA_BUNDLE, ForumTables, Settings
 
 APP_DIR = Path(__file__).resolve().parent
@@ -46,7 +47,7 @@ RDS_CA_SHA256 = "e5bb2084ccf45087bda1c9bffdea0eb15ee67f0b91646106e466714f9de3c7e
 RDS_CA_FILE = "rds-global-bundle.pem"  # under INSTALL_DIR, fetched and verified at boot
 AMAZON_ROOTS_FILE = "amazon-root-cas.pem"  # in the app archive (app/amazon-root-cas.pem)
 DB_CA_FILE = Path(DEFAULT_CA_BUNDLE).name  # the two above, concatenated by install.sh
-PYTHON = "python3.11"
+PYTHON = f"python{LOCKED_PYTHON[0]}.{LOCKED_PYTHON[1]}"  # the interpreter the lock's wheels are built for
 USER_DATA_LIMIT = 16 * 1024  # EC2's limit on raw user data (here: the gzip-compressed bytes)
 
 
