@@ -7,12 +7,13 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any, Optional
 
+# The documentation ranges (RFC 5737): examples, no real client has these addresses.
+DOCUMENTATION = tuple(ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
 # IANA special-purpose IPv4 blocks (RFC 6890 and successors): not reachable from the internet.
 # Disjoint, so a CIDR's overlap with each is all, part (it contains the block) or nothing.
-SPECIAL = tuple(ipaddress.IPv4Network(n) for n in (
+SPECIAL = (*DOCUMENTATION, *(ipaddress.IPv4Network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4"))
+    "192.0.0.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4")))
 ALL_PUBLIC = 2 ** 32 - sum(n.num_addresses for n in SPECIAL)
 ADMIN_WIDEST_PREFIX = 24  # an admin (SSH) CIDR: an office or VPN range, not a provider's block
 

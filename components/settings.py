@@ -26,7 +26,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
 from .app_fleet import AppFleetArgs, Placement, is_graviton
-from .cidrs import whole_internet
+from .cidrs import DOCUMENTATION, whole_internet
 from .database import AuroraClusterArgs
 from .domain import PLACEHOLDER_ZONE_ID, is_placeholder
 from .dynamodb import Capacity, DynamoTablesArgs
@@ -269,8 +269,6 @@ STACK_RULES: tuple[tuple[tuple[str, ...], StackRule], ...] = (
 
 # Settings that are valid but most likely a mistake: reported as warnings (pulumi shows them in
 # preview and up; preflight lists them), never silently accepted.
-_DOCUMENTATION_RANGES = tuple(ipaddress.ip_network(n) for n in (
-    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))  # RFC 5737 / RFC 3849
 _CIDR_KEYS = ("hostIngressCidrs", "albIngressCidrs", "hostAdminCidr")
 
 
@@ -279,23 +277,13 @@ def _cidr_values(r: _Resolved, key: str) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
-def _subnet_of(net: ipaddress.IPv4Network | ipaddress.IPv6Network,
-               of: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
-    """`net.subnet_of(of)` for networks of either version (False across versions)."""
-    if isinstance(net, ipaddress.IPv4Network) and isinstance(of, ipaddress.IPv4Network):
-        return net.subnet_of(of)
-    if isinstance(net, ipaddress.IPv6Network) and isinstance(of, ipaddress.IPv6Network):
-        return net.subnet_of(of)
-    return False
-
-
 def _placeholder_ranges(r: _Resolved, region: str) -> Iterable[Line]:
     for key in _CIDR_KEYS:
         if r.raw.get(key) is None:
             continue
         for cidr in _cidr_values(r, key):
-            net = ipaddress.ip_network(cidr, strict=False)
-            doc = next((d for d in _DOCUMENTATION_RANGES if _subnet_of(net, d)), None)
+            net = ipaddress.IPv4Network(cidr, strict=False)  # the keys are IPv4 (checked before)
+            doc = next((d for d in DOCUMENTATION if net.subnet_of(d)), None)
             if doc is not None:
                 yield (key, cidr, f"is in the documentation range {doc} (RFC 5737/3849): no client has that "
                        "address, so nobody can connect; replace it with your own address")
