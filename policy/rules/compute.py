@@ -28,7 +28,10 @@ from .hosts import (
     EIP,
     EIP_ASSOCIATION,
     FLEET,
+    INSTANCE,
+    INSTANCES,
     LAUNCH_CONFIGURATION,
+    LAUNCH_TEMPLATE,
     SPOT_FLEET,
     SPOT_INSTANCE,
     public_hosts,
@@ -36,10 +39,8 @@ from .hosts import (
 from .stackview import StackView, label, stack_rule
 from .userdata import findings, runs_containers
 
-EC2_INSTANCE = "aws:ec2/instance:Instance"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+EC2_INSTANCE = INSTANCE
 EBS_VOLUME = "aws:ebs/volume:Volume"
-INSTANCES = (EC2_INSTANCE, SPOT_INSTANCE)
 HOSTS = (EC2_INSTANCE, SPOT_INSTANCE, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION, SPOT_FLEET)
 KIND = {EC2_INSTANCE: "EC2 instance", SPOT_INSTANCE: "Spot Instance request",
         LAUNCH_TEMPLATE: "Launch template", LAUNCH_CONFIGURATION: "Launch configuration",

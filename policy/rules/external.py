@@ -26,6 +26,7 @@ from .hosts import (
     LAUNCH_CONFIGURATION,
     LAUNCH_TEMPLATE,
     SPOT_FLEET,
+    override_subnets,
 )
 from .iamdocs import listed
 from .ingress import ingress_of
@@ -80,10 +81,7 @@ def _fleet_template_refs(view: StackView, r: Any) -> Any:
 
 def _fleet_override_subnets(view: StackView, r: Any) -> Any:
     configs = view.get(r, "launchTemplateConfigs")
-    if configs is UNKNOWN:
-        return UNKNOWN
-    return [o.get("subnetId") for c in items(configs) if isinstance(c, dict)
-            for o in items(c.get("overrides")) if isinstance(o, dict)]
+    return UNKNOWN if configs is UNKNOWN else override_subnets(configs)
 
 
 def _internet_facing(view: StackView, r: Any) -> bool:

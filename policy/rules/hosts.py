@@ -146,15 +146,19 @@ def _spec_reasons(view: StackView, fleet: Any) -> Iterable[str]:
             yield "launches instances that " + reason
 
 
+def override_subnets(configs: Any) -> list:
+    """The `subnetId`s an EC2 Fleet / Spot Fleet's launchTemplateConfigs override (None when unset)."""
+    return [o.get("subnetId") for c in items(configs) if isinstance(c, dict)
+            for o in items(c.get("overrides")) if isinstance(o, dict)]
+
+
 def _fleet_subnets(view: StackView, fleet: Any, used: list) -> Any:
     """(subnets of this stack, any subnet named at all) of an EC2 Fleet / Spot Fleet's template
     configs: the overrides' `subnetId`s and the templates' interfaces; UNKNOWN (noted)."""
     configs = view.get(fleet, "launchTemplateConfigs")
     if view.is_unknown(configs, fleet, "launchTemplateConfigs"):
         return UNKNOWN
-    named = [o.get("subnetId") for c in items(configs) if isinstance(c, dict)
-             for o in items(c.get("overrides")) if isinstance(o, dict)]
-    named += [n.get("subnetId") for t in used for n in _interfaces(view, t)]
+    named = override_subnets(configs) + [n.get("subnetId") for t in used for n in _interfaces(view, t)]
     subnets = view.deps(fleet, "launchTemplateConfigs", SUBNET) + [
         s for t in used for s in view.deps(t, "networkInterfaces", SUBNET)]
     return subnets, any(v not in (None, "") for v in named)

@@ -14,6 +14,7 @@ from typing import Any, Optional
 from pulumi_policy import Severity
 
 from .base import MANDATORY, UNKNOWN, items
+from .hosts import INSTANCES, LAUNCH_CONFIGURATION, LAUNCH_TEMPLATE, SPOT_FLEET
 from .iamdocs import document, granted, listed, statements
 from .stackview import StackView, label, stack_rule
 
@@ -29,10 +30,7 @@ CLUSTER = "aws:rds/cluster:Cluster"
 DB_INSTANCE = "aws:rds/instance:Instance"
 SECRET = "aws:secretsmanager/secret:Secret"
 KMS_KEY = "aws:kms/key:Key"
-HOST_TYPES = ("aws:ec2/instance:Instance", "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
-              "aws:ec2/launchTemplate:LaunchTemplate",
-              "aws:ec2/launchConfiguration:LaunchConfiguration")
-SPOT_FLEET = "aws:ec2/spotFleetRequest:SpotFleetRequest"  # its launch specifications' profiles
+HOST_TYPES = (*INSTANCES, LAUNCH_TEMPLATE, LAUNCH_CONFIGURATION)  # and SPOT_FLEET's launch specifications
 
 
 def _unique(resources: Iterable[Any]) -> list:
