@@ -309,14 +309,22 @@ def _walk(data: str, budget: _Budget) -> Iterator[tuple[str, str, bool]]:
                                 depth + 1))
 
 
+@functools.lru_cache(maxsize=16)
+def _decoded(data: str) -> tuple[tuple[tuple[str, str, bool], ...], bool]:
+    """Every layer of `data` a host decodes, and whether the expansion budget ran out: decoded
+    once for the rules that read user data (secrets, containers) on the same host."""
+    budget = _Budget()
+    return tuple(_walk(data, budget)), budget.exceeded
+
+
 def findings(data: str) -> list[str]:
     """What secret-looking content user data holds, in any layer (never the value itself)."""
-    budget = _Budget()
+    layers, exceeded = _decoded(data)
     found: list[str] = []
-    for text, where, code in _walk(data, budget):
+    for text, where, code in layers:
         suffix = f" (in {where})" if where else ""
         found.extend(f + suffix for f in scan_text(text, code))
-    if budget.exceeded:
+    if exceeded:
         found.append(f"content that expands beyond {MAX_EXPANDED // 1024} KiB when decoded (it "
                      "cannot be checked)")
     return list(dict.fromkeys(found))
@@ -331,4 +339,4 @@ _CONTAINERS = re.compile(r"(?<![\w-])(?:docker|dockerd|containerd|podman|nerdctl
 
 def runs_containers(data: str) -> bool:
     """Whether user data (in any layer a host decodes) starts containers."""
-    return any(_CONTAINERS.search(text) for text, _, _ in _walk(data, _Budget()))
+    return any(_CONTAINERS.search(text) for text, _, _ in _decoded(data)[0])
